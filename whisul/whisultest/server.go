@@ -1,0 +1,260 @@
+// Package whisultest provides a fake Whisul API server for tests, in the
+// manner of net/http/httptest.
+//
+// The API is mounted under /api, like the real one, so a client that drops
+// the base URL's path fails against it. Jobs follow Scripts: how many polls
+// they stay running, whether they fail, which errors the server answers
+// first. Generated results point at the server's own /cdn/ files (a real
+// JPEG cover and a real, silent MP3), which need no key.
+package whisultest
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Script decides how a job behaves when polled.
+type Script struct {
+	Polls        int           // polls answered "running" before the job ends (0: ends at the first poll)
+	After        time.Duration // if > 0, the job ends at the first poll this long after submission (Polls ignored)
+	Fail         bool          // end "failed" instead of "completed"
+	ErrorText    string        // a failed job's error text; empty sends JSON null
+	ServerErrors int           // the first N polls answer 500 (not counted toward Polls)
+	RateLimited  int           // then the next N polls answer 429 with Retry-After (not counted either)
+	RetryAfter   string        // Retry-After value for those 429s; default "1"
+	NotFound     bool          // every poll answers 404 (the job counts as ended at the first)
+	Delay        time.Duration // each poll's answer is delayed this long, or until the request is cancelled
+	Result       *WireResult   // the completed result; nil: one generated with this server's /cdn/ URLs
+}
+
+// WireResult is a completed job's "result" object as sent on the wire.
+type WireResult struct {
+	Title    string `json:"title"`
+	BPM      any    `json:"bpm"`
+	Duration string `json:"duration"`
+	SongURL  string `json:"song_url"`
+	ImageURL string `json:"image_url"`
+	Tags     string `json:"tags"`
+}
+
+// Request is one request the server received.
+type Request struct {
+	Method string
+	Path   string // escaped, as sent: "/api/jobs/a%2Fb"
+	Header http.Header
+	Body   []byte
+	Time   time.Time
+}
+
+// JobInfo describes a job the server created.
+type JobInfo struct {
+	ID, Prompt string
+	Polls      int    // GET requests for the job, errors included
+	Status     string // "running", "completed", "failed", or "expired" (NotFound)
+	CreatedAt  time.Time
+}
+
+// Server is a fake Whisul API. It is safe for concurrent use.
+type Server struct {
+	// URL is the base URL to give the client, ending in "/api".
+	URL string
+
+	srv *httptest.Server
+	key string
+
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced after every request
+	reqs      []Request
+	jobs      map[string]*job
+	order     []string
+	def       Script
+	prompts   map[string]Script
+	failN     int
+	failCode  int
+	failAfter string
+	running   int
+	peak      int
+	audioType string
+	audio     []byte
+}
+
+type job struct {
+	info       JobInfo
+	script     Script
+	finishedAt time.Time
+	errorsSent int // 500s and 429s answered so far
+	runsSent   int // "running" answers so far
+	result     WireResult
+}
+
+// NewServer starts a fake that accepts key as its API key; tb.Cleanup
+// closes it.
+func NewServer(tb testing.TB, key string) *Server {
+	tb.Helper()
+	s := &Server{
+		key:       key,
+		changed:   make(chan struct{}),
+		jobs:      make(map[string]*job),
+		prompts:   make(map[string]Script),
+		audioType: "audio/mpeg",
+		audio:     silentMP3,
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/generate", s.generate)
+	mux.HandleFunc("GET /api/jobs/{id}", s.poll)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not found", "No such endpoint")
+	})
+	mux.HandleFunc("GET /cdn/covers/{file}", s.media(".jpg"))
+	mux.HandleFunc("GET /cdn/audio/{file}", s.media(".mp3"))
+	s.srv = httptest.NewServer(s.handle(mux))
+	s.URL = s.srv.URL + "/api"
+	tb.Cleanup(s.srv.Close)
+	return s
+}
+
+// SetDefault sets the script of jobs whose prompt has no OnPrompt script.
+func (s *Server) SetDefault(sc Script) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.def = sc
+}
+
+// OnPrompt sets the script of jobs submitted with exactly this prompt.
+func (s *Server) OnPrompt(prompt string, sc Script) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.prompts[prompt] = sc
+}
+
+// FailGenerate makes the next n POST /generate answer status, with
+// Whisul's error body and, when retryAfter is non-empty, a Retry-After
+// header. No job is created for them.
+func (s *Server) FailGenerate(n int, status int, retryAfter string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failN, s.failCode, s.failAfter = n, status, retryAfter
+}
+
+// SetAudio sets what /cdn/audio/ serves (default: a short silent MP3).
+func (s *Server) SetAudio(contentType string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.audioType, s.audio = contentType, bytes.Clone(body)
+}
+
+// Requests returns every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.reqs))
+	for i, r := range s.reqs {
+		r.Header = r.Header.Clone()
+		r.Body = bytes.Clone(r.Body)
+		out[i] = r
+	}
+	return out
+}
+
+// Count returns the number of requests with method (any if empty) whose
+// escaped path starts with pathPrefix, e.g. Count("POST", "/api/generate").
+func (s *Server) Count(method, pathPrefix string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.reqs {
+		if (method == "" || r.Method == method) && strings.HasPrefix(r.Path, pathPrefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// Jobs returns the jobs created, in order of submission.
+func (s *Server) Jobs() []JobInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]JobInfo, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.jobs[id].info)
+	}
+	return out
+}
+
+// Running returns the number of jobs submitted and not yet ended. A job
+// ends when a poll answers completed, failed, or (NotFound) 404.
+func (s *Server) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
+}
+
+// PeakRunning returns the largest Running() has been.
+func (s *Server) PeakRunning() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
+}
+
+// Wait returns nil once cond() is true, checking now and again after every
+// request the server receives and after every response it finishes, or
+// ctx.Err() when ctx is done first. cond is called without the server's
+// lock held, so it may call the server's methods.
+func (s *Server) Wait(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// notifyLocked wakes Wait callers; s.mu is held.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// handle records every request, checks the key on /api, and wakes Wait
+// callers before and after the request is served.
+func (s *Server) handle(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		s.mu.Lock()
+		s.reqs = append(s.reqs, Request{
+			Method: r.Method,
+			Path:   r.URL.EscapedPath(),
+			Header: r.Header.Clone(),
+			Body:   body,
+			Time:   time.Now(),
+		})
+		s.notifyLocked()
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.notifyLocked()
+			s.mu.Unlock()
+		}()
+
+		if strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") != "Bearer "+s.key {
+			writeError(w, http.StatusUnauthorized, "Unauthorized", "Invalid or missing API key")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
