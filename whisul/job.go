@@ -150,7 +150,7 @@ func decodeResult(raw json.RawMessage, log *slog.Logger) (*Result, error) {
 	if text, ok := jsonString(w.Duration); ok {
 		r.DurationText = text
 		d, ok := parseDuration(text)
-		if !ok {
+		if !ok && text != "" {
 			log.Warn("whisul: unreadable duration", "duration", clip(text))
 		}
 		r.Duration = d
