@@ -1,0 +1,190 @@
+// Package discordtest is a fake Discord for end-to-end tests of the bot.
+//
+// It speaks Discord's wire protocol (REST under /api/v9 and /api/v10, and
+// the JSON gateway) with Discord's payload shapes, status codes and error
+// bodies, so the real discordgo Session can run against it. Point discordgo
+// at it with an http.RoundTripper that rewrites the scheme and host of
+// https://discord.com to Server.URL; discordgo then dials the websocket URL
+// the fake returns from GET /api/v9/gateway.
+//
+// Everything the fake receives is recorded (Requests, Identifies) and the
+// resulting state can be inspected (Original, Followups, ChannelMessages,
+// Commands). Wait blocks until a condition over that state holds; it is
+// re-checked after every REST request and gateway event, so tests never
+// sleep.
+package discordtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// discordEpoch is the first millisecond of 2015, the zero of Discord's
+// snowflake timestamps.
+const discordEpoch = 1420070400000
+
+// Server is a fake Discord. Create it with NewServer; the exported
+// configuration fields may be changed before the bot connects.
+type Server struct {
+	URL   string // origin, e.g. "http://127.0.0.1:1234"
+	Token string // the bot token the fake accepts
+	AppID string // application id, equal to the bot user's id
+
+	// HeartbeatInterval is sent in HELLO (Discord: 41.25 s).
+	HeartbeatInterval time.Duration
+	// AckTimeout is how long after the dispatch of INTERACTION_CREATE a
+	// callback is accepted (Discord: 3 s).
+	AckTimeout time.Duration
+	// TokenLifetime is how long after its creation (the snowflake time of
+	// the interaction id) an interaction token works (Discord: 15 min).
+	TokenLifetime time.Duration
+
+	tb       testing.TB
+	ts       *httptest.Server
+	wsURL    string
+	upgrader websocket.Upgrader
+	serial   atomic.Uint64
+	wg       sync.WaitGroup // gateway connection handlers
+
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every event
+	closed   bool
+	requests []Request
+	failures []*failure
+
+	gateway gatewayState
+	inter   interactionState
+	msgs    messageState
+	cmds    commandState
+}
+
+// NewServer starts a fake Discord. tb.Cleanup closes the gateway
+// connections, waits for their handlers and closes the HTTP server.
+func NewServer(tb testing.TB) *Server {
+	tb.Helper()
+	s := &Server{
+		HeartbeatInterval: 41250 * time.Millisecond,
+		AckTimeout:        3 * time.Second,
+		TokenLifetime:     15 * time.Minute,
+		tb:                tb,
+		changed:           make(chan struct{}),
+		upgrader: websocket.Upgrader{
+			CheckOrigin: func(*http.Request) bool { return true },
+		},
+	}
+	s.AppID = s.newID(time.Now().Add(-400 * 24 * time.Hour))
+	s.Token = base64.RawStdEncoding.EncodeToString([]byte(s.AppID)) +
+		".G" + rand.Text()[:5] + "." + rand.Text() + rand.Text()[:12]
+	s.gateway.init()
+	s.inter.init()
+	s.msgs.init()
+	s.cmds.init()
+
+	s.ts = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.URL = s.ts.URL
+	s.wsURL = "ws" + strings.TrimPrefix(s.ts.URL, "http") + "/gateway"
+	tb.Cleanup(s.close)
+	return s
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/gateway" || r.URL.Path == "/gateway/" {
+		s.serveGateway(w, r)
+		return
+	}
+	s.serveREST(w, r)
+}
+
+// close runs at cleanup: it drops every gateway connection, waits for the
+// handlers to return, then shuts the HTTP server down.
+func (s *Server) close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := s.gateway.takeAll()
+	s.notify()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.ws.Close()
+	}
+	s.wg.Wait()
+	s.ts.Close()
+}
+
+// notify wakes every Wait. The caller holds s.mu.
+func (s *Server) notify() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// logf reports something unexpected from a background goroutine, unless the
+// test is already cleaning up. The caller holds s.mu.
+func (s *Server) logf(format string, args ...any) {
+	if !s.closed {
+		s.tb.Logf("discordtest: "+format, args...)
+	}
+}
+
+// Wait returns nil as soon as cond() is true, or the context's error.
+// cond is re-checked after every REST request and gateway event the fake
+// handles; it may call the Server's methods.
+func (s *Server) Wait(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		ch := s.changed
+		s.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("discordtest: wait: %w", context.Cause(ctx))
+		case <-ch:
+		}
+	}
+}
+
+// Requests returns every REST request received so far, in arrival order.
+// The returned values share their byte slices with the fake: do not modify.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.requests...)
+}
+
+// newID returns a fresh snowflake whose timestamp is t.
+func (s *Server) newID(t time.Time) string {
+	ms := uint64(t.UnixMilli() - discordEpoch)
+	return strconv.FormatUint(ms<<22|s.serial.Add(1)&(1<<22-1), 10)
+}
+
+// snowflakeTime returns the creation time encoded in a snowflake.
+func snowflakeTime(id string) (time.Time, bool) {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(n>>22) + discordEpoch), true
+}
+
+// isSnowflake reports whether id looks like a Discord id.
+func isSnowflake(id string) bool {
+	_, err := strconv.ParseUint(id, 10, 64)
+	return err == nil && id != "0" && len(id) <= 20
+}
+
+// discordTime formats t the way Discord writes timestamps.
+func discordTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000+00:00")
+}
