@@ -1,0 +1,244 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The README's configuration table, under the heading "## Configuration",
+// has one row per variable of config, in the struct's order:
+//
+//	| `VAR` | meaning | default |
+//
+// The default cell is the struct's default tag in backticks (`5s`), or an
+// em dash (—) alone when the field has no default tag. The meaning of a
+// required variable says "Required". .env.example has a line VAR= for every
+// variable: required ones (the secrets) uncommented and blank, the others
+// commented out and showing their default, so a fresh copy changes nothing.
+
+// envVar is one variable of config, read from its struct tags.
+type envVar struct {
+	name     string
+	def      string
+	required bool
+}
+
+// configEnvVars lists config's variables in field order.
+func configEnvVars(t *testing.T) []envVar {
+	t.Helper()
+	typ := reflect.TypeFor[config]()
+	var vars []envVar
+	for f := range typ.Fields() {
+		name := f.Tag.Get("envconfig")
+		if name == "" {
+			t.Fatalf("config.%s has no envconfig tag; the README test cannot name its variable", f.Name)
+		}
+		vars = append(vars, envVar{
+			name:     name,
+			def:      f.Tag.Get("default"),
+			required: f.Tag.Get("required") == "true",
+		})
+	}
+	if len(vars) == 0 {
+		t.Fatal("config has no fields")
+	}
+	return vars
+}
+
+func envVarNames(vars []envVar) []string {
+	names := make([]string, len(vars))
+	for i, v := range vars {
+		names[i] = v.name
+	}
+	return names
+}
+
+// readmeRow is one row of the README's configuration table.
+type readmeRow struct {
+	line    int
+	name    string
+	meaning string
+	def     string
+}
+
+var readmeRowName = regexp.MustCompile("^`([A-Z][A-Z0-9_]*)`$")
+
+// splitTableRow splits a markdown table row on the pipes that \| does not
+// escape, dropping the empty cells before the first and after the last pipe.
+func splitTableRow(line string) []string {
+	var cells []string
+	var cell strings.Builder
+	for i := 0; i < len(line); i++ {
+		switch {
+		case line[i] == '\\' && i+1 < len(line) && line[i+1] == '|':
+			cell.WriteString(`\|`)
+			i++
+		case line[i] == '|':
+			cells = append(cells, strings.TrimSpace(cell.String()))
+			cell.Reset()
+		default:
+			cell.WriteByte(line[i])
+		}
+	}
+	cells = append(cells, strings.TrimSpace(cell.String()))
+	if len(cells) >= 2 {
+		cells = cells[1 : len(cells)-1]
+	}
+	return cells
+}
+
+// readmeConfigTable returns the variable rows of README.md's configuration
+// section.
+func readmeConfigTable(t *testing.T) []readmeRow {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []readmeRow
+	in := false
+	for i, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			in = strings.TrimSpace(line) == "## Configuration"
+			continue
+		}
+		if !in || !strings.HasPrefix(strings.TrimSpace(line), "|") {
+			continue
+		}
+		cells := splitTableRow(strings.TrimSpace(line))
+		if len(cells) == 0 {
+			continue
+		}
+		m := readmeRowName.FindStringSubmatch(cells[0])
+		if m == nil {
+			continue // header, separator, or a row of another table
+		}
+		if len(cells) != 3 {
+			t.Errorf("README.md:%d: row of %s has %d cells; want 3: | `VAR` | meaning | default |", i+1, m[1], len(cells))
+			continue
+		}
+		rows = append(rows, readmeRow{line: i + 1, name: m[1], meaning: cells[1], def: cells[2]})
+	}
+	if len(rows) == 0 {
+		t.Fatal("README.md: found no rows like | `VAR` | meaning | default | under \"## Configuration\"")
+	}
+	return rows
+}
+
+func TestReadmeConfigTable(t *testing.T) {
+	vars := configEnvVars(t)
+	rows := readmeConfigTable(t)
+
+	byName := make(map[string]readmeRow)
+	for _, r := range rows {
+		if prev, ok := byName[r.name]; ok {
+			t.Errorf("README.md:%d: %s is listed again (first at line %d)", r.line, r.name, prev.line)
+			continue
+		}
+		byName[r.name] = r
+	}
+	inConfig := make(map[string]bool)
+	for _, v := range vars {
+		inConfig[v.name] = true
+		if _, ok := byName[v.name]; !ok {
+			t.Errorf("README.md: %s is in config.go but missing from the configuration table", v.name)
+		}
+	}
+	for _, r := range rows {
+		if !inConfig[r.name] {
+			t.Errorf("README.md:%d: %s is in the configuration table but not in config.go", r.line, r.name)
+		}
+	}
+
+	want := envVarNames(vars)
+	var got []string
+	for _, r := range rows {
+		if inConfig[r.name] && !slices.Contains(got, r.name) {
+			got = append(got, r.name)
+		}
+	}
+	if len(got) == len(want) {
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("README.md: configuration table has %s where config.go has %s (position %d); keep config.go's order:\n%s",
+					got[i], want[i], i+1, strings.Join(want, "\n"))
+				break
+			}
+		}
+	}
+
+	for _, v := range vars {
+		r, ok := byName[v.name]
+		if !ok {
+			continue
+		}
+		wantDef, why := "—", "config.go has no default tag"
+		if v.def != "" {
+			wantDef, why = "`"+v.def+"`", "config.go's default tag"
+		}
+		if r.def != wantDef {
+			t.Errorf("README.md:%d: default of %s is %q; want %q (%s)", r.line, v.name, r.def, wantDef, why)
+		}
+		if v.required && !strings.Contains(strings.ToLower(r.meaning), "required") {
+			t.Errorf("README.md:%d: %s is required but its meaning does not say \"Required\"", r.line, v.name)
+		}
+		if strings.TrimSpace(r.meaning) == "" {
+			t.Errorf("README.md:%d: %s has no meaning", r.line, v.name)
+		}
+	}
+}
+
+var envExampleLine = regexp.MustCompile(`^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$`)
+
+func TestEnvExampleListsEveryVariable(t *testing.T) {
+	vars := configEnvVars(t)
+	b, err := os.ReadFile(".env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct {
+		line      int
+		commented bool
+		value     string
+	}
+	seen := make(map[string]entry)
+	inConfig := make(map[string]bool)
+	for _, v := range vars {
+		inConfig[v.name] = true
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		m := envExampleLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		name := m[2]
+		if !inConfig[name] {
+			t.Errorf(".env.example:%d: %s is not a variable of config.go", i+1, name)
+			continue
+		}
+		if prev, ok := seen[name]; ok {
+			t.Errorf(".env.example:%d: %s is listed again (first at line %d)", i+1, name, prev.line)
+			continue
+		}
+		seen[name] = entry{line: i + 1, commented: m[1] != "", value: m[3]}
+	}
+	for _, v := range vars {
+		e, ok := seen[v.name]
+		switch {
+		case !ok && v.required:
+			t.Errorf(".env.example: %s is missing; add a blank line %s=", v.name, v.name)
+		case !ok:
+			t.Errorf(".env.example: %s is missing; add # %s=%s", v.name, v.name, v.def)
+		case v.required && (e.commented || e.value != ""):
+			t.Errorf(".env.example:%d: %s is required: want an uncommented, blank line %s=", e.line, v.name, v.name)
+		case !v.required && !e.commented:
+			t.Errorf(".env.example:%d: %s is optional: comment it out (# %s=%s) so a fresh copy keeps the default", e.line, v.name, v.name, v.def)
+		case !v.required && e.value != v.def:
+			t.Errorf(".env.example:%d: %s shows %q; want its default %q from config.go", e.line, v.name, e.value, v.def)
+		}
+	}
+}
