@@ -1,0 +1,284 @@
+package discordtest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestDeferThenEdit(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg, got := openSession(t, s)
+	ctx := testContext(t)
+	sent, i := sendAndReceive(ctx, t, s, got, SongCommand{Prompt: "a sea shanty", Options: map[string]any{"private": true}})
+
+	data := i.ApplicationCommandData()
+	if data.Name != "song" || len(data.Options) != 2 ||
+		data.Options[0].Name != "prompt" || data.Options[0].StringValue() != "a sea shanty" ||
+		data.Options[1].Name != "private" || !data.Options[1].BoolValue() {
+		t.Fatalf("command data = %+v; want song with prompt and private", data)
+	}
+	if i.AppID != s.AppID || i.GuildID != DefaultGuildID || i.ChannelID != DefaultChannelID || i.Member == nil || i.Member.User.ID != DefaultUserID {
+		t.Fatalf("interaction = %+v; want the default guild member", i)
+	}
+
+	deferReply(t, dg, i, discordgo.MessageFlagsEphemeral)
+	thinking, ok := s.Original(sent.Token)
+	if !ok || !thinking.Thinking || thinking.Flags != 64 || thinking.Content != "" {
+		t.Fatalf("Original after type 5 = %+v, %v; want an ephemeral thinking message", thinking, ok)
+	}
+	m, err := dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: ptr("done"), AllowedMentions: &discordgo.MessageAllowedMentions{}})
+	if err != nil {
+		t.Fatalf("InteractionResponseEdit: %v", err)
+	}
+	if m.Content != "done" || m.ID != thinking.ID || m.Flags != discordgo.MessageFlagsEphemeral || m.EditedTimestamp == nil {
+		t.Errorf("edit returned %+v; want the edited ephemeral message", m)
+	}
+	orig, _ := s.Original(sent.Token)
+	want := Message{
+		ID: thinking.ID, ChannelID: DefaultChannelID, Content: "done", Flags: 64, Edits: 1,
+		AllowedMentions: json.RawMessage(`{"parse":null,"replied_user":false}`),
+	}
+	if diff := cmp.Diff(want, orig, cmp.FilterPath(func(p cmp.Path) bool { return p.String() == "Raw" }, cmp.Ignore())); diff != "" {
+		t.Errorf("Original mismatch (-want +got):\n%s", diff)
+	}
+
+	cb, ok := s.Callback(sent.ID)
+	if !ok || cb.Status != http.StatusNoContent || cb.Path != "/api/v9/interactions/"+sent.ID+"/"+sent.Token+"/callback" {
+		t.Errorf("Callback = %+v, %v; want the 204 callback", cb, ok)
+	}
+	if d, ok := s.AckLatency(sent.ID); !ok || d <= 0 || d > 3*time.Second {
+		t.Errorf("AckLatency = %v, %v; want a positive duration under 3s", d, ok)
+	}
+}
+
+func TestSecondCallbackRejected(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg, got := openSession(t, s)
+	_, i := sendAndReceive(testContext(t), t, s, got, SongCommand{Prompt: "twice"})
+	deferReply(t, dg, i, 0)
+	err := dg.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Content: "again"},
+	})
+	wantRESTError(t, err, http.StatusBadRequest, discordgo.ErrCodeInteractionHasAlreadyBeenAcknowledged)
+}
+
+func TestLateCallbackUnknownInteraction(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	s.AckTimeout = time.Nanosecond
+	dg, got := openSession(t, s)
+	sent, i := sendAndReceive(testContext(t), t, s, got, SongCommand{Prompt: "too slow"})
+	err := dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+	wantRESTError(t, err, http.StatusNotFound, discordgo.ErrCodeUnknownInteraction)
+	if cb, ok := s.Callback(sent.ID); !ok || cb.Status != http.StatusNotFound {
+		t.Errorf("Callback = %+v, %v; want the rejected callback", cb, ok)
+	}
+}
+
+func TestExpiredTokens(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		cmd    SongCommand
+		expire bool
+	}{
+		{"older than 15 minutes", SongCommand{Prompt: "old", CreatedAt: time.Now().Add(-16 * time.Minute)}, false},
+		{"ExpireToken", SongCommand{Prompt: "fresh"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := NewServer(t)
+			dg, got := openSession(t, s)
+			sent, i := sendAndReceive(testContext(t), t, s, got, tt.cmd)
+			if ts, _ := discordgo.SnowflakeTimestamp(sent.ID); !tt.cmd.CreatedAt.IsZero() && ts.Sub(tt.cmd.CreatedAt).Abs() > time.Millisecond {
+				t.Errorf("id %s encodes %v; want %v", sent.ID, ts, tt.cmd.CreatedAt)
+			}
+			deferReply(t, dg, i, 0) // the callback itself is still accepted
+			if tt.expire {
+				s.ExpireToken(sent.Token)
+			}
+			_, err := dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: ptr("late")})
+			wantRESTError(t, err, http.StatusUnauthorized, discordgo.ErrCodeInvalidWebhookTokenProvided)
+			_, err = dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "late"})
+			wantRESTError(t, err, http.StatusUnauthorized, discordgo.ErrCodeInvalidWebhookTokenProvided)
+		})
+	}
+}
+
+func TestUnknownWebhook(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg, got := openSession(t, s)
+	_, i := sendAndReceive(testContext(t), t, s, got, SongCommand{Prompt: "x"})
+	// Before any callback there is no @original.
+	_, err := dg.InteractionResponseEdit(i, &discordgo.WebhookEdit{Content: ptr("early")})
+	wantRESTError(t, err, http.StatusNotFound, discordgo.ErrCodeUnknownMessage)
+	deferReply(t, dg, i, 0)
+	for _, in := range []*discordgo.Interaction{
+		{AppID: s.AppID, Token: "not-a-token"},
+		{AppID: "1234567890", Token: i.Token},
+	} {
+		_, err := dg.InteractionResponseEdit(in, &discordgo.WebhookEdit{Content: ptr("x")})
+		wantRESTError(t, err, http.StatusNotFound, discordgo.ErrCodeUnknownWebhook)
+	}
+}
+
+func TestInteractionShapes(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg := newSession(t, s, "Bot "+s.Token)
+	raws := make(chan json.RawMessage, 8)
+	dg.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+		if e.Type == "INTERACTION_CREATE" {
+			raws <- e.RawData
+		}
+	})
+	got := make(chan *discordgo.Interaction, 8)
+	dg.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) { got <- ic.Interaction })
+	if err := dg.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dg.Close() })
+	ctx := testContext(t)
+
+	tests := []struct {
+		where     Where
+		context   discordgo.InteractionContextType
+		owners    map[discordgo.ApplicationIntegrationType]string
+		guild     string
+		member    bool
+		sizeLimit int
+	}{
+		{InGuild, discordgo.InteractionContextGuild, map[discordgo.ApplicationIntegrationType]string{0: "42"}, "42", true, 10485760},
+		{InDM, discordgo.InteractionContextBotDM, map[discordgo.ApplicationIntegrationType]string{0: "0"}, "", false, 26214400},
+		{InPrivateChannel, discordgo.InteractionContextPrivateChannel, map[discordgo.ApplicationIntegrationType]string{1: "777"}, "", false, 10485760},
+	}
+	for _, tt := range tests {
+		c := SongCommand{Prompt: "p", Where: tt.where, GuildID: "42", UserID: "777", Username: "ann"}
+		if tt.sizeLimit != 10485760 {
+			c.AttachmentSizeLimit = tt.sizeLimit
+		}
+		sent, err := s.SendCommand(ctx, "songs", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := receive(ctx, t, got)
+		raw := <-raws
+		user := i.User
+		if i.Member != nil {
+			user = i.Member.User
+		}
+		if i.Context != tt.context || !cmp.Equal(i.AuthorizingIntegrationOwners, tt.owners) ||
+			i.GuildID != tt.guild || (i.Member != nil) != tt.member || user == nil || user.ID != "777" || user.Username != "ann" ||
+			i.ChannelID != sent.ChannelID || i.Token != sent.Token || i.ApplicationCommandData().Name != "songs" {
+			t.Errorf("Where %d: got %+v (user %+v); want context %d owners %v guild %q member %v", tt.where, i, user, tt.context, tt.owners, tt.guild, tt.member)
+		}
+		var fields struct {
+			SizeLimit int             `json:"attachment_size_limit"`
+			Channel   json.RawMessage `json:"channel"`
+			GuildID   *string         `json:"guild_id"`
+		}
+		if err := json.Unmarshal(raw, &fields); err != nil || fields.SizeLimit != tt.sizeLimit || fields.Channel == nil || (fields.GuildID != nil) != (tt.guild != "") {
+			t.Errorf("Where %d: raw payload %s; want attachment_size_limit %d and a channel object", tt.where, raw, tt.sizeLimit)
+		}
+	}
+}
+
+func TestButtonUpdateMessage(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg, got := openSession(t, s)
+	ctx := testContext(t)
+	sent, err := s.SendButton(ctx, "song:v1:abc:retry", SongCommand{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := receive(ctx, t, got)
+	if i.Type != discordgo.InteractionMessageComponent || i.MessageComponentData().CustomID != "song:v1:abc:retry" || i.Message == nil || len(i.Message.Components) != 1 {
+		t.Fatalf("interaction = %+v; want a button click on a message with components", i)
+	}
+	err = dg.InteractionRespond(i, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseUpdateMessage,
+		Data: &discordgo.InteractionResponseData{Content: "retrying"},
+	})
+	if err != nil {
+		t.Fatalf("InteractionRespond(type 7): %v", err)
+	}
+	m, ok := s.Original(sent.Token)
+	if !ok || m.ID != i.Message.ID || m.Content != "retrying" || m.Edits != 1 {
+		t.Errorf("Original = %+v, %v; want the button's message updated", m, ok)
+	}
+
+	// A second click on the same, now known, message carries its state.
+	if _, err := s.SendButton(ctx, "song:v1:abc:retry", SongCommand{MessageID: m.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if i := receive(ctx, t, got); i.Message == nil || i.Message.Content != "retrying" {
+		t.Errorf("second click message = %+v; want the updated message", i.Message)
+	}
+}
+
+func TestBurstOfCommands(t *testing.T) {
+	t.Parallel()
+	const n = 200
+	s := NewServer(t)
+	dg, got := openSession(t, s)
+	ctx := testContext(t)
+	go func() {
+		for i := range got {
+			go dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+		}
+	}()
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	for k := range n {
+		wg.Go(func() {
+			in, err := s.SendCommand(ctx, "song", SongCommand{Prompt: fmt.Sprint("song ", k)})
+			if err != nil {
+				t.Errorf("SendCommand: %v", err)
+			}
+			ids[k] = in.ID
+		})
+	}
+	wg.Wait()
+	err := s.Wait(ctx, func() bool {
+		for _, id := range ids {
+			if cb, ok := s.Callback(id); !ok || cb.Status != http.StatusNoContent {
+				return false
+			}
+		}
+		return true
+	})
+	if err != nil {
+		t.Fatalf("not every interaction was acknowledged: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if seen[id] {
+			t.Fatalf("duplicate interaction id %s", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestSendCommandWaitsForASession(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.SendCommand(ctx, "song", SongCommand{Prompt: "nobody"}); err == nil {
+		t.Fatal("SendCommand without a session = nil error; want the context's")
+	}
+}
