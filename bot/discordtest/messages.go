@@ -261,8 +261,10 @@ func (s *Server) apply(m *message, obj map[string]json.RawMessage, files []File,
 		return rep
 	}
 	next.Attachments, next.Files = atts, afiles
-	_, sticker := obj["sticker_ids"]
-	_, poll := obj["poll"]
+	var stickers []json.RawMessage
+	json.Unmarshal(obj["sticker_ids"], &stickers)
+	sticker := len(stickers) > 0
+	poll := len(obj["poll"]) > 0 && string(obj["poll"]) != "null"
 	if next.Content == "" && len(next.Embeds) == 0 && len(next.Components) == 0 &&
 		len(next.Attachments) == 0 && !sticker && !poll {
 		r := apiError(400, 50006, "Cannot send an empty message")
