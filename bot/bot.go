@@ -1,0 +1,197 @@
+// Package bot is songbot's Discord side: it answers /song over the gateway,
+// keeps each pending song in a storage.Store, polls Whisul for it, and edits
+// the user's reply into the finished song.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"songbot/storage"
+	"songbot/whisul"
+)
+
+// Options configure a Bot. Token, Whisul and Store are required.
+type Options struct {
+	Token   string // Discord bot token, with or without the "Bot " prefix
+	APIURL  string // Discord's origin; default https://discord.com
+	GuildID string // register commands in this guild only; empty = globally
+	Version string // shown in the User-Agent
+
+	Whisul *whisul.Client
+	Store  storage.Store
+	Logger *slog.Logger // default discards
+
+	PollInterval    time.Duration // between two polls of one job; 0 polls back to back
+	JobTimeout      time.Duration // give up on a job after this long; 0 = never
+	PromptMaxLength int           // 0 = Discord's own limit
+
+	// Workers bounds how many jobs are polled and delivered at once.
+	// Default 16.
+	Workers int
+	// WhisulRate caps Whisul poll requests per second across workers; it
+	// halves on every 429 and recovers slowly. Default 10.
+	WhisulRate float64
+	// Lease is how long a claimed job stays hidden from other processes,
+	// and so how long a crashed process's job waits; work on a job stops
+	// before it. Default the larger of 30s and three poll intervals.
+	Lease time.Duration
+	// ShutdownGrace bounds how long in-flight work may finish after Run's
+	// context ends. Default 8s.
+	ShutdownGrace time.Duration
+
+	// OnJobDone, if set, is called after a job left the store, with its
+	// outcome: completed, failed, timed_out or not_found. It must be fast.
+	OnJobDone func(id, outcome string)
+
+	// Transport carries Discord REST calls; default a pooled transport.
+	Transport http.RoundTripper
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Bot serves /song. Create it with New and start it with Run.
+type Bot struct {
+	opts    Options
+	log     *slog.Logger
+	session *discordgo.Session
+	whisul  *whisul.Client
+	store   storage.Store
+	now     func() time.Time
+	limiter *adaptiveLimiter
+
+	readyOnce sync.Once
+	ready     chan string // the application id, from READY
+
+	// work tracks interaction handlers and deliveries so shutdown can let
+	// them finish; workCtx outlives Run's context by the grace period.
+	mu      sync.Mutex
+	closing bool
+	work    sync.WaitGroup
+	workCtx context.Context
+	stop    context.CancelFunc
+}
+
+// New checks opts and prepares a Bot; it does not connect.
+func New(opts Options) (*Bot, error) {
+	if opts.Token == "" {
+		return nil, errors.New("bot: a Discord token is required")
+	}
+	if opts.Whisul == nil || opts.Store == nil {
+		return nil, errors.New("bot: a Whisul client and a store are required")
+	}
+	if opts.APIURL == "" {
+		opts.APIURL = "https://discord.com"
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 16
+	}
+	if opts.WhisulRate <= 0 {
+		opts.WhisulRate = 10
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = 8 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s, err := newSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
+	if err != nil {
+		return nil, err
+	}
+	workCtx, stop := context.WithCancel(context.Background())
+	return &Bot{
+		opts:    opts,
+		log:     opts.Logger,
+		session: s,
+		whisul:  opts.Whisul,
+		store:   opts.Store,
+		now:     opts.Now,
+		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
+		ready:   make(chan string, 1),
+		workCtx: workCtx,
+		stop:    stop,
+	}, nil
+}
+
+// Run connects to the gateway, registers the commands, serves interactions
+// and polls pending jobs until ctx ends. Then it closes the gateway, lets
+// in-flight work finish within ShutdownGrace and returns; pending jobs stay
+// in the store for the next start.
+func (b *Bot) Run(ctx context.Context) error {
+	defer b.stop()
+	b.session.AddHandler(b.onReady)
+	b.session.AddHandler(b.onInteraction)
+	if err := b.session.Open(); err != nil {
+		return fmt.Errorf("discord: connect to the gateway (check DISCORD_TOKEN and DISCORD_API_URL): %w", redact(err))
+	}
+	var appID string
+	select {
+	case appID = <-b.ready:
+	case <-ctx.Done():
+		return b.session.Close()
+	}
+	if err := registerCommands(ctx, b.session, appID, b.opts.GuildID, commands(b.opts.PromptMaxLength)); err != nil {
+		b.session.Close()
+		return err
+	}
+	b.log.Info("bot ready", "application_id", appID, "guild_id", b.opts.GuildID)
+
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		b.pollLoop(ctx)
+	}()
+	<-ctx.Done()
+	b.log.Info("shutting down: closing the gateway and finishing in-flight work", "grace", b.opts.ShutdownGrace)
+	closeErr := b.session.Close()
+	<-polled
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() { b.work.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.opts.ShutdownGrace):
+		b.log.Warn("shutdown grace period over; cancelling in-flight work (pending jobs stay in the store)")
+		b.stop()
+		<-done
+	}
+	return closeErr
+}
+
+// track runs f as in-flight work unless shutdown has begun.
+func (b *Bot) track(f func(ctx context.Context)) {
+	b.mu.Lock()
+	if b.closing {
+		b.mu.Unlock()
+		return
+	}
+	b.work.Add(1)
+	b.mu.Unlock()
+	defer b.work.Done()
+	f(b.workCtx)
+}
+
+func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	if r.Application == nil || r.Application.ID == "" {
+		b.log.Error("READY carried no application id; cannot register commands")
+		return
+	}
+	b.readyOnce.Do(func() { b.ready <- r.Application.ID })
+}

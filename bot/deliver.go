@@ -1,0 +1,150 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"songbot/storage"
+	"songbot/whisul"
+)
+
+// delivery is the final state of a user's reply: the song, or why there is
+// none.
+type delivery struct {
+	outcome    string // completed, failed, timed_out, not_found
+	content    string
+	embeds     []*discordgo.MessageEmbed
+	components []discordgo.MessageComponent
+	// notice opens the fallback message posted when the reply cannot be
+	// edited any more; it follows a mention of the requester.
+	notice string
+}
+
+func songDelivery(r *whisul.Result, prompt string) delivery {
+	return delivery{
+		outcome:    "completed",
+		embeds:     []*discordgo.MessageEmbed{songEmbed(r, prompt)},
+		components: listenButton(r.SongURL),
+		notice:     "your song is ready! 🎶",
+	}
+}
+
+func failedDelivery(whisulError string) delivery {
+	return delivery{outcome: "failed", content: failedText(whisulError), notice: "about your `/song`:"}
+}
+
+func timedOutDelivery() delivery {
+	return delivery{outcome: "timed_out", content: msgTimedOut, notice: "about your `/song`:"}
+}
+
+func notFoundDelivery() delivery {
+	return delivery{outcome: "not_found", content: msgNotFound, notice: "about your `/song`:"}
+}
+
+// editAttempts bounds retries of a failing edit before falling back.
+const editAttempts = 3
+
+// deliver shows the outcome to the user and removes the job. Editing the
+// reply is idempotent, so it comes first; the fallback message is not, so
+// only the caller that removed the job sends it.
+func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
+	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID, "outcome", d.outcome)
+	editErr := errTokenExpired
+	if b.now().Before(job.InteractionAt.Add(tokenLifetime - tokenSafetyGap)) {
+		editErr = b.editFinal(ctx, job, d)
+	}
+	removed, err := b.store.Finish(ctx, job.ID)
+	if err != nil {
+		log.Error("could not remove a delivered job; it will be delivered again", "err", err)
+		return
+	}
+	if !removed {
+		return // another process delivered it
+	}
+	if b.opts.OnJobDone != nil {
+		defer b.opts.OnJobDone(job.ID, d.outcome)
+	}
+	if editErr == nil {
+		log.Info("job delivered", "took", b.now().Sub(job.SubmittedAt).Round(time.Millisecond))
+		return
+	}
+	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
+	if err := b.sendFallback(ctx, job, d); err != nil {
+		log.Error("could not deliver the result anywhere", "err", err)
+		return
+	}
+	log.Info("job delivered by fallback message")
+}
+
+// editFinal edits the reply, retrying transient failures a few times.
+func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error {
+	content := truncate(d.content, maxContent)
+	embeds := d.embeds
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	components := d.components
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
+	var err error
+	for attempt := range editAttempts {
+		if err = editOriginal(ctx, b.session, job.AppID, job.InteractionToken, edit); err == nil || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		b.log.Warn("editing the reply failed; retrying", "job_id", job.ID, "err", err)
+		if !sleep(ctx, time.Duration(attempt+1)*time.Second) {
+			return ctx.Err()
+		}
+	}
+	return err
+}
+
+// sendFallback posts the outcome where the user will see it when the reply
+// can no longer be edited: in the interaction's channel, mentioning only the
+// requester, or else in a DM. A private song goes to a DM only.
+func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) error {
+	content := "<@" + job.UserID + ">, " + d.notice
+	if d.content != "" {
+		content += "\n" + d.content
+	}
+	msg := &discordgo.MessageSend{
+		Content:         truncate(content, maxContent),
+		Embeds:          d.embeds,
+		Components:      d.components,
+		AllowedMentions: onlyUser(job.UserID),
+	}
+	var chanErr error
+	if !job.Ephemeral && job.ChannelID != "" {
+		_, chanErr = b.session.ChannelMessageSendComplex(job.ChannelID, msg, discordgo.WithContext(ctx))
+		if chanErr == nil {
+			return nil
+		}
+		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", redact(chanErr))
+	}
+	dm, err := b.session.UserChannelCreate(job.UserID, discordgo.WithContext(ctx))
+	if err == nil {
+		_, err = b.session.ChannelMessageSendComplex(dm.ID, msg, discordgo.WithContext(ctx))
+	}
+	if err == nil {
+		return nil
+	}
+	return errors.Join(redact(chanErr), redact(err))
+}
+
+// sleep waits d or until ctx ends, reporting whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+

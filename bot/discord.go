@@ -1,0 +1,124 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// newSession builds a discordgo session whose REST calls and gateway lookup
+// go to apiURL (Discord's origin, or a proxy or fake), with paths unchanged.
+// discordgo computes its endpoints at init, so the redirect is a
+// RoundTripper rather than a change to its package variables.
+func newSession(token, apiURL string, base http.RoundTripper, userAgent string) (*discordgo.Session, error) {
+	if !strings.HasPrefix(token, "Bot ") {
+		token = "Bot " + token
+	}
+	s, err := discordgo.New(token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: new session: %w", err)
+	}
+	origin, err := url.Parse(apiURL)
+	if err != nil || (origin.Scheme != "http" && origin.Scheme != "https") || origin.Host == "" {
+		return nil, fmt.Errorf("discord: API URL %q must be an http(s) origin such as https://discord.com", apiURL)
+	}
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// A burst of acknowledgements would otherwise open a new
+		// connection each time: the default keeps two idle per host.
+		t.MaxIdleConnsPerHost = 64
+		base = t
+	}
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteOrigin{origin: origin, next: base}}
+	s.Identify.Intents = discordgo.IntentsNone // interactions need no intents
+	s.StateEnabled = false
+	s.UserAgent = userAgent
+	return s, nil
+}
+
+// rewriteOrigin sends requests for https://discord.com to origin instead.
+type rewriteOrigin struct {
+	origin *url.URL
+	next   http.RoundTripper
+}
+
+func (r rewriteOrigin) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != "discord.com" || (r.origin.Scheme == "https" && r.origin.Host == "discord.com") {
+		return r.next.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	req.URL.Scheme = r.origin.Scheme
+	req.URL.Host = r.origin.Host
+	req.URL.Path = strings.TrimSuffix(r.origin.Path, "/") + req.URL.Path
+	req.Host = ""
+	return r.next.RoundTrip(req)
+}
+
+// editOriginal edits an interaction's reply. It uses a bucket per token:
+// discordgo would put every JSON webhook edit of the process in one bucket
+// and hold its lock for the whole request, capping edits at 10-20 a second.
+func editOriginal(ctx context.Context, s *discordgo.Session, appID, token string, edit *discordgo.WebhookEdit) error {
+	var err error
+	if len(edit.Files) > 0 {
+		_, err = s.WebhookMessageEdit(appID, token, "@original", edit, discordgo.WithContext(ctx))
+	} else {
+		uri := discordgo.EndpointWebhookMessage(appID, token, "@original")
+		_, err = s.RequestWithBucketID(http.MethodPatch, uri, edit, discordgo.EndpointWebhookToken(appID, token), discordgo.WithContext(ctx))
+	}
+	return redact(err)
+}
+
+// redact drops request URLs from transport errors: webhook URLs carry the
+// interaction token, which must never reach a log.
+func redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("discord: %s request failed: %w", ue.Op, ue.Err)
+	}
+	return err
+}
+
+// restCode returns Discord's JSON error code and HTTP status from err, or
+// zeros when err is not a Discord REST error.
+func restCode(err error) (code, status int) {
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) {
+		return 0, 0
+	}
+	if re.Response != nil {
+		status = re.Response.StatusCode
+	}
+	if re.Message != nil {
+		code = re.Message.Code
+	}
+	return code, status
+}
+
+// tokenGone reports whether err means the interaction token can no longer
+// edit the reply: it expired after 15 minutes or the webhook is unknown.
+func tokenGone(err error) bool {
+	code, _ := restCode(err)
+	return code == discordgo.ErrCodeInvalidWebhookTokenProvided || code == discordgo.ErrCodeUnknownWebhook
+}
+
+// transient reports whether a Discord call may succeed if tried again later.
+func transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		return true
+	}
+	code, status := restCode(err)
+	if status == 0 && code == 0 {
+		return !errors.Is(err, context.Canceled) // network failure
+	}
+	return status == http.StatusTooManyRequests || status >= 500
+}

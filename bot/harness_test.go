@@ -1,0 +1,244 @@
+package bot_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"songbot/bot"
+	"songbot/bot/discordtest"
+	"songbot/storage"
+	"songbot/storage/storagetest"
+	"songbot/whisul"
+	"songbot/whisul/whisultest"
+)
+
+const whisulKey = "wk-test-3f9a7c1e-secret"
+
+// harness runs real bots against a fake Discord, a fake Whisul and a real
+// Redis.
+type harness struct {
+	t       *testing.T
+	discord *discordtest.Server
+	whisul  *whisultest.Server
+	store   storage.Store // the first bot's store
+	prefix  string
+	logs    *syncBuffer
+	opts    bot.Options
+
+	mu      sync.Mutex
+	done    map[string]string // job id -> outcome, from OnJobDone
+	changed chan struct{}     // closed and replaced on every OnJobDone
+}
+
+// running is one bot process, stopped by cancel.
+type running struct {
+	cancel context.CancelFunc
+	done   chan error
+	store  storage.Store
+}
+
+func newHarness(t *testing.T, tweak func(*bot.Options)) *harness {
+	t.Helper()
+	h := &harness{
+		t:       t,
+		discord: discordtest.NewServer(t),
+		whisul:  whisultest.NewServer(t, whisulKey),
+		prefix:  storagetest.Prefix(t),
+		logs:    &syncBuffer{},
+		done:    map[string]string{},
+		changed: make(chan struct{}),
+	}
+	h.opts = bot.Options{
+		Token:           h.discord.Token,
+		APIURL:          h.discord.URL,
+		PollInterval:    20 * time.Millisecond,
+		JobTimeout:      time.Minute,
+		PromptMaxLength: 200,
+		Lease:           2 * time.Second,
+		ShutdownGrace:   5 * time.Second,
+		Logger:          slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		OnJobDone:       h.jobDone,
+	}
+	if tweak != nil {
+		tweak(&h.opts)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("bot logs:\n%s", h.logs.String())
+		}
+	})
+	return h
+}
+
+// newStore opens a Store on the test Redis under the harness's prefix, so
+// every bot of the harness shares the same jobs.
+func (h *harness) newStore() storage.Store {
+	h.t.Helper()
+	s, err := storage.OpenRedis(h.t.Context(), storagetest.RedisURL(h.t), storage.RedisOptions{Prefix: h.prefix, JobTTL: time.Hour})
+	if err != nil {
+		h.t.Fatalf("OpenRedis() = %v", err)
+	}
+	h.t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func (h *harness) newWhisul(key string) *whisul.Client {
+	h.t.Helper()
+	c, err := whisul.New(whisul.Options{BaseURL: h.whisul.URL, APIKey: key, MinBackoff: time.Millisecond, MaxBackoff: 20 * time.Millisecond})
+	if err != nil {
+		h.t.Fatalf("whisul.New() = %v", err)
+	}
+	return c
+}
+
+// start runs one bot and waits until it registered its commands.
+func (h *harness) start() *running {
+	h.t.Helper()
+	opts := h.opts
+	if opts.Store == nil {
+		opts.Store = h.newStore()
+	}
+	if h.store == nil {
+		h.store = opts.Store
+	}
+	if opts.Whisul == nil {
+		opts.Whisul = h.newWhisul(whisulKey)
+	}
+	b, err := bot.New(opts)
+	if err != nil {
+		h.t.Fatalf("bot.New() = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{cancel: cancel, done: make(chan error, 1), store: opts.Store}
+	writes := h.discord.CommandWrites()
+	go func() { r.done <- b.Run(ctx) }()
+	h.t.Cleanup(func() { r.stop(h.t) })
+	h.wait("the bot to register its commands", func() bool { return h.discord.CommandWrites() > writes })
+	return r
+}
+
+// stop cancels the bot and waits for Run to return.
+func (r *running) stop(t *testing.T) error {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10s of cancellation")
+		return nil
+	}
+}
+
+// wait blocks until cond holds, re-checking on every fake Discord or Whisul
+// event.
+func (h *harness) wait(what string, cond func() bool) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.t.Context(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 3)
+	go func() { errs <- h.discord.Wait(ctx, cond) }()
+	go func() { errs <- h.whisul.Wait(ctx, cond) }()
+	go func() { errs <- h.waitDone(ctx, cond) }()
+	if err := <-errs; err != nil || !cond() {
+		h.t.Fatalf("timed out waiting for %s", what)
+	}
+	cancel()
+	<-errs
+	<-errs
+}
+
+func (h *harness) jobDone(id, outcome string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.done[id] = outcome
+	close(h.changed)
+	h.changed = make(chan struct{})
+}
+
+// outcome is how the job ended, "" while it has not.
+func (h *harness) outcome(id string) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.done[id]
+}
+
+func (h *harness) waitDone(ctx context.Context, cond func() bool) error {
+	for {
+		h.mu.Lock()
+		ch := h.changed
+		h.mu.Unlock()
+		if cond() {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-ch:
+		}
+	}
+}
+
+// song sends /song and returns the interaction.
+func (h *harness) song(c discordtest.SongCommand) discordtest.Interaction {
+	h.t.Helper()
+	in, err := h.discord.SendCommand(h.t.Context(), "song", c)
+	if err != nil {
+		h.t.Fatalf("SendCommand(song, %q) = %v", c.Prompt, err)
+	}
+	return in
+}
+
+// finalReply waits until the interaction's reply shows a result (an embed,
+// or text that is no longer the composing message) and returns it.
+func (h *harness) finalReply(in discordtest.Interaction) discordtest.Message {
+	h.t.Helper()
+	var m discordtest.Message
+	h.wait("the final reply of "+in.ID, func() bool {
+		var ok bool
+		m, ok = h.discord.Original(in.Token)
+		return ok && isFinal(m)
+	})
+	return m
+}
+
+func isFinal(m discordtest.Message) bool {
+	return len(m.Embeds) > 0 || (m.Content != "" && !bytes.Contains([]byte(m.Content), []byte("Composing")))
+}
+
+// embed decodes the message's first embed.
+func embed(t *testing.T, m discordtest.Message) map[string]any {
+	t.Helper()
+	if len(m.Embeds) == 0 {
+		t.Fatalf("message has no embed; content %q", m.Content)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(m.Embeds[0], &e); err != nil {
+		t.Fatalf("decode embed: %v", err)
+	}
+	return e
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,100 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"songbot/whisul"
+)
+
+func TestTruncate(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"this is too long", 8, "this is…"},
+		{"ééééé", 3, "éé…"},
+	}
+	for _, tt := range tests {
+		if got := truncate(tt.in, tt.n); got != tt.want {
+			t.Errorf("truncate(%q, %d) = %q; want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestEscapeDisarmsMarkdownAndMentions(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"lo-fi *beat*", `lo\-fi \*beat\*`},
+		{"@everyone sing", "@\u200beveryone sing"},
+		{"<@&123> and <@456>", `\<@` + "\u200b" + `&123\> and \<@` + "\u200b" + `456\>`},
+		{"[link](https://x.y)", `\[link\]\(https://x.y\)`},
+		{"line\nbreak\t tab", "line break tab"},
+	}
+	for _, tt := range tests {
+		if got := escape(tt.in); got != tt.want {
+			t.Errorf("escape(%q) = %q; want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSongEmbedFitsDiscordLimits(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 5000)
+	r := &whisul.Result{
+		Title: long, BPM: 140, DurationText: "2:47", SongURL: "https://cdn.example/a.mp3",
+		ImageURL: "https://cdn.example/c.jpg", Tags: []string{long, "dark"},
+	}
+	e := songEmbed(r, long)
+	if n := utf8.RuneCountInString(e.Title); n > maxEmbedTitle {
+		t.Errorf("title has %d characters; want at most %d", n, maxEmbedTitle)
+	}
+	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Footer.Text)
+	for _, f := range e.Fields {
+		if n := utf8.RuneCountInString(f.Value); n > maxFieldValue {
+			t.Errorf("field %q has %d characters; want at most %d", f.Name, n, maxFieldValue)
+		}
+		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if total > 6000 {
+		t.Errorf("embed has %d characters in all; Discord allows 6000", total)
+	}
+	if e.Image == nil || e.Image.URL != r.ImageURL {
+		t.Errorf("embed image = %+v; want %q", e.Image, r.ImageURL)
+	}
+}
+
+func TestListenButtonSkipsOverlongURLs(t *testing.T) {
+	t.Parallel()
+	if got := listenButton("https://cdn.example/a.mp3"); len(got) != 1 {
+		t.Errorf("listenButton(short) = %d rows; want 1", len(got))
+	}
+	if got := listenButton("https://cdn.example/" + strings.Repeat("a", 600)); got != nil {
+		t.Errorf("listenButton(600 chars) = %v; want no button", got)
+	}
+}
+
+func TestUserMessageNeverShowsDetails(t *testing.T) {
+	t.Parallel()
+	errs := []error{
+		&whisul.APIError{Op: "generate", StatusCode: 401, Message: "key sk-secret is revoked"},
+		&whisul.APIError{Op: "generate", StatusCode: 400, Message: "bad"},
+		&whisul.APIError{Op: "generate", StatusCode: 429},
+		&whisul.APIError{Op: "generate", StatusCode: 503},
+		whisul.ErrMalformed,
+	}
+	for _, err := range errs {
+		msg := userMessage(err)
+		if msg == "" || strings.Contains(msg, "sk-secret") || strings.Contains(msg, "whisul:") {
+			t.Errorf("userMessage(%v) = %q; want plain words without details", err, msg)
+		}
+	}
+	if got := userMessage(&whisul.APIError{Op: "generate", StatusCode: 401}); !strings.Contains(got, "misconfigured") {
+		t.Errorf("userMessage(401) = %q; want it to say the bot is misconfigured", got)
+	}
+}

@@ -1,0 +1,149 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"songbot/storage"
+	"songbot/whisul"
+)
+
+// pollLoop claims due jobs from the store, as many as there are free
+// workers, and polls each at Whisul until ctx ends. Jobs live in the store,
+// so any process sharing it may poll them, one at a time.
+func (b *Bot) pollLoop(ctx context.Context) {
+	sem := make(chan struct{}, b.opts.Workers)
+	tick := time.NewTicker(claimEvery(b.opts.PollInterval))
+	defer tick.Stop()
+	storeDown := false
+	for {
+		if free := cap(sem) - len(sem); free > 0 {
+			jobs, err := b.store.Claim(ctx, b.now(), b.lease(), free)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil && !storeDown:
+				b.log.Error("cannot claim jobs; songs wait until the store answers again (check REDIS_URL or DATA_DIR)", "err", err)
+			case err == nil && storeDown:
+				b.log.Info("store reachable again; polling resumes")
+			}
+			storeDown = err != nil
+			for _, j := range jobs {
+				sem <- struct{}{}
+				go func() {
+					defer func() { <-sem }()
+					b.track(func(ctx context.Context) { b.poll(ctx, j) })
+				}()
+			}
+			if len(jobs) == free {
+				continue // more may be due right now
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// claimEvery is how often the loop looks for due jobs: often enough that a
+// job is polled close to its due time, rarely enough to cost nothing.
+func claimEvery(poll time.Duration) time.Duration {
+	return min(max(poll/5, 10*time.Millisecond), 500*time.Millisecond)
+}
+
+// lease is how long a claimed job stays hidden from other claimers. The
+// work on a job is cut off before its lease ends (see poll), so two
+// processes never work on one job at once.
+func (b *Bot) lease() time.Duration {
+	if b.opts.Lease > 0 {
+		return b.opts.Lease
+	}
+	return max(3*b.opts.PollInterval, 30*time.Second)
+}
+
+// poll checks one job at Whisul and either delivers it, when it ended, or
+// puts it back in the store for the next poll.
+func (b *Bot) poll(ctx context.Context, job storage.Job) {
+	ctx, cancel := context.WithTimeout(ctx, b.lease()*9/10)
+	defer cancel()
+	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID)
+	now := b.now()
+	if b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
+		log.Warn("job timed out", "waited", now.Sub(job.SubmittedAt).Round(time.Second))
+		b.deliver(ctx, job, timedOutDelivery())
+		return
+	}
+	if err := b.limiter.Wait(ctx); err != nil {
+		b.release(job)
+		return
+	}
+	wj, err := b.whisul.Job(ctx, job.WhisulID, job.PollURL)
+	switch {
+	case err == nil:
+		b.limiter.Success()
+	case ctx.Err() != nil:
+		b.release(job)
+		return
+	case errors.Is(err, whisul.ErrNotFound):
+		log.Warn("whisul no longer knows the job", "err", err)
+		b.deliver(ctx, job, notFoundDelivery())
+		return
+	default:
+		retryAfter, _ := whisul.RetryAfter(err)
+		if errors.Is(err, whisul.ErrRateLimited) {
+			b.limiter.Throttle(retryAfter)
+		}
+		log.Warn("poll failed; will retry", "err", err)
+		job.LastError = err.Error()
+		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
+		b.reschedule(ctx, job)
+		return
+	}
+
+	switch wj.Status {
+	case whisul.StatusCompleted:
+		log.Info("job completed", "title", wj.Result.Title)
+		b.deliver(ctx, job, songDelivery(wj.Result, job.Prompt))
+	case whisul.StatusFailed:
+		log.Info("job failed at whisul", "error", wj.Error)
+		b.deliver(ctx, job, failedDelivery(wj.Error))
+	default:
+		if wj.RawStatus != job.LastStatus {
+			log.Info("job status changed", "status", wj.RawStatus, "previous", job.LastStatus)
+		}
+		job.LastStatus = wj.RawStatus
+		job.LastError = ""
+		job.NextPollAt = b.now().Add(b.opts.PollInterval)
+		b.reschedule(ctx, job)
+	}
+}
+
+// backoff is the wait after a failed poll: twice the interval, jittered,
+// capped at a minute.
+func (b *Bot) backoff() time.Duration {
+	d := min(2*b.opts.PollInterval, time.Minute)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
+	err := b.store.Reschedule(ctx, job)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		// Another process finished it meanwhile.
+	case err != nil:
+		b.log.Error("could not reschedule a job; it is polled again when its lease ends", "job_id", job.ID, "err", err)
+	}
+}
+
+// release makes a job whose poll was cut short by shutdown due at once, so
+// the next process to run picks it up without waiting out the lease.
+func (b *Bot) release(job storage.Job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	job.NextPollAt = b.now()
+	b.reschedule(ctx, job)
+}
