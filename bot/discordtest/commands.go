@@ -32,7 +32,9 @@ func (s *Server) Commands(guildID string) []json.RawMessage {
 	return append([]json.RawMessage(nil), s.cmds.scopes[guildID]...)
 }
 
-// CommandWrites returns the number of bulk-overwrite PUTs received.
+// CommandWrites returns the number of bulk-overwrite PUTs received,
+// rejected ones included (Commands shows what is registered). Requests
+// failed by FailNext do not count.
 func (s *Server) CommandWrites() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -73,6 +75,7 @@ func (s *Server) getCommands(c *call) reply {
 }
 
 func (s *Server) putCommands(c *call) reply {
+	s.cmds.writes++
 	if c.params["app"] != s.AppID {
 		return apiError(http.StatusNotFound, 10002, "Unknown Application")
 	}
@@ -159,7 +162,6 @@ func (s *Server) putCommands(c *call) reply {
 		s.cmds.ids[k] = v
 	}
 	s.cmds.scopes[guild] = out
-	s.cmds.writes++
 	return jsonReply(http.StatusOK, out)
 }
 

@@ -112,3 +112,5 @@ func deferReply(t *testing.T, dg *discordgo.Session, i *discordgo.Interaction, f
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func asRESTError(err error, re **discordgo.RESTError) bool { return errors.As(err, re) }

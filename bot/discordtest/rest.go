@@ -84,7 +84,14 @@ func noContent() reply { return reply{status: http.StatusNoContent} }
 
 // apiError is Discord's error body {"message": ..., "code": ...}.
 func apiError(status, code int, message string) reply {
-	return jsonReply(status, map[string]any{"message": message, "code": code})
+	return jsonReply(status, errorBody{Message: message, Code: code})
+}
+
+// errorBody keeps Discord's key order.
+type errorBody struct {
+	Message string `json:"message"`
+	Code    int    `json:"code"`
+	Errors  any    `json:"errors,omitempty"`
 }
 
 // httpError is Discord's body for errors without a specific code, such as
@@ -108,7 +115,7 @@ func formError(code, message string, path ...string) reply {
 	for i := len(path) - 1; i >= 0; i-- {
 		errs = map[string]any{path[i]: errs}
 	}
-	return jsonReply(http.StatusBadRequest, map[string]any{"message": "Invalid Form Body", "code": 50035, "errors": errs})
+	return jsonReply(http.StatusBadRequest, errorBody{Message: "Invalid Form Body", Code: 50035, Errors: errs})
 }
 
 // rateLimited is Discord's 429.
