@@ -1,0 +1,377 @@
+package storage
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// DefaultRedisPrefix starts every key when RedisOptions.Prefix is empty.
+const DefaultRedisPrefix = "songbot:"
+
+// badRecordTTL is how long the bad hash is kept after the last record moved
+// into it, when jobs have a TTL: long enough for an operator to look.
+const badRecordTTL = 7 * 24 * time.Hour
+
+// RedisOptions configures a Redis store.
+type RedisOptions struct {
+	// Prefix starts every key, so one Redis can serve several bots.
+	// Empty means DefaultRedisPrefix. It must not contain { or }, which
+	// would break the hash tag the keys share.
+	Prefix string
+	// JobTTL is the lifetime of each job hash, refreshed by Save and
+	// Reschedule, so that a job nobody finishes does not stay forever. Set
+	// it past JOB_TIMEOUT. Zero means no TTL.
+	JobTTL time.Duration
+	// Logger receives records that had to be moved aside. Nil discards.
+	Logger *slog.Logger
+}
+
+// Redis is a Store in Redis, shared by every process that uses the same
+// server and prefix. See the package documentation for the key layout.
+type Redis struct {
+	client redis.UniversalClient
+	keys   redisKeys
+	ttl    time.Duration
+	log    *slog.Logger
+}
+
+var (
+	_ Store            = (*Redis)(nil)
+	_ BatchRescheduler = (*Redis)(nil)
+)
+
+// OpenRedis connects to the server at rawURL (redis://, rediss:// for TLS,
+// or unix://) and pings it. For Sentinel or Cluster, build a
+// redis.UniversalClient and call NewRedis.
+//
+// Errors never contain the URL's user information or query, which may hold
+// the password.
+func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, error) {
+	if err := checkPrefix(opts.Prefix); err != nil {
+		return nil, wrapErr("open redis", err)
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		// url.Parse's message quotes the URL, and parts of it can be the
+		// password, so none of it is repeated here.
+		return nil, errors.New("storage: open redis: the URL cannot be parsed; " +
+			"want redis://[user:password@]host[:port][/db], rediss://... or unix:///path")
+	}
+	where := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	o, err := redis.ParseURL(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open redis %s: %w", where, err)
+	}
+	client := redis.NewClient(o)
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("storage: open redis %s: %w", where, err)
+	}
+	return NewRedis(client, opts), nil
+}
+
+// NewRedis returns a store that uses client, which may be a single server,
+// Sentinel or Cluster client. Close closes the client.
+//
+// NewRedis panics if opts.Prefix contains { or }; OpenRedis returns an error
+// instead.
+func NewRedis(client redis.UniversalClient, opts RedisOptions) *Redis {
+	if err := checkPrefix(opts.Prefix); err != nil {
+		panic(err)
+	}
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = DefaultRedisPrefix
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Redis{
+		client: client,
+		keys:   newRedisKeys(prefix),
+		ttl:    max(opts.JobTTL, 0),
+		log:    logger,
+	}
+}
+
+func checkPrefix(prefix string) error {
+	if strings.ContainsAny(prefix, "{}") {
+		return fmt.Errorf("storage: Redis key prefix %q must not contain { or }", prefix)
+	}
+	return nil
+}
+
+// redisKeys is the key layout described in doc.go.
+type redisKeys struct {
+	job string // prefix of each job hash; the id follows
+	due string // sorted set of job ids by due time
+	bad string // hash of records moved aside
+}
+
+func newRedisKeys(prefix string) redisKeys {
+	tag := strings.TrimRight(prefix, ":")
+	if tag == "" {
+		tag = strings.TrimRight(DefaultRedisPrefix, ":")
+	}
+	base := prefix + "{" + tag + "}:"
+	return redisKeys{job: base + "job:", due: base + "due", bad: base + "bad"}
+}
+
+func (r *Redis) jobKey(id string) string { return r.keys.job + id }
+
+// Save implements Store. It replaces any record with the same ID in one
+// MULTI/EXEC transaction.
+func (r *Redis) Save(ctx context.Context, job Job) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("save", err)
+	}
+	if job.ID == "" {
+		return errors.New("storage: save: empty job ID")
+	}
+	key := r.jobKey(job.ID)
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		p.HSet(ctx, key, encodeRecord(job))
+		if r.ttl > 0 {
+			p.PExpire(ctx, key, r.ttl)
+		}
+		p.ZAdd(ctx, r.keys.due, redis.Z{Score: float64(dueMillis(job.NextPollAt)), Member: job.ID})
+		return nil
+	})
+	return wrapErr("save", err)
+}
+
+// Claim implements Store in one script call, whatever the batch size. A
+// claimed job's NextPollAt is the end of its lease.
+func (r *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("claim", err)
+	}
+	if lease <= 0 {
+		return nil, errors.New("storage: claim: lease must be positive")
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	nowMs := dueMillis(now)
+	until := nowMs + max(lease.Milliseconds(), 1)
+	res, err := claimScript.Run(ctx, r.client, []string{r.keys.due},
+		nowMs, until, limit, r.keys.job).Slice()
+	if err != nil {
+		return nil, wrapErr("claim", err)
+	}
+	jobs := make([]Job, 0, len(res)/2)
+	var bad []any // id, JSON, id, JSON...
+	for i := 0; i+1 < len(res); i += 2 {
+		id, _ := res[i].(string)
+		fields := fieldMap(res[i+1])
+		job, err := decodeRecord(id, fields)
+		if err != nil {
+			r.log.ErrorContext(ctx, "storage: moving an undecodable job aside", "id", id, "err", err)
+			bad = append(bad, id, badRecord(err, now, fields))
+			continue
+		}
+		jobs = append(jobs, job)
+	}
+	if len(bad) > 0 {
+		r.moveBad(ctx, bad)
+	}
+	return jobs, nil
+}
+
+// moveBad never fails the claim: a record it could not move stays leased,
+// and the next claim after the lease tries again.
+func (r *Redis) moveBad(ctx context.Context, bad []any) {
+	var ttl time.Duration
+	if r.ttl > 0 {
+		ttl = max(r.ttl, badRecordTTL)
+	}
+	args := append([]any{r.keys.job, ttl.Milliseconds()}, bad...)
+	err := moveBadScript.Run(ctx, r.client, []string{r.keys.due, r.keys.bad}, args...).Err()
+	if err != nil {
+		r.log.ErrorContext(ctx, "storage: cannot move undecodable jobs aside", "err", err)
+	}
+}
+
+// fieldMap reads an HGETALL reply returned inside a script's array.
+func fieldMap(v any) map[string]string {
+	raw, _ := v.([]any)
+	m := make(map[string]string, len(raw)/2)
+	for i := 0; i+1 < len(raw); i += 2 {
+		k, _ := raw[i].(string)
+		v, _ := raw[i+1].(string)
+		m[k] = v
+	}
+	return m
+}
+
+// badRecord is what an operator finds for an id in the bad hash.
+func badRecord(reason error, now time.Time, fields map[string]string) string {
+	b, _ := json.Marshal(struct {
+		Reason  string            `json:"reason"`
+		MovedAt int64             `json:"moved_at"`
+		Fields  map[string]string `json:"fields"`
+	}{reason.Error(), now.UnixMilli(), fields})
+	return string(b)
+}
+
+// Reschedule implements Store.
+func (r *Redis) Reschedule(ctx context.Context, job Job) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("reschedule", err)
+	}
+	keys, args := r.rescheduleArgs(job)
+	n, err := rescheduleScript.Run(ctx, r.client, keys, args...).Int()
+	return rescheduleResult(n, err)
+}
+
+// RescheduleMany implements BatchRescheduler: the scripts go out in one
+// pipeline, so a batch costs one round trip (two if Redis lost its script
+// cache).
+func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
+	errs := make([]error, len(jobs))
+	fail := func(err error) []error {
+		for i := range errs {
+			errs[i] = wrapErr("reschedule", err)
+		}
+		return errs
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	cmds := make([]*redis.Cmd, len(jobs))
+	send := func(idx []int) error {
+		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, i := range idx {
+				keys, args := r.rescheduleArgs(jobs[i])
+				cmds[i] = rescheduleScript.EvalSha(ctx, p, keys, args...)
+			}
+			return nil
+		})
+		return err
+	}
+	all := make([]int, len(jobs))
+	for i := range all {
+		all[i] = i
+	}
+	if err := send(all); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+		return fail(err)
+	}
+	var again []int
+	for i, c := range cmds {
+		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+			again = append(again, i)
+		}
+	}
+	if len(again) > 0 {
+		if err := rescheduleScript.Load(ctx, r.client).Err(); err != nil {
+			return fail(err)
+		}
+		if err := send(again); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
+			return fail(err)
+		}
+	}
+	for i, c := range cmds {
+		n, err := c.Int()
+		errs[i] = rescheduleResult(n, err)
+	}
+	return errs
+}
+
+func (r *Redis) rescheduleArgs(job Job) (keys []string, args []any) {
+	fields := withoutField(encodeRecord(job), fieldAttempts)
+	args = make([]any, 0, 4+len(fields))
+	args = append(args, job.ID, dueMillis(job.NextPollAt), r.ttl.Milliseconds(), strconv.Itoa(recordVersion))
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	return []string{r.jobKey(job.ID), r.keys.due}, args
+}
+
+func rescheduleResult(n int, err error) error {
+	switch {
+	case err != nil:
+		return wrapErr("reschedule", err)
+	case n == 0:
+		return wrapErr("reschedule", ErrNotFound)
+	case n < 0:
+		return wrapErr("reschedule", ErrCorrupt)
+	}
+	return nil
+}
+
+// Finish implements Store: DEL and ZREM in one transaction, and only the
+// caller whose DEL removed the hash gets true.
+func (r *Redis) Finish(ctx context.Context, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrapErr("finish", err)
+	}
+	var del *redis.IntCmd
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		del = p.Del(ctx, r.jobKey(id))
+		p.ZRem(ctx, r.keys.due, id)
+		return nil
+	})
+	if err != nil {
+		return false, wrapErr("finish", err)
+	}
+	return del.Val() == 1, nil
+}
+
+// Get implements Store.
+func (r *Redis) Get(ctx context.Context, id string) (Job, error) {
+	if err := ctx.Err(); err != nil {
+		return Job{}, wrapErr("get", err)
+	}
+	fields, err := r.client.HGetAll(ctx, r.jobKey(id)).Result()
+	if redis.HasErrorPrefix(err, "WRONGTYPE") {
+		err = fmt.Errorf("%w: the key is not a hash", ErrCorrupt)
+	}
+	if err != nil {
+		return Job{}, wrapErr("get", err)
+	}
+	if len(fields) == 0 {
+		return Job{}, wrapErr("get", ErrNotFound)
+	}
+	job, err := decodeRecord(id, fields)
+	if err != nil {
+		return Job{}, wrapErr("get", err)
+	}
+	return job, nil
+}
+
+// Count implements Store. It counts due entries, so a job whose hash has
+// expired is counted until the next Claim reaches it.
+func (r *Redis) Count(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrapErr("count", err)
+	}
+	n, err := r.client.ZCard(ctx, r.keys.due).Result()
+	if err != nil {
+		return 0, wrapErr("count", err)
+	}
+	return int(n), nil
+}
+
+// Ping implements Store.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("ping", err)
+	}
+	return wrapErr("ping", r.client.Ping(ctx).Err())
+}
+
+// Close implements Store; it closes the client.
+func (r *Redis) Close() error {
+	return wrapErr("close", r.client.Close())
+}
