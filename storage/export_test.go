@@ -1,6 +1,9 @@
 package storage
 
-import "github.com/redis/go-redis/v9"
+import (
+	"github.com/redis/go-redis/v9"
+	"go.etcd.io/bbolt"
+)
 
 // Hooks for the tests in package storage_test, which damage records the way
 // an operator or a newer songbot might.
@@ -16,4 +19,33 @@ func RedisKeys(r *Redis, id string) (job, due, bad string) {
 func RedisKeysFor(prefix, id string) (job, due, bad string) {
 	k := newRedisKeys(prefix)
 	return k.job + id, k.due, k.bad
+}
+
+// BoltPut writes val under key in the named bucket.
+func BoltPut(b *Bolt, bucket, key string, val []byte) error {
+	return b.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucket)).Put([]byte(key), val)
+	})
+}
+
+// BoltGet reads key from the named bucket; nil if absent.
+func BoltGet(b *Bolt, bucket, key string) []byte {
+	var v []byte
+	b.db.View(func(tx *bbolt.Tx) error {
+		if got := tx.Bucket([]byte(bucket)).Get([]byte(key)); got != nil {
+			v = append([]byte(nil), got...)
+		}
+		return nil
+	})
+	return v
+}
+
+// BoltLen counts the keys of the named bucket.
+func BoltLen(b *Bolt, bucket string) int {
+	var n int
+	b.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket([]byte(bucket)).Stats().KeyN
+		return nil
+	})
+	return n
 }

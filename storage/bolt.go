@@ -1,0 +1,418 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// DefaultBoltFile is the usual name of the Bolt file inside DATA_DIR.
+const DefaultBoltFile = "songbot.db"
+
+// BoltOptions configures a Bolt store.
+type BoltOptions struct {
+	// Logger receives records that had to be moved aside. Nil discards.
+	Logger *slog.Logger
+	// LockTimeout is how long OpenBolt waits for another process to release
+	// the file before it returns ErrLocked. Zero means one second.
+	LockTimeout time.Duration
+}
+
+// Bolt is a Store in one bbolt file, for a bot that runs as a single process
+// on one machine. Only one process can open the file at a time.
+type Bolt struct {
+	db  *bbolt.DB
+	log *slog.Logger
+}
+
+var (
+	_ Store            = (*Bolt)(nil)
+	_ BatchRescheduler = (*Bolt)(nil)
+)
+
+// Bucket names; see the package documentation.
+var (
+	bucketJobs = []byte("jobs") // id -> JSON record
+	bucketDue  = []byte("due")  // 8-byte big-endian due unix ms || id -> empty
+	bucketBad  = []byte("bad")  // id -> JSON {reason, moved_at, raw}
+)
+
+// lockedError is what OpenBolt returns when another process holds the file.
+type lockedError struct {
+	path    string
+	timeout time.Duration
+}
+
+func (e *lockedError) Error() string {
+	return fmt.Sprintf("storage: open %s: the file stayed locked for %v; another songbot process is probably using it",
+		e.path, e.timeout)
+}
+
+func (e *lockedError) Unwrap() error { return ErrLocked }
+
+// OpenBolt opens or creates the store at path, creating its directory
+// (mode 0700) if needed. If another process has the file open it waits
+// opts.LockTimeout and returns an error wrapping ErrLocked.
+func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
+	timeout := opts.LockTimeout
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, wrapErr("open", err)
+	}
+	db, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: timeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, &lockedError{path: path, timeout: timeout}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketJobs, bucketDue, bucketBad} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open %s: %w", path, err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Bolt{db: db, log: logger}, nil
+}
+
+// boltTx holds the three buckets of one write transaction.
+type boltTx struct {
+	jobs, due, bad *bbolt.Bucket
+}
+
+func (b *Bolt) update(fn func(t boltTx) error) error {
+	return b.db.Update(func(tx *bbolt.Tx) error {
+		return fn(boltTx{tx.Bucket(bucketJobs), tx.Bucket(bucketDue), tx.Bucket(bucketBad)})
+	})
+}
+
+// dueKey sorts by due time, then by id, as Redis sorts equal scores.
+func dueKey(ms int64, id string) []byte {
+	k := make([]byte, 8, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(ms))
+	return append(k, id...)
+}
+
+// parseFields reads a stored record's JSON into its fields.
+func parseFields(raw []byte) (map[string]string, error) {
+	var f map[string]string
+	if err := json.Unmarshal(raw, &f); err != nil {
+		return nil, fmt.Errorf("%w: not a JSON object of strings", ErrCorrupt)
+	}
+	return f, nil
+}
+
+func decodeBolt(id string, raw []byte) (Job, map[string]string, error) {
+	f, err := parseFields(raw)
+	if err != nil {
+		return Job{}, nil, err
+	}
+	job, err := decodeRecord(id, f)
+	return job, f, err
+}
+
+// putJob writes the record and its due entry; the caller has removed the
+// old due entry.
+func (t boltTx) putJob(id string, f map[string]string) error {
+	raw, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	if err := t.jobs.Put([]byte(id), raw); err != nil {
+		return err
+	}
+	next, err := parseTime(f, fieldNextPollAt)
+	if err != nil {
+		return err
+	}
+	return t.due.Put(dueKey(dueMillis(next), id), nil)
+}
+
+// deleteDue removes id's due entry. The record's next_poll_at names it; a
+// record too damaged to say is found by a scan, which only such records pay.
+func (t boltTx) deleteDue(id string, raw []byte) error {
+	if f, err := parseFields(raw); err == nil {
+		if next, err := parseTime(f, fieldNextPollAt); err == nil {
+			k := dueKey(dueMillis(next), id)
+			if t.due.Get(k) != nil {
+				return t.due.Delete(k)
+			}
+		}
+	}
+	c := t.due.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) >= 8 && string(k[8:]) == id {
+			return c.Delete()
+		}
+	}
+	return nil
+}
+
+// Save implements Store.
+func (b *Bolt) Save(ctx context.Context, job Job) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("save", err)
+	}
+	if job.ID == "" {
+		return errors.New("storage: save: empty job ID")
+	}
+	return wrapErr("save", b.update(func(t boltTx) error {
+		if old := t.jobs.Get([]byte(job.ID)); old != nil {
+			if err := t.deleteDue(job.ID, old); err != nil {
+				return err
+			}
+		}
+		return t.putJob(job.ID, pairsToMap(encodeRecord(job)))
+	}))
+}
+
+// Claim implements Store in one write transaction, walking the due bucket
+// in key order. A claimed job's NextPollAt is the end of its lease.
+func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("claim", err)
+	}
+	if lease <= 0 {
+		return nil, errors.New("storage: claim: lease must be positive")
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	nowMs := dueMillis(now)
+	until := strconv.FormatInt(nowMs+max(lease.Milliseconds(), 1), 10)
+	type moved struct {
+		id  string
+		err error
+	}
+	var jobs []Job
+	var bad []moved
+	err := b.update(func(t boltTx) error {
+		jobs, bad = jobs[:0], bad[:0]
+		// Collect first: the cursor must not see the keys this claim adds.
+		var keys [][]byte
+		c := t.due.Cursor()
+		for k, _ := c.First(); k != nil && len(keys) < limit; k, _ = c.Next() {
+			if len(k) >= 8 && binary.BigEndian.Uint64(k) > uint64(nowMs) {
+				break
+			}
+			keys = append(keys, bytes.Clone(k))
+		}
+		for _, k := range keys {
+			if err := t.due.Delete(k); err != nil {
+				return err
+			}
+			if len(k) < 8 {
+				continue // not a due key at all
+			}
+			id := string(k[8:])
+			raw := t.jobs.Get(k[8:])
+			if raw == nil {
+				continue
+			}
+			job, f, err := decodeBolt(id, raw)
+			if err != nil {
+				bad = append(bad, moved{id, err})
+				if err := t.moveBad(id, raw, err, now); err != nil {
+					return err
+				}
+				continue
+			}
+			job.Attempts++
+			f[fieldAttempts] = strconv.Itoa(job.Attempts)
+			f[fieldNextPollAt] = until
+			job.NextPollAt, _ = parseTime(f, fieldNextPollAt)
+			if err := t.putJob(id, f); err != nil {
+				return err
+			}
+			jobs = append(jobs, job)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapErr("claim", err)
+	}
+	for _, m := range bad {
+		b.log.ErrorContext(ctx, "storage: moved an undecodable job aside", "id", m.id, "err", m.err)
+	}
+	return jobs, nil
+}
+
+// moveBad keeps the raw record in the bad bucket for an operator and
+// removes it from jobs; the caller has removed its due entry.
+func (t boltTx) moveBad(id string, raw []byte, reason error, now time.Time) error {
+	v, err := json.Marshal(struct {
+		Reason  string `json:"reason"`
+		MovedAt int64  `json:"moved_at"`
+		Raw     string `json:"raw"`
+	}{reason.Error(), now.UnixMilli(), string(raw)})
+	if err != nil {
+		return err
+	}
+	if err := t.bad.Put([]byte(id), v); err != nil {
+		return err
+	}
+	return t.jobs.Delete([]byte(id))
+}
+
+// Reschedule implements Store.
+func (b *Bolt) Reschedule(ctx context.Context, job Job) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("reschedule", err)
+	}
+	var result error
+	err := b.update(func(t boltTx) error {
+		var err error
+		result, err = t.reschedule(job)
+		return err
+	})
+	if err != nil {
+		return wrapErr("reschedule", err)
+	}
+	return wrapErr("reschedule", result)
+}
+
+// RescheduleMany implements BatchRescheduler in one write transaction.
+func (b *Bolt) RescheduleMany(ctx context.Context, jobs []Job) []error {
+	errs := make([]error, len(jobs))
+	err := ctx.Err()
+	if err == nil {
+		err = b.update(func(t boltTx) error {
+			for i, job := range jobs {
+				var err error
+				if errs[i], err = t.reschedule(job); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	for i := range errs {
+		if err != nil {
+			errs[i] = err
+		}
+		errs[i] = wrapErr("reschedule", errs[i])
+	}
+	return errs
+}
+
+// reschedule returns the job's outcome (ErrNotFound, ErrCorrupt or nil)
+// apart from an error that must abort the transaction. Like the Redis
+// script, it overwrites the given fields, keeps attempts and any fields it
+// does not know.
+func (t boltTx) reschedule(job Job) (result, abort error) {
+	raw := t.jobs.Get([]byte(job.ID))
+	if raw == nil {
+		return ErrNotFound, nil
+	}
+	f, err := parseFields(raw)
+	if err != nil {
+		return err, nil
+	}
+	if f[fieldVersion] != strconv.Itoa(recordVersion) {
+		return fmt.Errorf("%w: unknown version", ErrCorrupt), nil
+	}
+	if _, err := parseInt(f, fieldAttempts); err != nil {
+		return err, nil
+	}
+	if err := t.deleteDue(job.ID, raw); err != nil {
+		return nil, err
+	}
+	for k, v := range pairsToMap(withoutField(encodeRecord(job), fieldAttempts)) {
+		f[k] = v
+	}
+	return nil, t.putJob(job.ID, f)
+}
+
+// Finish implements Store.
+func (b *Bolt) Finish(ctx context.Context, id string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, wrapErr("finish", err)
+	}
+	var removed bool
+	err := b.update(func(t boltTx) error {
+		removed = false
+		raw := t.jobs.Get([]byte(id))
+		if raw == nil {
+			return nil
+		}
+		if err := t.deleteDue(id, raw); err != nil {
+			return err
+		}
+		removed = true
+		return t.jobs.Delete([]byte(id))
+	})
+	if err != nil {
+		return false, wrapErr("finish", err)
+	}
+	return removed, nil
+}
+
+// Get implements Store.
+func (b *Bolt) Get(ctx context.Context, id string) (Job, error) {
+	if err := ctx.Err(); err != nil {
+		return Job{}, wrapErr("get", err)
+	}
+	var job Job
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		raw := tx.Bucket(bucketJobs).Get([]byte(id))
+		if raw == nil {
+			return ErrNotFound
+		}
+		var err error
+		job, _, err = decodeBolt(id, raw)
+		return err
+	})
+	if err != nil {
+		return Job{}, wrapErr("get", err)
+	}
+	return job, nil
+}
+
+// Count implements Store.
+func (b *Bolt) Count(ctx context.Context) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrapErr("count", err)
+	}
+	var n int
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		n = tx.Bucket(bucketJobs).Stats().KeyN
+		return nil
+	})
+	return n, wrapErr("count", err)
+}
+
+// Ping implements Store: it fails once the store is closed.
+func (b *Bolt) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return wrapErr("ping", err)
+	}
+	return wrapErr("ping", b.db.View(func(*bbolt.Tx) error { return nil }))
+}
+
+// Close implements Store.
+func (b *Bolt) Close() error {
+	return wrapErr("close", b.db.Close())
+}

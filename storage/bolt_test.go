@@ -1,0 +1,203 @@
+package storage_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"songbot/storage"
+	"songbot/storage/storagetest"
+)
+
+func openBolt(t testing.TB, path string, log *bytes.Buffer) *storage.Bolt {
+	t.Helper()
+	opts := storage.BoltOptions{LockTimeout: 100 * time.Millisecond}
+	if log != nil {
+		opts.Logger = slog.New(slog.NewTextHandler(log, nil))
+	}
+	s, err := storage.OpenBolt(path, opts)
+	if err != nil {
+		t.Fatalf("OpenBolt(%q) = %v", path, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestBoltContract(t *testing.T) {
+	t.Parallel()
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		return openBolt(t, filepath.Join(t.TempDir(), "songbot.db"), nil)
+	}, func(t *testing.T, s storage.Store, id string) {
+		if err := storage.BoltPut(s.(*storage.Bolt), "jobs", id, []byte(`{"v":`)); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestBoltLocked(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "songbot.db")
+	first, err := storage.OpenBolt(path, storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	second, err := storage.OpenBolt(path, storage.BoltOptions{LockTimeout: 50 * time.Millisecond})
+	if err == nil {
+		second.Close()
+		t.Fatalf("second OpenBolt(%q) = nil error; want ErrLocked", path)
+	}
+	if !errors.Is(err, storage.ErrLocked) {
+		t.Errorf("second OpenBolt = %v; want ErrLocked", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, path) || !strings.Contains(msg, "another songbot process") {
+		t.Errorf("second OpenBolt = %q; want it to name %s and another songbot process", msg, path)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("second OpenBolt took %v; want about the 50ms lock timeout", d)
+	}
+	first.Close()
+	third, err := storage.OpenBolt(path, storage.BoltOptions{})
+	if err != nil {
+		t.Fatalf("OpenBolt after the first closed = %v", err)
+	}
+	third.Close()
+}
+
+func TestBoltReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "songbot.db")
+	s, err := storage.OpenBolt(path, storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range []storage.Job{job("a", t0), job("b", t0.Add(time.Second))} {
+		if err := s.Save(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Claim(ctx, t0, 30*time.Second, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close = %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Errorf("Ping after Close = nil; want an error")
+	}
+
+	s = openBolt(t, path, nil)
+	if n, err := s.Count(ctx); n != 2 || err != nil {
+		t.Errorf("Count after reopening = %d, %v; want 2", n, err)
+	}
+	got, err := s.Claim(ctx, t0.Add(10*time.Second), 30*time.Second, 10)
+	if err != nil || len(got) != 1 || got[0].ID != "b" {
+		t.Errorf("Claim during a's lease after reopening = %v, %v; want only b", got, err)
+	}
+	got, err = s.Claim(ctx, t0.Add(31*time.Second), 30*time.Second, 10)
+	if err != nil || len(got) != 1 || got[0].ID != "a" || got[0].Attempts != 2 {
+		t.Errorf("Claim after a's lease = %+v, %v; want a, 2 attempts", got, err)
+	}
+}
+
+func TestBoltCreatesDir(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "data", "sub")
+	openBolt(t, filepath.Join(dir, storage.DefaultBoltFile), nil)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("OpenBolt created %s with mode %v; want 0700", dir, perm)
+	}
+}
+
+func TestBoltDecodeFailures(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, raw, reason string
+	}{
+		{"not JSON", `{"v":`, "not a JSON object of strings"},
+		{"JSON array", `["secret-token-bad"]`, "not a JSON object of strings"},
+		{"number field", `{"v":1}`, "not a JSON object of strings"},
+		{"newer version", `{"v":"2","next_poll_at":"1"}`, "unknown version 2"},
+		{"bad due time", `{"v":"1","next_poll_at":"soon"}`, `"next_poll_at" is not unix milliseconds`},
+		{"bad attempts", `{"v":"1","attempts":"x","interaction_token":"secret-token-bad"}`, `"attempts" is not an integer`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			var log bytes.Buffer
+			s := openBolt(t, filepath.Join(t.TempDir(), "songbot.db"), &log)
+			for _, j := range []storage.Job{job("good", t0), job("bad", t0)} {
+				if err := s.Save(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := storage.BoltPut(s, "jobs", "bad", []byte(tt.raw)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Get(ctx, "bad"); !errors.Is(err, storage.ErrCorrupt) {
+				t.Errorf("Get(bad) = %v; want ErrCorrupt", err)
+			}
+			got, err := s.Claim(ctx, t0, time.Minute, 10)
+			if err != nil || len(got) != 1 || got[0].ID != "good" {
+				t.Fatalf("Claim = %v, %v; want only good", got, err)
+			}
+			if n := storage.BoltLen(s, "due"); n != 1 {
+				t.Errorf("due bucket holds %d keys after the move aside; want 1", n)
+			}
+			if v := storage.BoltGet(s, "jobs", "bad"); v != nil {
+				t.Errorf("jobs[bad] = %q after the move aside; want none", v)
+			}
+			var moved struct {
+				Reason  string
+				MovedAt int64 `json:"moved_at"`
+				Raw     string
+			}
+			raw := storage.BoltGet(s, "bad", "bad")
+			if err := json.Unmarshal(raw, &moved); err != nil {
+				t.Fatalf("bad[bad] = %q: %v; want the record as JSON", raw, err)
+			}
+			if !strings.Contains(moved.Reason, tt.reason) || moved.Raw != tt.raw || moved.MovedAt != t0.UnixMilli() {
+				t.Errorf("moved record = %+v; want reason %q, raw %q", moved, tt.reason, tt.raw)
+			}
+			logged := log.String()
+			if !strings.Contains(logged, "level=ERROR") || !strings.Contains(logged, "id=bad") {
+				t.Errorf("log = %q; want an error naming id=bad", logged)
+			}
+			if strings.Contains(logged, "secret-token") {
+				t.Errorf("log = %q; it contains the token", logged)
+			}
+		})
+	}
+}
+
+// TestBoltFinishDamagedDue checks that Finish finds the due entry of a record
+// whose next_poll_at no longer names it.
+func TestBoltFinishDamagedDue(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := openBolt(t, filepath.Join(t.TempDir(), "songbot.db"), nil)
+	if err := s.Save(ctx, job("a", t0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := storage.BoltPut(s, "jobs", "a", []byte(`{"v":"1","next_poll_at":"soon"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Finish(ctx, "a"); !ok || err != nil {
+		t.Errorf("Finish(a) = %v, %v; want true, nil", ok, err)
+	}
+	if n := storage.BoltLen(s, "due"); n != 0 {
+		t.Errorf("due bucket holds %d keys after Finish; want 0", n)
+	}
+}
