@@ -20,24 +20,24 @@ import (
 // variable: required ones (the secrets) uncommented and blank, the others
 // commented out and showing their default, so a fresh copy changes nothing.
 
-// envVar is one variable of config, read from its struct tags.
-type envVar struct {
+// readmeVar is one variable of config, read from its struct tags.
+type readmeVar struct {
 	name     string
 	def      string
 	required bool
 }
 
-// configEnvVars lists config's variables in field order.
-func configEnvVars(t *testing.T) []envVar {
+// readmeConfigVars lists config's variables in field order.
+func readmeConfigVars(t *testing.T) []readmeVar {
 	t.Helper()
 	typ := reflect.TypeFor[config]()
-	var vars []envVar
+	var vars []readmeVar
 	for f := range typ.Fields() {
 		name := f.Tag.Get("envconfig")
 		if name == "" {
 			t.Fatalf("config.%s has no envconfig tag; the README test cannot name its variable", f.Name)
 		}
-		vars = append(vars, envVar{
+		vars = append(vars, readmeVar{
 			name:     name,
 			def:      f.Tag.Get("default"),
 			required: f.Tag.Get("required") == "true",
@@ -49,7 +49,7 @@ func configEnvVars(t *testing.T) []envVar {
 	return vars
 }
 
-func envVarNames(vars []envVar) []string {
+func readmeVarNames(vars []readmeVar) []string {
 	names := make([]string, len(vars))
 	for i, v := range vars {
 		names[i] = v.name
@@ -67,9 +67,9 @@ type readmeRow struct {
 
 var readmeRowName = regexp.MustCompile("^`([A-Z][A-Z0-9_]*)`$")
 
-// splitTableRow splits a markdown table row on the pipes that \| does not
+// readmeSplitRow splits a markdown table row on the pipes that \| does not
 // escape, dropping the empty cells before the first and after the last pipe.
-func splitTableRow(line string) []string {
+func readmeSplitRow(line string) []string {
 	var cells []string
 	var cell strings.Builder
 	for i := 0; i < len(line); i++ {
@@ -109,7 +109,7 @@ func readmeConfigTable(t *testing.T) []readmeRow {
 		if !in || !strings.HasPrefix(strings.TrimSpace(line), "|") {
 			continue
 		}
-		cells := splitTableRow(strings.TrimSpace(line))
+		cells := readmeSplitRow(strings.TrimSpace(line))
 		if len(cells) == 0 {
 			continue
 		}
@@ -130,7 +130,7 @@ func readmeConfigTable(t *testing.T) []readmeRow {
 }
 
 func TestReadmeConfigTable(t *testing.T) {
-	vars := configEnvVars(t)
+	vars := readmeConfigVars(t)
 	rows := readmeConfigTable(t)
 
 	byName := make(map[string]readmeRow)
@@ -154,7 +154,7 @@ func TestReadmeConfigTable(t *testing.T) {
 		}
 	}
 
-	want := envVarNames(vars)
+	want := readmeVarNames(vars)
 	var got []string
 	for _, r := range rows {
 		if inConfig[r.name] && !slices.Contains(got, r.name) {
@@ -192,10 +192,10 @@ func TestReadmeConfigTable(t *testing.T) {
 	}
 }
 
-var envExampleLine = regexp.MustCompile(`^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$`)
+var readmeEnvExampleLine = regexp.MustCompile(`^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$`)
 
 func TestEnvExampleListsEveryVariable(t *testing.T) {
-	vars := configEnvVars(t)
+	vars := readmeConfigVars(t)
 	b, err := os.ReadFile(".env.example")
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 		inConfig[v.name] = true
 	}
 	for i, line := range strings.Split(string(b), "\n") {
-		m := envExampleLine.FindStringSubmatch(strings.TrimSpace(line))
+		m := readmeEnvExampleLine.FindStringSubmatch(strings.TrimSpace(line))
 		if m == nil {
 			continue
 		}
