@@ -128,14 +128,6 @@ func (s *Server) notify() {
 	s.changed = make(chan struct{})
 }
 
-// logf reports something unexpected from a background goroutine, unless the
-// test is already cleaning up. The caller holds s.mu.
-func (s *Server) logf(format string, args ...any) {
-	if !s.closed {
-		s.tb.Logf("discordtest: "+format, args...)
-	}
-}
-
 // Wait returns nil as soon as cond() is true, or the context's error.
 // cond is re-checked after every REST request and gateway event the fake
 // handles; it may call the Server's methods.
