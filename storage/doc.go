@@ -34,8 +34,9 @@
 //	songbot:{songbot}:due       sorted set: member = job id, score = unix ms
 //	                            when it is due (while claimed: its lease end)
 //	songbot:{songbot}:bad       hash: job id -> JSON {reason, moved_at, fields}
-//	                            of records moved aside; expires 7 days (or
-//	                            JobTTL, if longer) after the last move
+//	                            of records moved aside; if JobTTL is set,
+//	                            expires 7 days (or JobTTL, if longer) after
+//	                            the last move
 //
 // The id is the Discord interaction id. To look around (quote the keys, the
 // braces matter to some shells):
