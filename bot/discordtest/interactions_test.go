@@ -1,10 +1,13 @@
 package discordtest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"sync"
 	"testing"
 	"time"
@@ -280,5 +283,54 @@ func TestSendCommandWaitsForASession(t *testing.T) {
 	defer cancel()
 	if _, err := s.SendCommand(ctx, "song", SongCommand{Prompt: "nobody"}); err == nil {
 		t.Fatal("SendCommand without a session = nil error; want the context's")
+	}
+}
+
+func TestReplyWithFileAndResponse(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	_, got := openSession(t, s)
+	sent, _ := sendAndReceive(testContext(t), t, s, got, SongCommand{Prompt: "now"})
+
+	// A type 4 reply with a file, asking for the response object.
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("payload_json", `{"type":4,"data":{"content":"here","allowed_mentions":{"parse":[]}}}`)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="files[0]"; filename="a.ogg"`)
+	h.Set("Content-Type", "audio/ogg")
+	part, _ := mw.CreatePart(h)
+	part.Write([]byte("OggS"))
+	mw.Close()
+	url := s.URL + "/api/v10/interactions/" + sent.ID + "/" + sent.Token + "/callback?with_response=true"
+	resp, err := http.Post(url, mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Interaction struct {
+			ResponseMessageID string `json:"response_message_id"`
+		} `json:"interaction"`
+		Resource struct {
+			Type    int `json:"type"`
+			Message struct {
+				Content     string `json:"content"`
+				Attachments []struct {
+					Filename string `json:"filename"`
+				} `json:"attachments"`
+			} `json:"message"`
+		} `json:"resource"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("callback = %d, %v", resp.StatusCode, err)
+	}
+	orig, ok := s.Original(sent.Token)
+	if !ok || out.Interaction.ResponseMessageID != orig.ID || out.Resource.Type != 4 || out.Resource.Message.Content != "here" ||
+		len(out.Resource.Message.Attachments) != 1 || out.Resource.Message.Attachments[0].Filename != "a.ogg" {
+		t.Errorf("callback response %+v; want message %s with a.ogg", out, orig.ID)
+	}
+	if string(orig.AllowedMentions) != `{"parse":[]}` || len(orig.Files) != 1 || orig.Files[0].ContentType != "audio/ogg" || orig.Thinking {
+		t.Errorf("Original = %+v; want the reply with its file and allowed_mentions", orig)
 	}
 }

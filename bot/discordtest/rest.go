@@ -245,8 +245,12 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	for k, v := range rep.header {
 		w.Header()[k] = v
 	}
-	if rep.body != nil {
+	switch {
+	case rep.body == nil:
+	case json.Valid(rep.body):
 		w.Header().Set("Content-Type", "application/json")
+	default:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	}
 	w.WriteHeader(rep.status)
 	w.Write(rep.body)
