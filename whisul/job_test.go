@@ -326,3 +326,12 @@ func FuzzParseDuration(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkDecodeJob(b *testing.B) {
+	log := discard()
+	for b.Loop() {
+		if _, err := decodeJob([]byte(docCompleted), log); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -119,6 +119,7 @@ func TestServerScripts(t *testing.T) {
 	s.OnPrompt("flaky", Script{ServerErrors: 1, RateLimited: 1, RetryAfter: "2"})
 	s.OnPrompt("gone", Script{NotFound: true})
 	s.OnPrompt("slow", Script{After: time.Hour})
+	s.OnPrompt("due", Script{After: time.Nanosecond, Polls: 5})
 	s.OnPrompt("custom", Script{Result: &WireResult{Title: "T", BPM: "90", SongURL: "https://x/s.mp3"}})
 
 	type poll struct {
@@ -136,6 +137,7 @@ func TestServerScripts(t *testing.T) {
 		{"flaky", []poll{{500, "", nil, "Internal server error"}, {429, "2", nil, "Too many requests"}, {200, "", "completed", nil}}},
 		{"gone", []poll{{404, "", nil, "Not found"}, {404, "", nil, "Not found"}}},
 		{"slow", []poll{{200, "", "running", nil}, {200, "", "running", nil}}},
+		{"due", []poll{{200, "", "completed", nil}}},
 		{"custom", []poll{{200, "", "completed", nil}}},
 	}
 	for _, tt := range tests {
