@@ -25,5 +25,5 @@
 // inspected with errors.As as an *APIError. They never contain the API key,
 // and neither does printing or logging a Client.
 //
-// Package whisultest provides a fake Whisul server for tests.
+// Package [songbot/whisul/whisultest] provides a fake Whisul server for tests.
 package whisul
