@@ -201,6 +201,7 @@ func (c *Client) Job(ctx context.Context, jobID, pollURL string) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
+	j.Error = c.redact(j.Error) // callers show it to users
 	if j.Status == StatusRunning && j.RawStatus != string(StatusRunning) && c.unknown.first(j.RawStatus) {
 		c.log.Warn("whisul: unknown job status, treating as running", "status", clip(j.RawStatus), "job_id", jobID)
 	}

@@ -490,3 +490,17 @@ func TestTimeoutIsNetworkAndDeadline(t *testing.T) {
 		t.Errorf("Job(%q) past its deadline = %v; want ErrNetwork and context.DeadlineExceeded", sub.JobID, err)
 	}
 }
+
+func TestFailedJobErrorNeverEchoesTheKey(t *testing.T) {
+	t.Parallel()
+	c, s := fakeClient(t)
+	s.SetDefault(whisultest.Script{Fail: true, ErrorText: "quota of " + key + " exhausted"})
+	sub, err := c.Generate(t.Context(), "song")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := c.Job(t.Context(), sub.JobID, sub.PollURL)
+	if err != nil || j.Error != "quota of [redacted] exhausted" {
+		t.Errorf("Job(%q) = error text %q, %v; want the key redacted", sub.JobID, j.Error, err)
+	}
+}

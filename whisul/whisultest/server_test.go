@@ -359,3 +359,25 @@ func mp3Frames(b []byte) int {
 	}
 	return n
 }
+
+func TestFinishAllEndsLongJobs(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, testKey)
+	s.SetDefault(Script{After: time.Hour})
+	id := submit(t, s, "endless")
+	if got := pollStatus(t, s, id); got != "running" {
+		t.Fatalf("status before FinishAll = %q; want running", got)
+	}
+	s.FinishAll()
+	if got := pollStatus(t, s, id); got != "completed" {
+		t.Errorf("status after FinishAll = %q; want completed", got)
+	}
+}
+
+// pollStatus polls a job once and returns its status.
+func pollStatus(t *testing.T, s *Server, id string) string {
+	t.Helper()
+	_, _, m := call(t, "GET", s.URL+"/jobs/"+id, testKey, "")
+	status, _ := m["status"].(string)
+	return status
+}
