@@ -147,4 +147,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-

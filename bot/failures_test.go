@@ -126,7 +126,7 @@ func TestExpiredTokenFallsBackToChannelThenDM(t *testing.T) {
 			if !strings.Contains(m.Content, "<@555000111>") || len(m.Embeds) == 0 {
 				t.Errorf("fallback = %q with %d embeds; want a mention of the requester and the song", m.Content, len(m.Embeds))
 			}
-			if got := string(m.AllowedMentions); got != `{"parse":[],"users":["555000111"]}` {
+			if got := mentions(t, m.AllowedMentions); got != "parse=[] users=[555000111] roles=[]" {
 				t.Errorf("fallback allowed_mentions = %s; want only the requester", got)
 			}
 		})
@@ -140,7 +140,10 @@ func TestOldTokenSkipsTheEdit(t *testing.T) {
 	h.start()
 	// Created 14m50s ago: acknowledged in time, but too old to edit later.
 	in := h.song(discordtest.SongCommand{Prompt: "late song", CreatedAt: time.Now().Add(-14*time.Minute - 50*time.Second)})
-	h.wait("the fallback message", func() bool { return len(h.discord.ChannelMessages(in.ChannelID)) > 0 })
+	h.wait("the job to end", func() bool { return h.outcome(in.ID) != "" })
+	if len(h.discord.ChannelMessages(in.ChannelID)) != 1 {
+		t.Error("no fallback message in the channel")
+	}
 	if m, _ := h.discord.Original(in.Token); len(m.Embeds) > 0 {
 		t.Error("the bot edited a reply whose token had expired instead of skipping to the fallback")
 	}

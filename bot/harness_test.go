@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"sync"
 	"testing"
@@ -67,6 +68,7 @@ func newHarness(t *testing.T, tweak func(*bot.Options)) *harness {
 	if tweak != nil {
 		tweak(&h.opts)
 	}
+	storagetest.DeleteKeysAtCleanup(t, h.prefix)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("bot logs:\n%s", h.logs.String())
@@ -142,6 +144,14 @@ func (h *harness) wait(what string, cond func() bool) {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(h.t.Context(), 20*time.Second)
 	defer cancel()
+	// The three waiters below call cond concurrently; serialise it.
+	var mu sync.Mutex
+	check := cond
+	cond = func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return check()
+	}
 	errs := make(chan error, 3)
 	go func() { errs <- h.discord.Wait(ctx, cond) }()
 	go func() { errs <- h.whisul.Wait(ctx, cond) }()
@@ -241,4 +251,25 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// mentions summarises an allowed_mentions object; a missing one allows
+// Discord's default, which pings users.
+func mentions(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	if raw == nil {
+		return "missing"
+	}
+	var am struct {
+		Parse *[]string `json:"parse"`
+		Users []string  `json:"users"`
+		Roles []string  `json:"roles"`
+	}
+	if err := json.Unmarshal(raw, &am); err != nil {
+		t.Fatalf("decode allowed_mentions %s: %v", raw, err)
+	}
+	if am.Parse == nil {
+		return "no parse list: " + string(raw)
+	}
+	return fmt.Sprintf("parse=%v users=%v roles=%v", *am.Parse, am.Users, am.Roles)
 }

@@ -30,10 +30,7 @@ func TestShutdownKeepsPendingJobsAndRestartDeliversThem(t *testing.T) {
 		t.Fatalf("store.Count() after shutdown = %d, %v; want the pending job kept", n, err)
 	}
 
-	h.whisul.SetDefault(whisultest.Script{}) // later polls finish the job
-	for _, j := range h.whisul.Jobs() {
-		h.whisul.OnPrompt(j.Prompt, whisultest.Script{})
-	}
+	h.whisul.FinishAll()
 	h.opts.Store = nil // a new process opens its own connection
 	h.start()
 	embed(t, h.finalReply(in))
@@ -81,8 +78,10 @@ func TestSurvivorFinishesJobsOfADeadProcess(t *testing.T) {
 	doomed := h.start()
 	in := h.song(discordtest.SongCommand{Prompt: "orphaned song"})
 	h.wait("the job to be polled", func() bool { return h.whisul.Count("GET", "/api/jobs/") > 0 })
+	// A dead process cannot put its claimed job back: close its store first.
+	doomed.store.Close()
 	doomed.stop(t)
-	h.whisul.OnPrompt("orphaned song", whisultest.Script{})
+	h.whisul.FinishAll()
 	h.opts.Store = nil
 	h.start()
 	embed(t, h.finalReply(in))

@@ -1,0 +1,130 @@
+// Command songbot is a Discord bot that turns /song into an original song
+// made by the Whisul music API. Run it with DISCORD_TOKEN and
+// WHISUL_API_KEY set; see README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"songbot/bot"
+	"songbot/storage"
+	"songbot/whisul"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process
+	}()
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	var ce configError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce), errors.Is(err, errUsage):
+		fmt.Fprintln(os.Stderr, "songbot:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "songbot:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage: songbot (run the bot; configure it with environment variables, see README.md)")
+
+// run starts the bot and blocks until ctx ends.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return errUsage
+	}
+	cfg, err := loadConfig()
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	if cfg.PollInterval < 5*time.Second {
+		log.Warn("POLL_INTERVAL is below the 5s Whisul asks for; use this for tests only", "poll_interval", cfg.PollInterval)
+	}
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	wc, err := whisul.New(whisul.Options{
+		BaseURL:   cfg.WhisulAPIURL,
+		APIKey:    string(cfg.WhisulAPIKey),
+		Logger:    log.With("component", "whisul"),
+		UserAgent: "songbot/" + version,
+	})
+	if err != nil {
+		return configError{err}
+	}
+	b, err := bot.New(bot.Options{
+		Token:           string(cfg.DiscordToken),
+		APIURL:          cfg.DiscordAPIURL,
+		GuildID:         cfg.DiscordGuildID,
+		Version:         version,
+		Whisul:          wc,
+		Store:           store,
+		Logger:          log,
+		PollInterval:    cfg.PollInterval,
+		JobTimeout:      cfg.JobTimeout,
+		PromptMaxLength: cfg.PromptMaxLength,
+	})
+	if err != nil {
+		return configError{err}
+	}
+	if err := b.Run(ctx); err != nil {
+		return err
+	}
+	log.Info("stopped; pending jobs stay in the store")
+	return nil
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	level, _ := cfg.level() // validated by loadConfig
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore opens Redis when REDIS_URL is set, else the embedded store.
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (storage.Store, error) {
+	log = log.With("component", "storage")
+	if cfg.RedisURL == "" {
+		path := filepath.Join(cfg.DataDir, "songbot.db")
+		s, err := storage.OpenBolt(path, storage.BoltOptions{Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("open the embedded store (set DATA_DIR to a writable folder, or REDIS_URL): %w", err)
+		}
+		log.Info("using the embedded store", "path", path)
+		return s, nil
+	}
+	ttl := 7 * 24 * time.Hour
+	if cfg.JobTimeout > 0 {
+		ttl = cfg.JobTimeout + time.Hour
+	}
+	s, err := storage.OpenRedis(ctx, cfg.RedisURL, storage.RedisOptions{Prefix: cfg.RedisPrefix, JobTTL: ttl, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("connect to Redis (check REDIS_URL, or unset it to use the embedded store): %w", err)
+	}
+	log.Info("using Redis", "prefix", cfg.RedisPrefix)
+	return s, nil
+}
