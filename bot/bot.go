@@ -37,7 +37,8 @@ type Options struct {
 	// Default 16.
 	Workers int
 	// WhisulRate caps Whisul poll requests per second across workers; it
-	// halves on every 429 and recovers slowly. Default 10.
+	// halves on every 429 and recovers slowly. Default 20, enough to poll
+	// 100 songs every 5s.
 	WhisulRate float64
 	// Lease is how long a claimed job stays hidden from other processes,
 	// and so how long a crashed process's job waits; work on a job stops
@@ -100,7 +101,7 @@ func New(opts Options) (*Bot, error) {
 		opts.Workers = 16
 	}
 	if opts.WhisulRate <= 0 {
-		opts.WhisulRate = 10
+		opts.WhisulRate = 20
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 8 * time.Second

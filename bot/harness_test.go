@@ -23,7 +23,7 @@ const whisulKey = "wk-test-3f9a7c1e-secret"
 // harness runs real bots against a fake Discord, a fake Whisul and a real
 // Redis.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	discord *discordtest.Server
 	whisul  *whisultest.Server
 	store   storage.Store // the first bot's store
@@ -43,7 +43,7 @@ type running struct {
 	store  storage.Store
 }
 
-func newHarness(t *testing.T, tweak func(*bot.Options)) *harness {
+func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 	t.Helper()
 	h := &harness{
 		t:       t,
@@ -125,7 +125,7 @@ func (h *harness) start() *running {
 }
 
 // stop cancels the bot and waits for Run to return.
-func (r *running) stop(t *testing.T) error {
+func (r *running) stop(t testing.TB) error {
 	t.Helper()
 	r.cancel()
 	select {
