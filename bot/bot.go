@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -48,6 +49,9 @@ type Options struct {
 	// context ends. Default 8s.
 	ShutdownGrace time.Duration
 
+	// Metrics receives counts for operators; default none.
+	Metrics Metrics
+
 	// OnJobDone, if set, is called after a job left the store, with its
 	// outcome: completed, failed, timed_out or not_found. It must be fast.
 	OnJobDone func(id, outcome string)
@@ -70,6 +74,11 @@ type Bot struct {
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
+	// connected is true while the gateway is up and the commands are
+	// registered: what a readiness probe reports.
+	connected  atomic.Bool
+	registered atomic.Bool
+	metrics    Metrics
 
 	// work tracks interaction handlers and deliveries so shutdown can let
 	// them finish; workCtx outlives Run's context by the grace period.
@@ -109,6 +118,9 @@ func New(opts Options) (*Bot, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
 	s, err := newSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
 	if err != nil {
 		return nil, err
@@ -122,6 +134,7 @@ func New(opts Options) (*Bot, error) {
 		store:   opts.Store,
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
+		metrics: opts.Metrics,
 		ready:   make(chan string, 1),
 		workCtx: workCtx,
 		stop:    stop,
@@ -136,6 +149,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	defer b.stop()
 	b.session.AddHandler(b.onReady)
 	b.session.AddHandler(b.onInteraction)
+	b.session.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.connected.Store(true) })
+	b.session.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { b.connected.Store(false) })
 	if err := b.session.Open(); err != nil {
 		return fmt.Errorf("discord: connect to the gateway (check DISCORD_TOKEN and DISCORD_API_URL): %w", redact(err))
 	}
@@ -149,6 +164,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.session.Close()
 		return err
 	}
+	b.registered.Store(true)
 	b.log.Info("bot ready", "application_id", appID, "guild_id", b.opts.GuildID)
 
 	polled := make(chan struct{})
@@ -158,6 +174,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}()
 	<-ctx.Done()
 	b.log.Info("shutting down: closing the gateway and finishing in-flight work", "grace", b.opts.ShutdownGrace)
+	b.registered.Store(false)
 	closeErr := b.session.Close()
 	<-polled
 	b.mu.Lock()
@@ -175,6 +192,10 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	return closeErr
 }
+
+// Ready reports whether the bot is connected to the gateway with its
+// commands registered, so it can answer /song.
+func (b *Bot) Ready() bool { return b.connected.Load() && b.registered.Load() }
 
 // track runs f as in-flight work unless shutdown has begun.
 func (b *Bot) track(f func(ctx context.Context)) {

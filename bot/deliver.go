@@ -67,16 +67,19 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	if b.opts.OnJobDone != nil {
 		defer b.opts.OnJobDone(job.ID, d.outcome)
 	}
+	b.metrics.JobFinished(d.outcome, b.now().Sub(job.SubmittedAt))
 	if editErr == nil {
 		log.Info("job delivered", "took", b.now().Sub(job.SubmittedAt).Round(time.Millisecond))
 		return
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
-	if err := b.sendFallback(ctx, job, d); err != nil {
+	where, err := b.sendFallback(ctx, job, d)
+	b.metrics.Fallback(where)
+	if err != nil {
 		log.Error("could not deliver the result anywhere", "err", err)
 		return
 	}
-	log.Info("job delivered by fallback message")
+	log.Info("job delivered by fallback message", "where", where)
 }
 
 // editFinal edits the reply, retrying transient failures a few times.
@@ -93,7 +96,11 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error 
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
 	var err error
 	for attempt := range editAttempts {
-		if err = editOriginal(ctx, b.session, job.AppID, job.InteractionToken, edit); err == nil || !transient(err) || ctx.Err() != nil {
+		if err = editOriginal(ctx, b.session, job.AppID, job.InteractionToken, edit); err == nil {
+			return nil
+		}
+		b.metrics.DiscordEditFailed()
+		if !transient(err) || ctx.Err() != nil {
 			return err
 		}
 		b.log.Warn("editing the reply failed; retrying", "job_id", job.ID, "err", err)
@@ -107,7 +114,8 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error 
 // sendFallback posts the outcome where the user will see it when the reply
 // can no longer be edited: in the interaction's channel, mentioning only the
 // requester, or else in a DM. A private song goes to a DM only.
-func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) error {
+// It returns where the message went: channel, dm, or lost.
+func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) (string, error) {
 	content := "<@" + job.UserID + ">, " + d.notice
 	if d.content != "" {
 		content += "\n" + d.content
@@ -122,7 +130,7 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) err
 	if !job.Ephemeral && job.ChannelID != "" {
 		_, chanErr = b.session.ChannelMessageSendComplex(job.ChannelID, msg, discordgo.WithContext(ctx))
 		if chanErr == nil {
-			return nil
+			return "channel", nil
 		}
 		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", redact(chanErr))
 	}
@@ -131,9 +139,9 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) err
 		_, err = b.session.ChannelMessageSendComplex(dm.ID, msg, discordgo.WithContext(ctx))
 	}
 	if err == nil {
-		return nil
+		return "dm", nil
 	}
-	return errors.Join(redact(chanErr), redact(err))
+	return "lost", errors.Join(redact(chanErr), redact(err))
 }
 
 // sleep waits d or until ctx ends, reporting whether d passed.

@@ -34,6 +34,7 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", userID(in))
 
 	if problem := b.checkPrompt(prompt); problem != "" {
+		b.metrics.Interaction("invalid_prompt")
 		err := b.session.InteractionRespond(in, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{
@@ -53,9 +54,11 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 	}, discordgo.WithContext(ctx))
 	if err != nil {
+		b.metrics.Interaction("error")
 		log.Error("could not acknowledge /song; the user sees 'did not respond'", "err", redact(err))
 		return
 	}
+	b.metrics.Acknowledged(b.now().Sub(received))
 	log.Debug("acknowledged /song", "latency", b.now().Sub(received))
 
 	submitCtx, cancel := context.WithTimeout(ctx, submitTimeout)
@@ -63,6 +66,8 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	cancel()
 	if err != nil {
 		log.Warn("whisul refused the song", "err", err)
+		b.metrics.Interaction("error")
+		b.metrics.JobFinished("rejected", 0)
 		b.editText(ctx, log, in.AppID, in.Token, userMessage(err))
 		return
 	}
@@ -83,9 +88,11 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	}
 	if err := b.store.Save(ctx, job); err != nil {
 		log.Error("could not store the pending job; its song will not be delivered (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
+		b.metrics.Interaction("error")
 		b.editText(ctx, log, in.AppID, in.Token, msgStoreFailed)
 		return
 	}
+	b.metrics.Interaction("accepted")
 	log.Info("job submitted", "job_id", job.ID, "whisul_id", job.WhisulID)
 	b.editText(ctx, log, in.AppID, in.Token, composingText(prompt, now))
 }

@@ -1,0 +1,32 @@
+package bot
+
+import "time"
+
+// Metrics receives the events an operator counts. Implementations must be
+// fast and safe for concurrent use; labels are low-cardinality words, never
+// ids or prompts.
+type Metrics interface {
+	// Interaction counts a /song by outcome: accepted, invalid_prompt,
+	// refused or error.
+	Interaction(outcome string)
+	// Acknowledged observes the time from receiving an interaction to
+	// acknowledging it.
+	Acknowledged(latency time.Duration)
+	// JobFinished counts a job's end by outcome (completed, failed,
+	// timed_out, not_found or rejected) with the time since submission.
+	JobFinished(outcome string, sinceSubmit time.Duration)
+	// DiscordEditFailed counts a failed edit of a reply.
+	DiscordEditFailed()
+	// Fallback counts a result sent outside its reply: channel, dm, or
+	// lost when neither worked.
+	Fallback(where string)
+}
+
+// nopMetrics is the default: it counts nothing.
+type nopMetrics struct{}
+
+func (nopMetrics) Interaction(string)                {}
+func (nopMetrics) Acknowledged(time.Duration)        {}
+func (nopMetrics) JobFinished(string, time.Duration) {}
+func (nopMetrics) DiscordEditFailed()                {}
+func (nopMetrics) Fallback(string)                   {}
