@@ -1,0 +1,37 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Song is a finished song kept for /songs and for the Regenerate button.
+type Song struct {
+	Ref       string // short reference carried by buttons: the job id
+	UserID    string // who asked for it
+	Prompt    string
+	Title     string
+	Duration  string // as Whisul wrote it, e.g. "2:47"
+	SongURL   string
+	ImageURL  string
+	CreatedAt time.Time
+}
+
+// History keeps finished songs for a while: by reference, so a button
+// works after restarts and in any process, and per user, newest first.
+type History interface {
+	// AddSong keeps song for ttl (0 = for ever), under its Ref and in its
+	// user's list.
+	AddSong(ctx context.Context, song Song, ttl time.Duration) error
+
+	// Song returns the song with this ref, or ErrNotFound once it expired.
+	Song(ctx context.Context, ref string) (Song, error)
+
+	// Songs returns up to limit of the user's unexpired songs, newest first.
+	Songs(ctx context.Context, userID string, limit int) ([]Song, error)
+
+	// Meta and SetMeta keep small values of the bot's own, such as the hash
+	// of the registered command definitions. Meta returns "" when unset.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+}

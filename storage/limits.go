@@ -1,0 +1,66 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Limits are the fair-use limits Admit applies. Zero switches a limit off.
+type Limits struct {
+	MaxRunning     int           // jobs generating at Whisul at once, across all processes
+	MaxQueued      int           // jobs waiting for a running slot
+	UserMaxActive  int           // one user's jobs running or queued
+	UserCooldown   time.Duration // least time between two admissions of one user
+	UserDailyLimit int           // admissions of one user per UTC day
+	GuildMaxActive int           // one guild's jobs running or queued (DMs have no guild and are not counted)
+}
+
+// Refusal says which limit refused a job.
+type Refusal string
+
+const (
+	RefusedUserActive  Refusal = "user_active"
+	RefusedCooldown    Refusal = "cooldown"
+	RefusedDaily       Refusal = "daily_limit"
+	RefusedGuildActive Refusal = "guild_active"
+	RefusedQueueFull   Refusal = "queue_full"
+)
+
+// Admission is Admit's verdict.
+type Admission struct {
+	// Refused names the limit that refused the job; empty when admitted.
+	Refused Refusal
+	// RetryAt is when the refusing limit frees by itself (cooldown, daily
+	// limit); zero when it frees only as songs end.
+	RetryAt time.Time
+	// Queued is true when the job waits for a running slot.
+	Queued bool
+	// Position is the job's 1-based place in the queue when Queued.
+	Position int
+}
+
+// Gate applies the fair-use limits atomically across every process that
+// shares the backend, and keeps the queue of jobs waiting for a slot.
+//
+// A job holds its place in the counts from Admit until Finish removes it:
+// Finish releases its slot exactly once, whatever the outcome.
+type Gate interface {
+	// Admit checks job against limits and, in the same atomic step, stores
+	// it: running when fewer than MaxRunning jobs run (due at
+	// job.NextPollAt, like Save), else queued at the back of the queue. It
+	// also records the admission for the user's cooldown and daily count.
+	// A refused job is not stored and changes no count.
+	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
+
+	// Promote moves queued jobs, oldest first, into free running slots
+	// (up to limits.MaxRunning) and makes each due at now. It returns the
+	// ids it moved.
+	Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error)
+
+	// QueuePosition returns the job's 1-based place in the queue, or 0 when
+	// it is not queued.
+	QueuePosition(ctx context.Context, id string) (int, error)
+
+	// Counts returns how many jobs run and how many wait in the queue.
+	Counts(ctx context.Context) (running, queued int, err error)
+}
