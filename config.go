@@ -29,6 +29,20 @@ type config struct {
 	JobTimeout      time.Duration `envconfig:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
 	PromptMaxLength int           `envconfig:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
 
+	MaxRunning      int           `envconfig:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
+	MaxQueued       int           `envconfig:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
+	UserMaxActive   int           `envconfig:"USER_MAX_ACTIVE" default:"2" desc:"one user's songs running or queued (0 = no limit)"`
+	UserCooldown    time.Duration `envconfig:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
+	UserDailyLimit  int           `envconfig:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
+	GuildMaxActive  int           `envconfig:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
+	AllowedGuildIDs []string      `envconfig:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
+	BlockedUserIDs  []string      `envconfig:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
+	BlockedWords    []string      `envconfig:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
+
+	HistoryTTL time.Duration `envconfig:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
+
+	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
+
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
 }
@@ -59,8 +73,18 @@ func (c config) validate() error {
 	if strings.TrimSpace(string(c.WhisulAPIKey)) == "" {
 		errs = append(errs, errors.New("WHISUL_API_KEY is empty; set it to your Whisul API key"))
 	}
-	if c.PollInterval < 0 || c.JobTimeout < 0 || c.PromptMaxLength < 0 {
-		errs = append(errs, errors.New("POLL_INTERVAL, JOB_TIMEOUT and PROMPT_MAX_LENGTH cannot be negative (0 switches each off)"))
+	for _, v := range []struct {
+		name  string
+		value int64
+	}{
+		{"POLL_INTERVAL", int64(c.PollInterval)}, {"JOB_TIMEOUT", int64(c.JobTimeout)}, {"PROMPT_MAX_LENGTH", int64(c.PromptMaxLength)},
+		{"MAX_RUNNING", int64(c.MaxRunning)}, {"MAX_QUEUED", int64(c.MaxQueued)}, {"USER_MAX_ACTIVE", int64(c.UserMaxActive)},
+		{"USER_COOLDOWN", int64(c.UserCooldown)}, {"USER_DAILY_LIMIT", int64(c.UserDailyLimit)}, {"GUILD_MAX_ACTIVE", int64(c.GuildMaxActive)},
+		{"HISTORY_TTL", int64(c.HistoryTTL)},
+	} {
+		if v.value < 0 {
+			errs = append(errs, fmt.Errorf("%s cannot be negative (0 switches it off)", v.name))
+		}
 	}
 	if c.PromptMaxLength > 6000 {
 		errs = append(errs, fmt.Errorf("PROMPT_MAX_LENGTH is %d; Discord allows at most 6000", c.PromptMaxLength))

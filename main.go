@@ -37,19 +37,48 @@ func main() {
 	case errors.As(err, &ce), errors.Is(err, errUsage):
 		fmt.Fprintln(os.Stderr, "songbot:", err)
 		os.Exit(2)
+	case errors.Is(err, errChecksFailed):
+		os.Exit(1) // doctor printed why
 	default:
 		fmt.Fprintln(os.Stderr, "songbot:", err)
 		os.Exit(1)
 	}
 }
 
-var errUsage = errors.New("usage: songbot (run the bot; configure it with environment variables, see README.md)")
+// usage is the whole program's help; each subcommand has its own --help.
+const usage = `usage: songbot [command]
 
-// run starts the bot and blocks until ctx ends.
+Commands:
+  (none)           run the bot
+  doctor           check the configuration, the store, Whisul and Discord
+  song "<prompt>"  make one song from the terminal, without Discord
+
+The bot is configured with environment variables; see README.md.
+`
+
+// errUsage marks a command line that cannot be run; the program exits 2.
+var errUsage = errors.New("unknown command; run songbot --help")
+
+// run runs the command args name and blocks until it ends or ctx ends.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		return errUsage
+	if len(args) == 0 {
+		return runBot(ctx, stderr)
 	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	case "doctor":
+		return runDoctor(ctx, args[1:], stdout, stderr)
+	case "song":
+		return runSong(ctx, args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return errUsage
+}
+
+// runBot starts the bot and blocks until ctx ends.
+func runBot(ctx context.Context, stderr io.Writer) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -65,14 +94,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	wc, err := whisul.New(whisul.Options{
-		BaseURL:   cfg.WhisulAPIURL,
-		APIKey:    string(cfg.WhisulAPIKey),
-		Logger:    log.With("component", "whisul"),
-		UserAgent: "songbot/" + version,
-	})
+	wc, err := newWhisul(cfg, log)
 	if err != nil {
-		return configError{err}
+		return err
 	}
 	b, err := bot.New(bot.Options{
 		Token:           string(cfg.DiscordToken),
@@ -94,6 +118,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("stopped; pending jobs stay in the store")
 	return nil
+}
+
+// newWhisul builds the Whisul client the bot and the subcommands share.
+func newWhisul(cfg config, log *slog.Logger) (*whisul.Client, error) {
+	wc, err := whisul.New(whisul.Options{
+		BaseURL:   cfg.WhisulAPIURL,
+		APIKey:    string(cfg.WhisulAPIKey),
+		Logger:    log.With("component", "whisul"),
+		UserAgent: "songbot/" + version,
+	})
+	if err != nil {
+		return nil, configError{err}
+	}
+	return wc, nil
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {
