@@ -21,7 +21,10 @@ type Song struct {
 // works after restarts and in any process, and per user, newest first.
 type History interface {
 	// AddSong keeps song for ttl (0 = for ever), under its Ref and in its
-	// user's list.
+	// user's list, replacing a song with the same Ref. The list keeps the
+	// user's newest 100 songs created within ttl of now, so CreatedAt
+	// should be about now; a song that leaves the list stays readable by
+	// Ref until its ttl ends.
 	AddSong(ctx context.Context, song Song, ttl time.Duration) error
 
 	// Song returns the song with this ref, or ErrNotFound once it expired.
@@ -31,7 +34,8 @@ type History interface {
 	Songs(ctx context.Context, userID string, limit int) ([]Song, error)
 
 	// Meta and SetMeta keep small values of the bot's own, such as the hash
-	// of the registered command definitions. Meta returns "" when unset.
+	// of the registered command definitions, for ever. Meta returns "" when
+	// unset; SetMeta refuses an empty key.
 	Meta(ctx context.Context, key string) (string, error)
 	SetMeta(ctx context.Context, key, value string) error
 }
