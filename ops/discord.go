@@ -1,0 +1,139 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// DiscordOptions say which bot the Discord checks look at.
+type DiscordOptions struct {
+	Token   string // bot token, with or without the "Bot " prefix
+	APIURL  string // Discord's origin; default https://discord.com
+	GuildID string // where /song should be registered; empty = globally
+	// Transport carries the requests; default http.DefaultTransport.
+	Transport http.RoundTripper
+}
+
+// DiscordChecks returns two checks: the token is accepted (GET users/@me),
+// then /song is registered where the bot registers it. The second is
+// skipped when the first fails.
+//
+// The application id is taken to be the bot user's id, true of every
+// application created since 2019; the bot itself reads it from READY.
+func DiscordChecks(opts DiscordOptions) []Check {
+	apiURL := opts.APIURL
+	if apiURL == "" {
+		apiURL = "https://discord.com"
+	}
+	where := redactURL(apiURL)
+	var appID string
+	token := Check{Name: "discord token", Run: func(ctx context.Context) (string, error) {
+		s, err := discordSession(opts.Token, apiURL, opts.Transport)
+		if err != nil {
+			return "", err
+		}
+		u, err := s.User("@me", discordgo.WithContext(ctx))
+		if err != nil {
+			return "", discordProblem(err, where, "set DISCORD_TOKEN to the token on the Bot page of your application in the Discord developer portal")
+		}
+		appID = u.ID
+		return fmt.Sprintf("accepted: bot %s (id %s)", u.Username, u.ID), nil
+	}}
+	command := Check{Name: "song command", Run: func(ctx context.Context) (string, error) {
+		if appID == "" {
+			return "", Skip("needs an accepted Discord token")
+		}
+		scope := "globally"
+		if opts.GuildID != "" {
+			scope = "in guild " + opts.GuildID
+		}
+		s, err := discordSession(opts.Token, apiURL, opts.Transport)
+		if err != nil {
+			return "", err
+		}
+		cmds, err := s.ApplicationCommands(appID, opts.GuildID, discordgo.WithContext(ctx))
+		if err != nil {
+			return "", discordProblem(err, where, "check DISCORD_GUILD_ID and that the bot is in that guild")
+		}
+		for _, c := range cmds {
+			if c.Name == "song" && (c.Type == 0 || c.Type == discordgo.ChatApplicationCommand) {
+				return "/song is registered " + scope, nil
+			}
+		}
+		hint := "start the bot once; it registers /song when it connects"
+		if opts.GuildID == "" {
+			hint += " (global commands may take a while to show in Discord; set DISCORD_GUILD_ID to a test guild for instant ones)"
+		}
+		return "", fmt.Errorf("/song is not registered %s; %s", scope, hint)
+	}}
+	return []Check{token, command}
+}
+
+// discordProblem words a failed Discord call for the operator.
+func discordProblem(err error, where, fix string) error {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		switch status := re.Response.StatusCode; status {
+		case http.StatusUnauthorized:
+			return fmt.Errorf("rejected (401) by %s: %s", where, fix)
+		case http.StatusForbidden, http.StatusNotFound:
+			return fmt.Errorf("%s answered %d: %s", where, status, fix)
+		default:
+			return fmt.Errorf("%s answered %d: Discord may be having trouble; try again later", where, status)
+		}
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL adds nothing and must never carry a token
+	}
+	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, err)
+}
+
+// discordSession is a REST-only session whose requests go to apiURL with
+// paths unchanged, as the bot's own does (bot/discord.go).
+func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Session, error) {
+	origin, err := url.Parse(apiURL)
+	if err != nil || (origin.Scheme != "http" && origin.Scheme != "https") || origin.Host == "" {
+		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", redactURL(apiURL))
+	}
+	if !strings.HasPrefix(token, "Bot ") {
+		token = "Bot " + token
+	}
+	s, err := discordgo.New(token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: new session: %w", err)
+	}
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	s.Client = &http.Client{Timeout: checkTimeout, Transport: rewriteOrigin{origin: origin, next: base}}
+	s.StateEnabled = false
+	s.MaxRestRetries = 1
+	return s, nil
+}
+
+// rewriteOrigin sends requests for https://discord.com to origin instead;
+// discordgo fixes its endpoints at init. A copy of the bot's unexported
+// one.
+type rewriteOrigin struct {
+	origin *url.URL
+	next   http.RoundTripper
+}
+
+func (r rewriteOrigin) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host != "discord.com" || (r.origin.Scheme == "https" && r.origin.Host == "discord.com") {
+		return r.next.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	req.URL.Scheme = r.origin.Scheme
+	req.URL.Host = r.origin.Host
+	req.URL.Path = strings.TrimSuffix(r.origin.Path, "/") + req.URL.Path
+	req.Host = ""
+	return r.next.RoundTrip(req)
+}
