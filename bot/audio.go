@@ -1,0 +1,324 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// Defaults of newAudioFetcher. defaultAudioMax is Discord's upload limit
+// for bots when the interaction carries no attachment_size_limit.
+const (
+	defaultAudioConcurrent = 4
+	defaultAudioTimeout    = 20 * time.Second
+	defaultAudioMax        = 10 << 20
+)
+
+// Why an audio download fell back to the link; see audioFallbackReason.
+// Errors from fetch wrap one of these, or a network error, or the caller's
+// context error.
+var (
+	errAudioTooLarge = errors.New("audio is larger than the upload limit")
+	errAudioType     = errors.New("response is not audio")
+	errAudioStatus   = errors.New("unexpected HTTP status")
+	errAudioTimeout  = errors.New("audio download timed out")
+	errAudioURL      = errors.New("song URL is not an http(s) URL")
+)
+
+// audioFallbackReason is a low-cardinality word for logs and metrics that
+// says why a song went out as a link alone.
+func audioFallbackReason(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, errAudioTooLarge):
+		return "too_large"
+	case errors.Is(err, errAudioType):
+		return "not_audio"
+	case errors.Is(err, errAudioStatus):
+		return "status"
+	case errors.Is(err, errAudioTimeout):
+		return "timeout"
+	case errors.Is(err, errAudioURL):
+		return "bad_url"
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return "cancelled"
+	}
+	return "unreachable"
+}
+
+// audioFetcher downloads song audio for attachment, a bounded number at a
+// time.
+//
+// Memory: discordgo builds a multipart body in memory, so an upload needs
+// the whole file once; fetch reads it straight into one buffer sized from
+// Content-Length, or in chunks joined at the end when the server sends no
+// length, never past the cap. The semaphore bounds the downloads in
+// progress to concurrent × cap (twice that for a moment while chunks are
+// joined).
+// Once fetch returns, the bytes are the caller's: it should upload them and
+// drop them, since the bound does not cover files held after fetch.
+type audioFetcher struct {
+	client     *http.Client
+	sem        chan struct{} // one slot per download in progress
+	timeout    time.Duration // covers the wait for a slot and the download
+	defaultMax int64         // the cap when the interaction gives none
+}
+
+// newAudioFetcher returns a fetcher that uses client (nil: a plain
+// http.Client) for at most concurrent downloads at once (<= 0: 4), each
+// given timeout (<= 0: 20s) from the call to fetch.
+func newAudioFetcher(client *http.Client, concurrent int, timeout time.Duration) *audioFetcher {
+	if client == nil {
+		client = &http.Client{}
+	}
+	if concurrent <= 0 {
+		concurrent = defaultAudioConcurrent
+	}
+	if timeout <= 0 {
+		timeout = defaultAudioTimeout
+	}
+	return &audioFetcher{
+		client:     client,
+		sem:        make(chan struct{}, concurrent),
+		timeout:    timeout,
+		defaultMax: defaultAudioMax,
+	}
+}
+
+// inFlight reports how many downloads hold a slot now (for tests and
+// metrics).
+func (f *audioFetcher) inFlight() int { return len(f.sem) }
+
+// fetch downloads songURL for attachment to the edited reply, through a
+// cap of maxBytes (<= 0: 10 MiB; pass the interaction's
+// attachment_size_limit when Discord sent one). The file's Reader is a
+// *bytes.Reader: rewind it with Seek before sending the same file again.
+//
+// What counts as audio: a Content-Type of audio/* or application/ogg; or,
+// when the server names no type or only application/octet-stream, a URL
+// whose name ends in .mp3, .wav, .ogg, .oga, .opus, .m4a or .flac.
+// Anything else (an HTML error page, JSON, an image) is refused, and so is
+// a body that starts like text whatever its header says, since CDNs serve
+// error pages under the requested name.
+//
+// On failure the error wraps errAudioTooLarge, errAudioType,
+// errAudioStatus, errAudioTimeout, errAudioURL, a network error or ctx's
+// error; audioFallbackReason names it. Errors never contain the URL's
+// query, which may be a signature.
+func (f *audioFetcher) fetch(ctx context.Context, songURL string, maxBytes int64) (*discordgo.File, error) {
+	if maxBytes <= 0 {
+		maxBytes = f.defaultMax
+	}
+	u, err := url.Parse(songURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("audio: %w", errAudioURL)
+	}
+	where := u.Host + u.EscapedPath()
+
+	dctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	select {
+	case f.sem <- struct{}{}:
+	case <-dctx.Done():
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("audio: %s: waiting for a download slot: %w", where, ctx.Err())
+		}
+		return nil, fmt.Errorf("audio: %s: %w: no download slot free within %v", where, errAudioTimeout, f.timeout)
+	}
+	defer func() { <-f.sem }()
+
+	req, err := http.NewRequestWithContext(dctx, http.MethodGet, songURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("audio: %w", errAudioURL)
+	}
+	req.Header.Set("Accept", "audio/*, application/ogg, application/octet-stream;q=0.5")
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, f.failure(ctx, dctx, where, err)
+	}
+	defer resp.Body.Close()
+	contentType, err := checkAudioResponse(resp, u, maxBytes)
+	if err != nil {
+		// Closing the body unread drops the connection rather than
+		// downloading a file nobody will send.
+		return nil, fmt.Errorf("audio: %s: %w", where, err)
+	}
+	data, err := readCapped(resp.Body, resp.ContentLength, maxBytes)
+	if errors.Is(err, errAudioTooLarge) {
+		return nil, fmt.Errorf("audio: %s: %w: more than %d bytes", where, err, maxBytes)
+	}
+	if err != nil {
+		return nil, f.failure(ctx, dctx, where, err)
+	}
+	if sniffed := http.DetectContentType(data); strings.HasPrefix(sniffed, "text/") {
+		return nil, fmt.Errorf("audio: %s: %w: the body looks like %s", where, errAudioType, sniffed)
+	}
+	return &discordgo.File{
+		Name:        audioFileName(u, contentType),
+		ContentType: contentType,
+		Reader:      bytes.NewReader(data),
+	}, nil
+}
+
+// failure explains a failed request or read: the caller's cancellation
+// wins, then our timeout, then the network error without the URL.
+func (f *audioFetcher) failure(ctx, dctx context.Context, where string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("audio: %s: %w", where, ctx.Err())
+	}
+	var ne net.Error
+	if dctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
+		return fmt.Errorf("audio: %s: %w after %v", where, errAudioTimeout, f.timeout)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its message repeats the URL, query included
+	}
+	return fmt.Errorf("audio: %s: %w", where, err)
+}
+
+// checkAudioResponse decides, before the body is read, whether resp can be
+// attached, and returns the content type to send it with.
+func checkAudioResponse(resp *http.Response, u *url.URL, maxBytes int64) (string, error) {
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("%w %s", errAudioStatus, resp.Status)
+	}
+	if resp.ContentLength > maxBytes {
+		return "", fmt.Errorf("%w: Content-Length %d, cap %d", errAudioTooLarge, resp.ContentLength, maxBytes)
+	}
+	header := resp.Header.Get("Content-Type")
+	mediaType, _, err := mime.ParseMediaType(header)
+	if err != nil {
+		mediaType = ""
+	}
+	mediaType = strings.ToLower(mediaType)
+	switch {
+	case strings.HasPrefix(mediaType, "audio/"), mediaType == "application/ogg":
+		return mediaType, nil
+	case mediaType == "", mediaType == "application/octet-stream", mediaType == "binary/octet-stream":
+		if t, ok := audioExtTypes[strings.ToLower(path.Ext(u.Path))]; ok {
+			return t, nil
+		}
+		return "", fmt.Errorf("%w: Content-Type %q and no audio file name", errAudioType, header)
+	}
+	return "", fmt.Errorf("%w: Content-Type %q", errAudioType, header)
+}
+
+// audioChunk is the read size when the server announces no length.
+const audioChunk = 64 << 10
+
+// readCapped reads r to the end, failing with errAudioTooLarge as soon as
+// it has seen more than limit bytes. size is the announced length, or -1.
+// A truthful announced body is read into one buffer of size+1 bytes; an
+// unannounced one into fixed chunks joined once at the end, so it costs
+// twice its size for a moment rather than the copies of a doubling buffer.
+func readCapped(r io.Reader, size, limit int64) ([]byte, error) {
+	r = io.LimitReader(r, limit+1)
+	chunk := int64(audioChunk)
+	if size >= 0 {
+		chunk = size + 1 // the extra byte sees the end without a second read
+	}
+	var chunks [][]byte
+	var total int64
+	for {
+		c := make([]byte, min(chunk, limit+1-total))
+		n, err := io.ReadFull(r, c)
+		total += int64(n)
+		if total > limit {
+			return nil, errAudioTooLarge
+		}
+		chunks = append(chunks, c[:n])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		chunk = audioChunk // the announced size was wrong
+	}
+	if len(chunks) == 1 {
+		return chunks[0], nil
+	}
+	return bytes.Join(chunks, nil), nil
+}
+
+// audioExtTypes are the names accepted when the server sends no useful
+// type, with the type to send them as.
+var audioExtTypes = map[string]string{
+	".mp3":  "audio/mpeg",
+	".wav":  "audio/wav",
+	".ogg":  "audio/ogg",
+	".oga":  "audio/ogg",
+	".opus": "audio/opus",
+	".m4a":  "audio/mp4",
+	".flac": "audio/flac",
+}
+
+// typeExts names a file whose URL has no audio extension, so that Discord
+// shows its player.
+var typeExts = map[string]string{
+	"audio/mpeg":      ".mp3",
+	"audio/mp3":       ".mp3",
+	"audio/mpeg3":     ".mp3",
+	"audio/ogg":       ".ogg",
+	"application/ogg": ".ogg",
+	"audio/vorbis":    ".ogg",
+	"audio/opus":      ".opus",
+	"audio/wav":       ".wav",
+	"audio/wave":      ".wav",
+	"audio/x-wav":     ".wav",
+	"audio/vnd.wave":  ".wav",
+	"audio/mp4":       ".m4a",
+	"audio/m4a":       ".m4a",
+	"audio/x-m4a":     ".m4a",
+	"audio/aac":       ".aac",
+	"audio/flac":      ".flac",
+	"audio/x-flac":    ".flac",
+	"audio/webm":      ".webm",
+}
+
+// maxAudioStem bounds the name before its extension.
+const maxAudioStem = 64
+
+// audioFileName is the attachment's name: the URL's last path element made
+// of letters, digits, dot, dash and underscore only (Discord rewrites other
+// characters, and attachment:// references must match), keeping an audio
+// extension or adding one for contentType; "song" when nothing is left.
+func audioFileName(u *url.URL, contentType string) string {
+	base := path.Base(u.Path)
+	safe := []byte(base)
+	for i, c := range safe {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == '_') {
+			safe[i] = '_'
+		}
+	}
+	stem, ext := string(safe), path.Ext(string(safe))
+	if _, ok := audioExtTypes[strings.ToLower(ext)]; ok {
+		stem = stem[:len(stem)-len(ext)]
+	} else {
+		ext = typeExts[contentType]
+		if ext == "" {
+			ext = ".mp3"
+		}
+	}
+	stem = strings.TrimRight(strings.TrimLeft(stem, "._"), ".") // no hidden names, no ".."
+	if len(stem) > maxAudioStem {
+		stem = stem[:maxAudioStem]
+	}
+	if strings.Trim(stem, "_-.") == "" {
+		stem = "song"
+	}
+	return stem + ext
+}
