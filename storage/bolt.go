@@ -80,7 +80,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketJobs, bucketDue, bucketBad} {
+		for _, name := range append([][]byte{bucketJobs, bucketDue, bucketBad}, gateBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -98,14 +98,15 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	return &Bolt{db: db, log: logger}, nil
 }
 
-// boltTx holds the three buckets of one write transaction.
+// boltTx holds the buckets of one write transaction.
 type boltTx struct {
 	jobs, due, bad *bbolt.Bucket
+	gate           gateTx
 }
 
 func (b *Bolt) update(fn func(t boltTx) error) error {
 	return b.db.Update(func(tx *bbolt.Tx) error {
-		return fn(boltTx{tx.Bucket(bucketJobs), tx.Bucket(bucketDue), tx.Bucket(bucketBad)})
+		return fn(boltTx{tx.Bucket(bucketJobs), tx.Bucket(bucketDue), tx.Bucket(bucketBad), gateBucketsOf(tx)})
 	})
 }
 
@@ -171,7 +172,8 @@ func (t boltTx) deleteDue(id string, raw []byte) error {
 	return nil
 }
 
-// Save implements Store.
+// Save implements Store. The job counts as running for the Gate, whatever
+// the limits.
 func (b *Bolt) Save(ctx context.Context, job Job) error {
 	if err := ctx.Err(); err != nil {
 		return wrapErr("save", err)
@@ -180,10 +182,14 @@ func (b *Bolt) Save(ctx context.Context, job Job) error {
 		return errors.New("storage: save: empty job ID")
 	}
 	return wrapErr("save", b.update(func(t boltTx) error {
-		if old := t.jobs.Get([]byte(job.ID)); old != nil {
+		old := t.jobs.Get([]byte(job.ID))
+		if old != nil {
 			if err := t.deleteDue(job.ID, old); err != nil {
 				return err
 			}
+		}
+		if err := t.join(job, old); err != nil {
+			return err
 		}
 		return t.putJob(job.ID, pairsToMap(encodeRecord(job)))
 	}))
@@ -230,6 +236,9 @@ func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 			id := string(k[8:])
 			raw := t.jobs.Get(k[8:])
 			if raw == nil {
+				if err := t.release(id, nil); err != nil {
+					return err
+				}
 				continue
 			}
 			job, f, err := decodeBolt(id, raw)
@@ -260,9 +269,13 @@ func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 	return jobs, nil
 }
 
-// moveBad keeps the raw record in the bad bucket for an operator and
-// removes it from jobs; the caller has removed its due entry.
+// moveBad keeps the raw record in the bad bucket for an operator, removes
+// it from jobs and releases its place in the gate's counts; the caller has
+// removed its due entry.
 func (t boltTx) moveBad(id string, raw []byte, reason error, now time.Time) error {
+	if err := t.release(id, raw); err != nil {
+		return err
+	}
 	v, err := json.Marshal(struct {
 		Reason  string `json:"reason"`
 		MovedAt int64  `json:"moved_at"`
@@ -343,10 +356,14 @@ func (t boltTx) reschedule(job Job) (result, abort error) {
 	for k, v := range pairsToMap(withoutField(encodeRecord(job), fieldAttempts)) {
 		f[k] = v
 	}
-	return nil, t.putJob(job.ID, f)
+	if err := t.putJob(job.ID, f); err != nil {
+		return nil, err
+	}
+	return nil, t.markRunning(job.ID)
 }
 
-// Finish implements Store.
+// Finish implements Store; it also releases the job's place in the gate's
+// counts.
 func (b *Bolt) Finish(ctx context.Context, id string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, wrapErr("finish", err)
@@ -359,6 +376,9 @@ func (b *Bolt) Finish(ctx context.Context, id string) (bool, error) {
 			return nil
 		}
 		if err := t.deleteDue(id, raw); err != nil {
+			return err
+		}
+		if err := t.release(id, raw); err != nil {
 			return err
 		}
 		removed = true

@@ -12,6 +12,26 @@
 // [RescheduleAll] for a batch). A process that dies holding a lease loses
 // nothing: its jobs become due again when the lease runs out.
 //
+// # Fair-use limits
+//
+// Both stores also implement [Gate]. Admit checks a new job against the
+// [Limits] and stores it, running or queued, in one atomic step (one Lua
+// script in Redis, one write transaction in Bolt), so the limits hold across
+// processes and restarts. The counts are sets of job ids, not integers: a
+// job holds its place from Admit until Finish, whatever the outcome, and
+// finishing twice cannot release twice. A job stored by Save, which applies
+// no limits, counts as running too, and so does a queued job that Save or
+// Reschedule makes due: every job in the due set is in the running set,
+// every other job is in the queue.
+//
+// Admit checks, in order: the user's active jobs, the user's cooldown, the
+// user's admissions of the UTC day, the guild's active jobs (not in DMs),
+// then the running slots. A job that finds every slot taken, or finds jobs
+// already waiting, joins the back of the queue (unless the queue is full),
+// so nobody overtakes it; Promote moves jobs from the front into free
+// slots. Admitting an id that holds a place again returns its verdict and
+// changes nothing, so a retried Admit is safe.
+//
 // # Records
 //
 // A job is stored as flat string fields with a version field "v" (now 1), so
@@ -38,25 +58,60 @@
 //	                            expires 7 days (or JobTTL, if longer) after
 //	                            the last move
 //
+// and the gate's:
+//
+//	songbot:{songbot}:running   set of running job ids (SCARD: how many run)
+//	songbot:{songbot}:queue     sorted set of queued job ids; score = a
+//	                            sequence (the tail's plus one), so ZRANGE
+//	                            lists the queue in order and ZRANK+1 is a
+//	                            job's place
+//	songbot:{songbot}:user:<id>:active
+//	songbot:{songbot}:guild:<id>:active
+//	                            sets of the user's or guild's running and
+//	                            queued job ids; expire 48 hours (or JobTTL,
+//	                            if longer) after their last change
+//	songbot:{songbot}:user:<id>:last
+//	                            unix ms of the user's last admission;
+//	                            expires when the cooldown ends
+//	songbot:{songbot}:user:<id>:day:<YYYYMMDD>
+//	                            the user's admissions that UTC day; expires
+//	                            48 hours after the last one
+//
 // The id is the Discord interaction id. To look around (quote the keys, the
 // braces matter to some shells):
 //
 //	redis-cli ZRANGE 'songbot:{songbot}:due' 0 9 WITHSCORES
 //	redis-cli HGETALL 'songbot:{songbot}:job:1234567890'
 //	redis-cli HGETALL 'songbot:{songbot}:bad'
+//	redis-cli SCARD 'songbot:{songbot}:running'
+//	redis-cli ZRANGE 'songbot:{songbot}:queue' 0 -1
+//	redis-cli SMEMBERS 'songbot:{songbot}:user:1234:active'
 //
-// Claim, Reschedule and the move aside are Lua scripts (EVALSHA). The due
-// key comes in KEYS; the job keys Claim finds in the sorted set are built in
-// the script from the prefix, which Cluster allows because they share the
-// due key's slot. A due entry whose hash has expired is dropped by the next
-// Claim that reaches it; until then Count includes it.
+// Save, Claim, Reschedule, Finish, the move aside, Admit and Promote are
+// Lua scripts (EVALSHA). The keys a script knows in advance come in KEYS;
+// the job keys Claim and Promote find in the sorted sets, and the user and
+// guild sets Save, Finish and the move aside learn from a job hash, are
+// built in the script from the prefix, which Cluster allows because they
+// share the due key's slot. A due entry whose hash has expired is dropped
+// by the next Claim that reaches it, from the running set too; until then
+// Count includes it. A queued one is dropped by Promote. The user and guild
+// sets do not name a job whose hash expired; Admit drops such ids from a
+// set (and from the running set and queue) when that set reaches its limit,
+// the only time they could refuse a job.
 //
 // # Bolt layout
 //
-// One file, DATA_DIR/songbot.db by default, with three buckets: "jobs" (id
-// -> the record as a JSON object of strings), "due" (8-byte big-endian unix
-// ms, then the id -> empty), walked in order by Claim, and "bad" (id -> JSON
-// {reason, moved_at, raw}). The record's next_poll_at names its due key.
+// One file, DATA_DIR/songbot.db by default, with three buckets for jobs:
+// "jobs" (id -> the record as a JSON object of strings), "due" (8-byte
+// big-endian unix ms, then the id -> empty), walked in order by Claim, and
+// "bad" (id -> JSON {reason, moved_at, raw}). The record's next_poll_at
+// names its due key. The gate adds "running" (id -> empty), "queue" (8-byte
+// big-endian sequence from NextSequence -> id, so a walk is FIFO),
+// "queue_index" (id -> its queue key), "user_active" and "guild_active"
+// (user or guild id, a 0 byte, job id -> empty) and "user_limits" (user id
+// -> JSON {last, day, n}: the last admission in unix ms, and the count of
+// admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
+// zero, and entries that remember nothing are pruned by later admissions).
 // Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
 package storage

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// Limits are the fair-use limits Admit applies. Zero switches a limit off.
+// Limits are the fair-use limits Admit applies. Zero (or less) switches a
+// limit off; MaxQueued 0 means the queue has no bound.
 type Limits struct {
 	MaxRunning     int           // jobs generating at Whisul at once, across all processes
 	MaxQueued      int           // jobs waiting for a running slot
@@ -46,15 +47,20 @@ type Admission struct {
 // Finish releases its slot exactly once, whatever the outcome.
 type Gate interface {
 	// Admit checks job against limits and, in the same atomic step, stores
-	// it: running when fewer than MaxRunning jobs run (due at
-	// job.NextPollAt, like Save), else queued at the back of the queue. It
-	// also records the admission for the user's cooldown and daily count.
-	// A refused job is not stored and changes no count.
+	// it: running when fewer than MaxRunning jobs run and none waits (due
+	// at job.NextPollAt, like Save), else queued at the back of the queue,
+	// not due. It also records the admission for the user's cooldown and
+	// daily count. A refused job is not stored and changes no count. The
+	// checks run in the order of the Refusal constants; now decides the
+	// cooldown and the UTC day. Admitting a job whose ID already holds a
+	// place returns its verdict again and changes nothing. job.ID and
+	// job.UserID must not be empty.
 	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
 
 	// Promote moves queued jobs, oldest first, into free running slots
-	// (up to limits.MaxRunning) and makes each due at now. It returns the
-	// ids it moved.
+	// (up to limits.MaxRunning; all of them when it is 0) and makes each
+	// due at now, so the poll loop claims it next. It returns the ids it
+	// moved; of processes promoting at once, each job is moved by one.
 	Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error)
 
 	// QueuePosition returns the job's 1-based place in the queue, or 0 when

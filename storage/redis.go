@@ -113,9 +113,12 @@ func checkPrefix(prefix string) error {
 
 // redisKeys is the key layout described in doc.go.
 type redisKeys struct {
-	job string // prefix of each job hash; the id follows
-	due string // sorted set of job ids by due time
-	bad string // hash of records moved aside
+	base    string // "<prefix>{<tag>}:", which starts every key
+	job     string // prefix of each job hash; the id follows
+	due     string // sorted set of job ids by due time
+	bad     string // hash of records moved aside
+	running string // set of running job ids (see gate_redis.go)
+	queue   string // sorted set of queued job ids, FIFO
 }
 
 func newRedisKeys(prefix string) redisKeys {
@@ -124,13 +127,16 @@ func newRedisKeys(prefix string) redisKeys {
 		tag = strings.TrimRight(DefaultRedisPrefix, ":")
 	}
 	base := prefix + "{" + tag + "}:"
-	return redisKeys{job: base + "job:", due: base + "due", bad: base + "bad"}
+	return redisKeys{
+		base: base, job: base + "job:", due: base + "due", bad: base + "bad",
+		running: base + "running", queue: base + "queue",
+	}
 }
 
 func (r *Redis) jobKey(id string) string { return r.keys.job + id }
 
-// Save implements Store. It replaces any record with the same ID in one
-// MULTI/EXEC transaction.
+// Save implements Store in one script call, replacing any record with the
+// same ID. The job counts as running for the Gate, whatever the limits.
 func (r *Redis) Save(ctx context.Context, job Job) error {
 	if err := ctx.Err(); err != nil {
 		return wrapErr("save", err)
@@ -138,17 +144,15 @@ func (r *Redis) Save(ctx context.Context, job Job) error {
 	if job.ID == "" {
 		return errors.New("storage: save: empty job ID")
 	}
-	key := r.jobKey(job.ID)
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, encodeRecord(job))
-		if r.ttl > 0 {
-			p.PExpire(ctx, key, r.ttl)
-		}
-		p.ZAdd(ctx, r.keys.due, redis.Z{Score: float64(dueMillis(job.NextPollAt)), Member: job.ID})
-		return nil
-	})
-	return wrapErr("save", err)
+	fields := encodeRecord(job)
+	args := make([]any, 0, 7+len(fields))
+	args = append(args, job.ID, dueMillis(job.NextPollAt), r.ttl.Milliseconds(), r.keys.base,
+		job.UserID, job.GuildID, r.activeTTL().Milliseconds())
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	keys := []string{r.jobKey(job.ID), r.keys.due, r.keys.running, r.keys.queue}
+	return wrapErr("save", saveScript.Run(ctx, r.client, keys, args...).Err())
 }
 
 // Claim implements Store in one script call, whatever the batch size. A
@@ -165,7 +169,7 @@ func (r *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	}
 	nowMs := dueMillis(now)
 	until := nowMs + max(lease.Milliseconds(), 1)
-	res, err := claimScript.Run(ctx, r.client, []string{r.keys.due},
+	res, err := claimScript.Run(ctx, r.client, []string{r.keys.due, r.keys.running},
 		nowMs, until, limit, r.keys.job).Slice()
 	if err != nil {
 		return nil, wrapErr("claim", err)
@@ -196,8 +200,8 @@ func (r *Redis) moveBad(ctx context.Context, bad []any) {
 	if r.ttl > 0 {
 		ttl = max(r.ttl, badRecordTTL)
 	}
-	args := append([]any{r.keys.job, ttl.Milliseconds()}, bad...)
-	err := moveBadScript.Run(ctx, r.client, []string{r.keys.due, r.keys.bad}, args...).Err()
+	args := append([]any{r.keys.job, ttl.Milliseconds(), r.keys.base}, bad...)
+	err := moveBadScript.Run(ctx, r.client, []string{r.keys.due, r.keys.bad, r.keys.running}, args...).Err()
 	if err != nil {
 		r.log.ErrorContext(ctx, "storage: cannot move undecodable jobs aside", "err", err)
 	}
@@ -295,7 +299,7 @@ func (r *Redis) rescheduleArgs(job Job) (keys []string, args []any) {
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	return []string{r.jobKey(job.ID), r.keys.due}, args
+	return []string{r.jobKey(job.ID), r.keys.due, r.keys.running, r.keys.queue}, args
 }
 
 func rescheduleResult(n int, err error) error {
@@ -310,22 +314,19 @@ func rescheduleResult(n int, err error) error {
 	return nil
 }
 
-// Finish implements Store: DEL and ZREM in one transaction, and only the
-// caller whose DEL removed the hash gets true.
+// Finish implements Store in one script call, which also releases the
+// job's place in the Gate's counts; only the caller whose DEL removed the
+// hash gets true.
 func (r *Redis) Finish(ctx context.Context, id string) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, wrapErr("finish", err)
 	}
-	var del *redis.IntCmd
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		del = p.Del(ctx, r.jobKey(id))
-		p.ZRem(ctx, r.keys.due, id)
-		return nil
-	})
+	keys := []string{r.jobKey(id), r.keys.due, r.keys.running, r.keys.queue}
+	n, err := finishScript.Run(ctx, r.client, keys, id, r.keys.base).Int()
 	if err != nil {
 		return false, wrapErr("finish", err)
 	}
-	return del.Val() == 1, nil
+	return n == 1, nil
 }
 
 // Get implements Store.
@@ -350,17 +351,23 @@ func (r *Redis) Get(ctx context.Context, id string) (Job, error) {
 	return job, nil
 }
 
-// Count implements Store. It counts due entries, so a job whose hash has
-// expired is counted until the next Claim reaches it.
+// Count implements Store. It counts due and queued entries in one
+// transaction, so a job whose hash has expired is counted until the next
+// Claim (or Promote, for a queued one) reaches it.
 func (r *Redis) Count(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, wrapErr("count", err)
 	}
-	n, err := r.client.ZCard(ctx, r.keys.due).Result()
+	var due, queued *redis.IntCmd
+	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		due = p.ZCard(ctx, r.keys.due)
+		queued = p.ZCard(ctx, r.keys.queue)
+		return nil
+	})
 	if err != nil {
 		return 0, wrapErr("count", err)
 	}
-	return int(n), nil
+	return int(due.Val() + queued.Val()), nil
 }
 
 // Ping implements Store.

@@ -1,0 +1,530 @@
+package storage
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"go.etcd.io/bbolt"
+)
+
+var _ Gate = (*Bolt)(nil)
+
+// Gate buckets; see the package documentation. OpenBolt creates them.
+var (
+	bucketRunning     = []byte("running")      // job id -> empty
+	bucketQueue       = []byte("queue")        // 8-byte big-endian sequence -> job id
+	bucketQueueIndex  = []byte("queue_index")  // job id -> its key in queue
+	bucketUserActive  = []byte("user_active")  // user id 0x00 job id -> empty
+	bucketGuildActive = []byte("guild_active") // guild id 0x00 job id -> empty
+	bucketUserLimits  = []byte("user_limits")  // user id -> JSON userLimits
+)
+
+var gateBuckets = [][]byte{
+	bucketRunning, bucketQueue, bucketQueueIndex, bucketUserActive, bucketGuildActive, bucketUserLimits,
+}
+
+// gateTx holds the gate's buckets of one transaction.
+type gateTx struct {
+	running, queue, queueIndex, userActive, guildActive, userLimits *bbolt.Bucket
+}
+
+func gateBucketsOf(tx *bbolt.Tx) gateTx {
+	return gateTx{
+		running:     tx.Bucket(bucketRunning),
+		queue:       tx.Bucket(bucketQueue),
+		queueIndex:  tx.Bucket(bucketQueueIndex),
+		userActive:  tx.Bucket(bucketUserActive),
+		guildActive: tx.Bucket(bucketGuildActive),
+		userLimits:  tx.Bucket(bucketUserLimits),
+	}
+}
+
+// userLimits is what the cooldown and the daily limit remember of a user:
+// the last admission (unix ms; 0 when the cooldown was off) and the count
+// of admissions on Day (YYYYMMDD, UTC). A count of an earlier day reads as
+// zero; an entry that remembers nothing any more is pruned by later
+// admissions of other users.
+type userLimits struct {
+	Last int64  `json:"last"`
+	Day  string `json:"day"`
+	N    int    `json:"n"`
+}
+
+// stale reports whether u can no longer refuse anything on day at nowMs.
+func (u userLimits) stale(day string, nowMs, cooldownMs int64) bool {
+	return u.Day < day && u.Last+cooldownMs <= nowMs
+}
+
+// memberKey is an active bucket's key: the owner, a 0 byte, the job id.
+func memberKey(owner, id string) []byte {
+	k := make([]byte, 0, len(owner)+1+len(id))
+	k = append(k, owner...)
+	k = append(k, 0)
+	return append(k, id...)
+}
+
+// Admit implements Gate in one write transaction.
+func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error) {
+	if err := ctx.Err(); err != nil {
+		return Admission{}, wrapErr("admit", err)
+	}
+	if err := checkAdmit(job); err != nil {
+		return Admission{}, err
+	}
+	l := limits.normalized()
+	var adm Admission
+	err := b.update(func(t boltTx) error {
+		var err error
+		adm, err = t.admit(now, job, l)
+		return err
+	})
+	if err != nil {
+		return Admission{}, wrapErr("admit", err)
+	}
+	return adm, nil
+}
+
+// admit is Admit's transaction; it checks in the order the Redis script
+// does and returns the same verdicts.
+func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
+	g, id := t.gate, []byte(job.ID)
+	old := t.jobs.Get(id)
+	if old != nil {
+		if pos := g.position(id); pos > 0 {
+			return Admission{Queued: true, Position: pos}, nil
+		}
+		if g.running.Get(id) != nil {
+			return Admission{}, nil
+		}
+	}
+	if l.UserMaxActive > 0 {
+		if n, err := t.liveMembers(g.userActive, job.UserID, l.UserMaxActive); err != nil || n >= l.UserMaxActive {
+			return Admission{Refused: RefusedUserActive}, err
+		}
+	}
+	var ul userLimits
+	if raw := g.userLimits.Get([]byte(job.UserID)); raw != nil {
+		json.Unmarshal(raw, &ul) // damaged: remember nothing
+	}
+	nowMs, cooldown, day := dueMillis(now), l.cooldownMillis(), utcDay(now)
+	if cooldown > 0 && ul.Last > 0 && ul.Last+cooldown > nowMs {
+		return Admission{Refused: RefusedCooldown, RetryAt: time.UnixMilli(ul.Last + cooldown).UTC()}, nil
+	}
+	if ul.Day != day {
+		ul.Day, ul.N = day, 0
+	}
+	if l.UserDailyLimit > 0 && ul.N >= l.UserDailyLimit {
+		return Admission{Refused: RefusedDaily, RetryAt: nextUTCMidnight(now)}, nil
+	}
+	if job.GuildID != "" && l.GuildMaxActive > 0 {
+		if n, err := t.liveMembers(g.guildActive, job.GuildID, l.GuildMaxActive); err != nil || n >= l.GuildMaxActive {
+			return Admission{Refused: RefusedGuildActive}, err
+		}
+	}
+	run := l.MaxRunning == 0
+	if !run {
+		if k, _ := g.queue.Cursor().First(); k == nil {
+			n, err := t.liveRunning(l.MaxRunning)
+			if err != nil {
+				return Admission{}, err
+			}
+			run = n < l.MaxRunning
+		}
+	}
+	if !run && l.MaxQueued > 0 {
+		if n, err := t.liveQueue(l.MaxQueued); err != nil || n >= l.MaxQueued {
+			return Admission{Refused: RefusedQueueFull}, err
+		}
+	}
+
+	// Admitted: store the job, then count it.
+	if old != nil { // a record no gate counted, written by an older songbot
+		if err := t.deleteDue(job.ID, old); err != nil {
+			return Admission{}, err
+		}
+		if err := t.release(job.ID, old); err != nil {
+			return Admission{}, err
+		}
+	}
+	var adm Admission
+	f := pairsToMap(encodeRecord(job))
+	if run {
+		if err := t.putJob(job.ID, f); err != nil {
+			return Admission{}, err
+		}
+		if err := g.running.Put(id, nil); err != nil {
+			return Admission{}, err
+		}
+	} else {
+		raw, err := json.Marshal(f)
+		if err != nil {
+			return Admission{}, err
+		}
+		if err := t.jobs.Put(id, raw); err != nil {
+			return Admission{}, err
+		}
+		seq, err := g.queue.NextSequence()
+		if err != nil {
+			return Admission{}, err
+		}
+		key := binary.BigEndian.AppendUint64(nil, seq)
+		if err := g.queue.Put(key, id); err != nil {
+			return Admission{}, err
+		}
+		if err := g.queueIndex.Put(id, key); err != nil {
+			return Admission{}, err
+		}
+		adm = Admission{Queued: true, Position: countKeys(g.queue)}
+	}
+	if err := g.userActive.Put(memberKey(job.UserID, job.ID), nil); err != nil {
+		return Admission{}, err
+	}
+	if job.GuildID != "" {
+		if err := g.guildActive.Put(memberKey(job.GuildID, job.ID), nil); err != nil {
+			return Admission{}, err
+		}
+	}
+	if cooldown > 0 {
+		ul.Last = nowMs
+	}
+	ul.N++
+	raw, err := json.Marshal(ul)
+	if err != nil {
+		return Admission{}, err
+	}
+	if err := g.userLimits.Put([]byte(job.UserID), raw); err != nil {
+		return Admission{}, err
+	}
+	return adm, g.pruneUserLimits(job.UserID, day, nowMs, cooldown)
+}
+
+// pruneUserLimits deletes the entries after user's, at most two, that
+// remember nothing any more, so that over many admissions the bucket is
+// swept without any one admission paying for a full scan.
+func (g gateTx) pruneUserLimits(user, day string, nowMs, cooldownMs int64) error {
+	var drop [][]byte
+	c := g.userLimits.Cursor()
+	k, v := c.Seek([]byte(user))
+	for range 2 {
+		if k, v = c.Next(); k == nil {
+			k, v = c.First()
+		}
+		if k == nil || string(k) == user {
+			break
+		}
+		var u userLimits
+		if json.Unmarshal(v, &u) != nil || u.stale(day, nowMs, cooldownMs) {
+			drop = append(drop, bytes.Clone(k))
+		}
+	}
+	for _, k := range drop {
+		if err := g.userLimits.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liveMembers counts owner's keys in an active bucket. Like the Redis
+// script, it looks for members whose job record has gone, and deletes
+// them, only when the count reaches limit.
+func (t boltTx) liveMembers(b *bbolt.Bucket, owner string, limit int) (int, error) {
+	prefix := memberKey(owner, "")
+	var members [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		members = append(members, bytes.Clone(k))
+	}
+	if len(members) < limit {
+		return len(members), nil
+	}
+	n := 0
+	for _, k := range members {
+		if t.jobs.Get(k[len(prefix):]) != nil {
+			n++
+			continue
+		}
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// liveRunning counts the running bucket as liveMembers counts a user.
+func (t boltTx) liveRunning(limit int) (int, error) {
+	n := countKeys(t.gate.running)
+	if n < limit {
+		return n, nil
+	}
+	var gone [][]byte
+	c := t.gate.running.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if t.jobs.Get(k) == nil {
+			gone = append(gone, bytes.Clone(k))
+		}
+	}
+	for _, k := range gone {
+		if err := t.gate.running.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return n - len(gone), nil
+}
+
+// liveQueue counts the queue as liveMembers counts a user.
+func (t boltTx) liveQueue(limit int) (int, error) {
+	n := countKeys(t.gate.queue)
+	if n < limit {
+		return n, nil
+	}
+	var gone [][]byte
+	c := t.gate.queue.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if t.jobs.Get(v) == nil {
+			gone = append(gone, bytes.Clone(v))
+		}
+	}
+	for _, id := range gone {
+		if err := t.release(string(id), nil); err != nil {
+			return 0, err
+		}
+	}
+	return n - len(gone), nil
+}
+
+func countKeys(b *bbolt.Bucket) int {
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// position is id's 1-based place in the queue, 0 when it is not queued. It
+// walks the queue up to id, which is short: the queue is bounded by
+// MaxQueued.
+func (g gateTx) position(id []byte) int {
+	key := g.queueIndex.Get(id)
+	if key == nil {
+		return 0
+	}
+	n := 0
+	c := g.queue.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+		if bytes.Equal(k, key) {
+			return n
+		}
+	}
+	return 0
+}
+
+// release removes id from the running set, the queue and its owners'
+// active buckets. raw is the job's record, which names its user and guild;
+// when it cannot (nil, or too damaged to parse) the active buckets are
+// scanned for the id, which only damaged or lost records pay.
+func (t boltTx) release(id string, raw []byte) error {
+	g := t.gate
+	if err := g.running.Delete([]byte(id)); err != nil {
+		return err
+	}
+	if key := g.queueIndex.Get([]byte(id)); key != nil {
+		if err := g.queue.Delete(bytes.Clone(key)); err != nil {
+			return err
+		}
+		if err := g.queueIndex.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	f, err := parseFields(raw)
+	if raw == nil || err != nil {
+		for _, b := range []*bbolt.Bucket{g.userActive, g.guildActive} {
+			if err := deleteMember(b, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if u := f[fieldUserID]; u != "" {
+		if err := g.userActive.Delete(memberKey(u, id)); err != nil {
+			return err
+		}
+	}
+	if gid := f[fieldGuildID]; gid != "" {
+		if err := g.guildActive.Delete(memberKey(gid, id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteMember deletes every key of b that ends in 0x00 id.
+func deleteMember(b *bbolt.Bucket, id string) error {
+	suffix := memberKey("", id)
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if bytes.HasSuffix(k, suffix) {
+			keys = append(keys, bytes.Clone(k))
+		}
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// join counts a job stored by Save as running, under its user and guild:
+// it leaves the queue and the owners of the record it replaced (old, nil
+// when new).
+func (t boltTx) join(job Job, old []byte) error {
+	if old != nil {
+		if err := t.release(job.ID, old); err != nil {
+			return err
+		}
+	}
+	g := t.gate
+	if err := g.running.Put([]byte(job.ID), nil); err != nil {
+		return err
+	}
+	if job.UserID != "" {
+		if err := g.userActive.Put(memberKey(job.UserID, job.ID), nil); err != nil {
+			return err
+		}
+	}
+	if job.GuildID != "" {
+		return g.guildActive.Put(memberKey(job.GuildID, job.ID), nil)
+	}
+	return nil
+}
+
+// markRunning is what Reschedule adds: a due job runs, so it joins the
+// running set and leaves the queue if it was queued.
+func (t boltTx) markRunning(id string) error {
+	g := t.gate
+	if key := g.queueIndex.Get([]byte(id)); key != nil {
+		if err := g.queue.Delete(bytes.Clone(key)); err != nil {
+			return err
+		}
+		if err := g.queueIndex.Delete([]byte(id)); err != nil {
+			return err
+		}
+	}
+	if g.running.Get([]byte(id)) != nil {
+		return nil
+	}
+	return g.running.Put([]byte(id), nil)
+}
+
+// Promote implements Gate in one write transaction.
+func (b *Bolt) Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("promote", err)
+	}
+	l := limits.normalized()
+	// Every process calls this on every turn of its poll loop: an empty
+	// queue must not cost a write transaction, which syncs the file.
+	var empty bool
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bucketQueue).Cursor().First()
+		empty = k == nil
+		return nil
+	})
+	if err != nil || empty {
+		return nil, wrapErr("promote", err)
+	}
+	var ids []string
+	err = b.update(func(t boltTx) error {
+		var err error
+		ids, err = t.promote(now, l)
+		return err
+	})
+	if err != nil {
+		return nil, wrapErr("promote", err)
+	}
+	return ids, nil
+}
+
+func (t boltTx) promote(now time.Time, l Limits) ([]string, error) {
+	g := t.gate
+	if k, _ := g.queue.Cursor().First(); k == nil {
+		return nil, nil
+	}
+	free := -1
+	if l.MaxRunning > 0 {
+		n, err := t.liveRunning(l.MaxRunning)
+		if err != nil {
+			return nil, err
+		}
+		if free = l.MaxRunning - n; free <= 0 {
+			return nil, nil
+		}
+	}
+	// Collect first: the cursor must not see this transaction's deletes.
+	var heads, gone []string
+	c := g.queue.Cursor()
+	for k, v := c.First(); k != nil && len(heads) != free; k, v = c.Next() {
+		if t.jobs.Get(v) == nil {
+			gone = append(gone, string(v))
+		} else {
+			heads = append(heads, string(v))
+		}
+	}
+	for _, id := range gone {
+		if err := t.release(id, nil); err != nil {
+			return nil, err
+		}
+	}
+	nowMs := dueMillis(now)
+	for _, id := range heads {
+		if err := t.markRunning(id); err != nil {
+			return nil, err
+		}
+		f, err := parseFields(t.jobs.Get([]byte(id)))
+		if err != nil { // Claim moves it aside
+			if err := t.due.Put(dueKey(nowMs, id), nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		f[fieldNextPollAt] = strconv.FormatInt(nowMs, 10)
+		if err := t.putJob(id, f); err != nil {
+			return nil, err
+		}
+	}
+	return heads, nil
+}
+
+// QueuePosition implements Gate.
+func (b *Bolt) QueuePosition(ctx context.Context, id string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrapErr("queue position", err)
+	}
+	var pos int
+	err := b.db.View(func(tx *bbolt.Tx) error {
+		pos = gateBucketsOf(tx).position([]byte(id))
+		return nil
+	})
+	return pos, wrapErr("queue position", err)
+}
+
+// Counts implements Gate.
+func (b *Bolt) Counts(ctx context.Context) (running, queued int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, wrapErr("counts", err)
+	}
+	err = b.db.View(func(tx *bbolt.Tx) error {
+		g := gateBucketsOf(tx)
+		running, queued = countKeys(g.running), countKeys(g.queue)
+		return nil
+	})
+	return running, queued, wrapErr("counts", err)
+}

@@ -1,0 +1,293 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+var _ Gate = (*Redis)(nil)
+
+// activeTTL is the lifetime of a user's or guild's active set after its
+// last change: past every job's TTL, so the set outlives its jobs.
+func (r *Redis) activeTTL() time.Duration { return max(r.ttl, minActiveTTL) }
+
+// userKey is one of a user's gate keys: "active", "last" or "day:<YYYYMMDD>".
+func (r *Redis) userKey(userID, what string) string {
+	return r.keys.base + "user:" + userID + ":" + what
+}
+
+func (r *Redis) guildActiveKey(guildID string) string {
+	return r.keys.base + "guild:" + guildID + ":active"
+}
+
+// Admit implements Gate in one script call: every check and every write of
+// an admission happen in one atomic step, so processes racing on one Redis
+// never pass a limit together.
+func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error) {
+	if err := ctx.Err(); err != nil {
+		return Admission{}, wrapErr("admit", err)
+	}
+	if err := checkAdmit(job); err != nil {
+		return Admission{}, err
+	}
+	l := limits.normalized()
+	keys := []string{
+		r.jobKey(job.ID), r.keys.due, r.keys.running, r.keys.queue,
+		r.userKey(job.UserID, "active"), r.userKey(job.UserID, "last"),
+		r.userKey(job.UserID, "day:"+utcDay(now)), r.guildActiveKey(job.GuildID),
+	}
+	fields := encodeRecord(job)
+	args := make([]any, 0, 15+len(fields))
+	args = append(args,
+		job.ID, dueMillis(now), dueMillis(job.NextPollAt), r.ttl.Milliseconds(),
+		r.activeTTL().Milliseconds(), nextUTCMidnight(now).UnixMilli(), dayCountTTL.Milliseconds(),
+		r.keys.job, job.GuildID,
+		l.MaxRunning, l.MaxQueued, l.UserMaxActive, l.cooldownMillis(), l.UserDailyLimit, l.GuildMaxActive)
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	res, err := admitScript.Run(ctx, r.client, keys, args...).Slice()
+	if err != nil {
+		return Admission{}, wrapErr("admit", err)
+	}
+	adm, err := admissionFrom(res)
+	return adm, wrapErr("admit", err)
+}
+
+// admissionFrom reads admitScript's reply: refusal, retry at, queued,
+// position.
+func admissionFrom(res []any) (Admission, error) {
+	if len(res) != 4 {
+		return Admission{}, fmt.Errorf("the script returned %d values; want 4", len(res))
+	}
+	refused, ok1 := res[0].(string)
+	retryAt, ok2 := res[1].(int64)
+	queued, ok3 := res[2].(int64)
+	pos, ok4 := res[3].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return Admission{}, fmt.Errorf("the script returned %v; want a string and three integers", res)
+	}
+	adm := Admission{Refused: Refusal(refused), Queued: queued == 1, Position: int(pos)}
+	if retryAt > 0 {
+		adm.RetryAt = time.UnixMilli(retryAt).UTC()
+	}
+	return adm, nil
+}
+
+// Promote implements Gate in one script call, so that of several processes
+// promoting at once each queued job is moved by exactly one.
+func (r *Redis) Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("promote", err)
+	}
+	l := limits.normalized()
+	ids, err := promoteScript.Run(ctx, r.client, []string{r.keys.due, r.keys.running, r.keys.queue},
+		dueMillis(now), l.MaxRunning, r.keys.job, r.ttl.Milliseconds()).StringSlice()
+	if err != nil {
+		return nil, wrapErr("promote", err)
+	}
+	return ids, nil
+}
+
+// QueuePosition implements Gate with ZRANK.
+func (r *Redis) QueuePosition(ctx context.Context, id string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, wrapErr("queue position", err)
+	}
+	rank, err := r.client.ZRank(ctx, r.keys.queue, id).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, wrapErr("queue position", err)
+	}
+	return int(rank) + 1, nil
+}
+
+// Counts implements Gate: SCARD and ZCARD in one transaction.
+func (r *Redis) Counts(ctx context.Context) (running, queued int, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, 0, wrapErr("counts", err)
+	}
+	var run, queue *redis.IntCmd
+	_, err = r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		run = p.SCard(ctx, r.keys.running)
+		queue = p.ZCard(ctx, r.keys.queue)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, wrapErr("counts", err)
+	}
+	return int(run.Val()), int(queue.Val()), nil
+}
+
+// luaLive counts the members of a set or the queue that still hold a
+// place: a member whose job hash has gone (it expired, or an operator
+// deleted it) is removed. Below the limit a stale member cannot cause a
+// refusal, so only a count that reaches the limit pays for the look.
+const luaLive = `
+local function live_count(set, limit, job_prefix)
+	local n = redis.call('SCARD', set)
+	if n < limit then
+		return n
+	end
+	for _, id in ipairs(redis.call('SMEMBERS', set)) do
+		if redis.call('EXISTS', job_prefix .. id) == 0 then
+			redis.call('SREM', set, id)
+			n = n - 1
+		end
+	end
+	return n
+end
+local function live_queue(queue, limit, job_prefix)
+	local n = redis.call('ZCARD', queue)
+	if n < limit then
+		return n
+	end
+	for _, id in ipairs(redis.call('ZRANGE', queue, 0, -1)) do
+		if redis.call('EXISTS', job_prefix .. id) == 0 then
+			redis.call('ZREM', queue, id)
+			n = n - 1
+		end
+	end
+	return n
+end
+`
+
+// admitScript applies the limits in the order Admit documents and, if none
+// refuses, stores the job: running (hash, due entry, running set), or
+// queued (hash, queue) when the queue is not empty or every slot is taken,
+// so that nobody overtakes the queue. The queue's scores are a sequence:
+// the tail's score plus one. An admission joins the user's and guild's
+// active sets, sets the user's last admission (expiring with the cooldown)
+// and counts one for the user's day. Admitting an id that already holds a
+// place changes nothing and returns its verdict again, so a retried call
+// is safe. It returns {refusal, retry at, queued 0 or 1, position}.
+//
+//	KEYS[1] job hash, KEYS[2] due sorted set, KEYS[3] running set,
+//	KEYS[4] queue, KEYS[5] user's active set, KEYS[6] user's last
+//	admission, KEYS[7] user's count of the day, KEYS[8] guild's active set
+//	ARGV[1] id, ARGV[2] now, ARGV[3] due time, ARGV[4] job TTL (0 = none),
+//	ARGV[5] active sets' TTL, ARGV[6] next UTC midnight, ARGV[7] day
+//	count's TTL, ARGV[8] job key prefix, ARGV[9] guild id ('' in a DM),
+//	ARGV[10] max running, ARGV[11] max queued, ARGV[12] user max active,
+//	ARGV[13] cooldown, ARGV[14] daily limit, ARGV[15] guild max active
+//	(limits: 0 = off), ARGV[16...] field, value, field, value...
+var admitScript = redis.NewScript(luaActive + luaLive + `
+local id, now = ARGV[1], tonumber(ARGV[2])
+local max_running, max_queued = tonumber(ARGV[10]), tonumber(ARGV[11])
+local user_max, cooldown = tonumber(ARGV[12]), tonumber(ARGV[13])
+local daily, guild_max = tonumber(ARGV[14]), tonumber(ARGV[15])
+local has_guild = ARGV[9] ~= ''
+
+if redis.call('EXISTS', KEYS[1]) == 1 then
+	local rank = redis.call('ZRANK', KEYS[4], id)
+	if rank then
+		return {'', 0, 1, rank + 1}
+	end
+	if redis.call('SISMEMBER', KEYS[3], id) == 1 then
+		return {'', 0, 0, 0}
+	end
+end
+if user_max > 0 and live_count(KEYS[5], user_max, ARGV[8]) >= user_max then
+	return {'user_active', 0, 0, 0}
+end
+if cooldown > 0 then
+	local v = redis.call('GET', KEYS[6])
+	local last = v and tonumber(v)
+	if last and last + cooldown > now then
+		return {'cooldown', last + cooldown, 0, 0}
+	end
+end
+if daily > 0 then
+	local v = redis.call('GET', KEYS[7])
+	if (v and tonumber(v) or 0) >= daily then
+		return {'daily_limit', tonumber(ARGV[6]), 0, 0}
+	end
+end
+if has_guild and guild_max > 0 and live_count(KEYS[8], guild_max, ARGV[8]) >= guild_max then
+	return {'guild_active', 0, 0, 0}
+end
+local run = max_running == 0 or
+	(redis.call('ZCARD', KEYS[4]) == 0 and live_count(KEYS[3], max_running, ARGV[8]) < max_running)
+if not run and max_queued > 0 and live_queue(KEYS[4], max_queued, ARGV[8]) >= max_queued then
+	return {'queue_full', 0, 0, 0}
+end
+
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 16))
+if tonumber(ARGV[4]) > 0 then
+	redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+local position = 0
+if run then
+	redis.call('ZADD', KEYS[2], ARGV[3], id)
+	redis.call('SADD', KEYS[3], id)
+else
+	redis.call('ZREM', KEYS[2], id)
+	local tail = redis.call('ZRANGE', KEYS[4], -1, -1, 'WITHSCORES')
+	local seq = 1
+	if tail[2] then
+		seq = tonumber(tail[2]) + 1
+	end
+	redis.call('ZADD', KEYS[4], seq, id)
+	position = redis.call('ZCARD', KEYS[4])
+end
+join_set(KEYS[5], id, ARGV[5])
+if has_guild then
+	join_set(KEYS[8], id, ARGV[5])
+end
+if cooldown > 0 then
+	redis.call('SET', KEYS[6], ARGV[2], 'PX', ARGV[13])
+end
+redis.call('INCR', KEYS[7])
+redis.call('PEXPIRE', KEYS[7], ARGV[7])
+return {'', 0, run and 0 or 1, position}
+`)
+
+// promoteScript moves queued jobs, oldest first, into the free running
+// slots: each becomes due at now (in its hash too) and joins the running
+// set, and its hash's TTL starts again. A queued job whose hash has gone
+// is dropped. It returns the ids it moved. An empty queue costs one ZCARD,
+// since every process calls this on every turn of its poll loop.
+//
+//	KEYS[1] due sorted set, KEYS[2] running set, KEYS[3] queue
+//	ARGV[1] now, ARGV[2] max running (0 = no limit), ARGV[3] job key
+//	prefix, ARGV[4] job TTL (0 = none)
+var promoteScript = redis.NewScript(luaLive + `
+local moved = {}
+if redis.call('ZCARD', KEYS[3]) == 0 then
+	return moved
+end
+local max_running = tonumber(ARGV[2])
+local free = -1
+if max_running > 0 then
+	free = max_running - live_count(KEYS[2], max_running, ARGV[3])
+	if free <= 0 then
+		return moved
+	end
+end
+while free ~= 0 do
+	local head = redis.call('ZPOPMIN', KEYS[3])
+	if #head == 0 then
+		break
+	end
+	local id = head[1]
+	local key = ARGV[3] .. id
+	if redis.call('EXISTS', key) == 1 then
+		redis.pcall('HSET', key, 'next_poll_at', ARGV[1])
+		if tonumber(ARGV[4]) > 0 then
+			redis.call('PEXPIRE', key, ARGV[4])
+		end
+		redis.call('ZADD', KEYS[1], ARGV[1], id)
+		redis.call('SADD', KEYS[2], id)
+		moved[#moved + 1] = id
+		free = free - 1
+	end
+end
+return moved
+`)
