@@ -26,10 +26,10 @@
 //
 // Admit checks, in order: the user's active jobs, the user's cooldown, the
 // user's admissions of the UTC day, the guild's active jobs (not in DMs),
-// then the running slots. A job that finds every slot taken, or finds jobs
-// already waiting, joins the back of the queue (unless the queue is full),
-// so nobody overtakes it; Promote moves jobs from the front into free
-// slots. Admitting an id that holds a place again returns its verdict and
+// then the running slots. With MaxRunning set, a job that finds every slot
+// taken, or finds jobs already waiting, joins the back of the queue (unless
+// the queue is full), so nobody overtakes them; Promote moves jobs from the
+// front into free slots. With MaxRunning 0 every job runs at once. Admitting an id that holds a place again returns its verdict and
 // changes nothing, so a retried Admit is safe.
 //
 // # Records

@@ -376,10 +376,13 @@ func testPromoteUnlimited(t *testing.T, s GateStore) {
 	for _, id := range []string{"a", "b", "c"} {
 		mustAdmit(t, s, base, gateJob(id, "u-"+id, "g1"), l)
 	}
+	if got := mustAdmit(t, s, base, gateJob("d", "u-d", "g1"), storage.Limits{}); got != runs() {
+		t.Errorf("Admit with MaxRunning 0 beside a queue = %+v; want running", got)
+	}
 	if got := mustPromote(t, s, base, storage.Limits{}); !cmp.Equal(got, []string{"b", "c"}) {
 		t.Errorf("Promote with MaxRunning 0 = %v; want the whole queue [b c]", got)
 	}
-	mustCounts(t, s, 3, 0)
+	mustCounts(t, s, 4, 0)
 }
 
 // testNoOvertaking checks that a new job queues behind waiting ones even
