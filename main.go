@@ -94,7 +94,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	wc, err := newWhisul(cfg, log)
+	wc, err := newWhisul(cfg, log, nil)
 	if err != nil {
 		return err
 	}
@@ -121,12 +121,14 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 }
 
 // newWhisul builds the Whisul client the bot and the subcommands share.
-func newWhisul(cfg config, log *slog.Logger) (*whisul.Client, error) {
+// onResponse, if not nil, counts each HTTP attempt for metrics.
+func newWhisul(cfg config, log *slog.Logger, onResponse func(endpoint string, status int)) (*whisul.Client, error) {
 	wc, err := whisul.New(whisul.Options{
-		BaseURL:   cfg.WhisulAPIURL,
-		APIKey:    string(cfg.WhisulAPIKey),
-		Logger:    log.With("component", "whisul"),
-		UserAgent: "songbot/" + version,
+		BaseURL:    cfg.WhisulAPIURL,
+		APIKey:     string(cfg.WhisulAPIKey),
+		Logger:     log.With("component", "whisul"),
+		UserAgent:  "songbot/" + version,
+		OnResponse: onResponse,
 	})
 	if err != nil {
 		return nil, configError{err}

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"songbot/storage/storagetest"
+)
+
+// runSongbot runs songbot with args, on a clean environment plus env, to
+// its end; it returns what it printed and its exit status.
+func runSongbot(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = []string{"SONGBOT_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		t.Fatalf("songbot %v: %v", args, err)
+	}
+	return out.String(), errOut.String(), code
+}
+
+// assertNoSecrets fails the test if any output holds a secret.
+func assertNoSecrets(t *testing.T, secrets []string, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(o, s) {
+				t.Errorf("output shows a secret (%.6s…):\n%s", s, o)
+			}
+		}
+	}
+}
+
+// doctorLine matches one check line: verdict, name, detail.
+var doctorLine = regexp.MustCompile(`^(ok|FAIL|skip) +(config|store|whisul key|discord token|song command)  +\S`)
+
+// verdicts maps each check of doctor's output to its verdict.
+func verdicts(t *testing.T, out string) map[string]string {
+	t.Helper()
+	got := map[string]string{}
+	for line := range strings.Lines(out) {
+		m := doctorLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("doctor printed a line that is not a check: %q", line)
+			continue
+		}
+		got[m[2]] = m[1]
+	}
+	return got
+}
+
+func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
+	t.Parallel()
+	redisPrefix := storagetest.Prefix(t)
+	storagetest.DeleteKeysAtCleanup(t, redisPrefix)
+	tests := []struct {
+		name      string
+		env       map[string]string
+		wantStore string
+	}{
+		{"redis", map[string]string{"REDIS_URL": storagetest.RedisURL(t), "REDIS_PREFIX": redisPrefix}, "Redis at redis://"},
+		{"embedded", map[string]string{"DATA_DIR": t.TempDir()}, "in use by a running songbot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.env["HTTP_ADDR"] = ""
+			f := newFakes(t, tt.env)
+			f.start(t) // registers /song
+			stdout, stderr, code := runSongbot(t, f.env, "doctor")
+			if code != 0 {
+				t.Errorf("doctor exit status = %d; want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			want := map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "ok", "song command": "ok"}
+			if got := verdicts(t, stdout); !maps.Equal(got, want) {
+				t.Errorf("doctor verdicts = %v; want %v\n%s", got, want, stdout)
+			}
+			if !strings.Contains(stdout, tt.wantStore) {
+				t.Errorf("the store line does not say %q:\n%s", tt.wantStore, stdout)
+			}
+			assertNoSecrets(t, []string{testWhisulKey, f.discord.Token}, stdout, stderr)
+			if n := len(f.whisul.Jobs()); n != 0 {
+				t.Errorf("doctor created %d jobs at Whisul; want none", n)
+			}
+		})
+	}
+}
+
+func TestDoctorFailures(t *testing.T) {
+	t.Parallel()
+	const wrongKey = "wk-wrong-doctor-secret"
+	tests := []struct {
+		name  string
+		env   func(f *fakes) map[string]string
+		want  map[string]string
+		lines []string
+	}{
+		{"wrong whisul key, command never registered", func(f *fakes) map[string]string {
+			return map[string]string{"WHISUL_API_KEY": wrongKey}
+		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "FAIL", "discord token": "ok", "song command": "FAIL"},
+			[]string{"rejected (401)", "set WHISUL_API_KEY", "start the bot once"}},
+		{"wrong discord token", func(f *fakes) map[string]string {
+			return map[string]string{"DISCORD_TOKEN": "wrong-discord-secret"}
+		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "FAIL", "song command": "skip"},
+			[]string{"set DISCORD_TOKEN"}},
+		{"redis down", func(f *fakes) map[string]string {
+			return map[string]string{"REDIS_URL": "redis://:redis-password-secret@127.0.0.1:1"}
+		}, map[string]string{"config": "ok", "store": "FAIL", "whisul key": "ok", "discord token": "ok", "song command": "FAIL"},
+			[]string{"Redis at redis://127.0.0.1:1", "check REDIS_URL"}},
+		{"no discord token", func(f *fakes) map[string]string {
+			return map[string]string{"DISCORD_TOKEN": ""}
+		}, map[string]string{"config": "FAIL", "store": "skip", "whisul key": "skip", "discord token": "skip", "song command": "skip"},
+			[]string{"DISCORD_TOKEN", "needs a valid configuration"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
+			for k, v := range tt.env(f) {
+				f.env[k] = v
+			}
+			stdout, stderr, code := runSongbot(t, f.env, "doctor")
+			if code != 1 {
+				t.Errorf("doctor exit status = %d; want 1\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+			}
+			if got := verdicts(t, stdout); !maps.Equal(got, tt.want) {
+				t.Errorf("doctor verdicts = %v; want %v\n%s", got, tt.want, stdout)
+			}
+			for _, l := range tt.lines {
+				if !strings.Contains(stdout, l) {
+					t.Errorf("doctor output lacks %q:\n%s", l, stdout)
+				}
+			}
+			assertNoSecrets(t, []string{testWhisulKey, wrongKey, f.discord.Token, "wrong-discord-secret", "redis-password-secret"}, stdout, stderr)
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string // on stdout when wantCode is 0, else on stderr
+	}{
+		{[]string{"--help"}, 0, "usage: songbot [command]"},
+		{[]string{"doctor", "--help"}, 0, "usage: songbot doctor"},
+		{[]string{"song", "-h"}, 0, "-json"},
+		{[]string{"doctor", "now"}, 2, "doctor takes no arguments"},
+		{[]string{"doctor", "--fast"}, 2, "songbot doctor --help"},
+		{[]string{"song"}, 2, "give a prompt"},
+		{[]string{"sing"}, 2, "unknown command"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, code := runSongbot(t, nil, tt.args...)
+			out := stdout
+			if tt.wantCode != 0 {
+				out = stderr
+			}
+			if code != tt.wantCode || !strings.Contains(out, tt.want) {
+				t.Errorf("songbot %v = %d\nstdout:\n%s\nstderr:\n%s\nwant %d with %q", tt.args, code, stdout, stderr, tt.wantCode, tt.want)
+			}
+		})
+	}
+}
