@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"songbot/bot"
+	"songbot/ops"
 	"songbot/storage"
 	"songbot/whisul"
 )
@@ -94,7 +95,10 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	}
 	defer store.Close()
 
-	wc, err := newWhisul(cfg, log, nil)
+	reg := newRegistry()
+	metrics := ops.NewMetrics(reg)
+	metrics.CollectStore(store)
+	wc, err := newWhisul(cfg, log, metrics.WhisulResponse)
 	if err != nil {
 		return err
 	}
@@ -109,11 +113,13 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		PollInterval:    cfg.PollInterval,
 		JobTimeout:      cfg.JobTimeout,
 		PromptMaxLength: cfg.PromptMaxLength,
+		Metrics:         metrics,
 	})
 	if err != nil {
 		return configError{err}
 	}
-	if err := b.Run(ctx); err != nil {
+	stopHTTP := startHTTP(ctx, cfg.HTTPAddr, log, reg, readiness(b.Ready, store))
+	if err := errors.Join(b.Run(ctx), stopHTTP()); err != nil {
 		return err
 	}
 	log.Info("stopped; pending jobs stay in the store")

@@ -67,11 +67,11 @@ func writeText(w http.ResponseWriter, status int, body string) {
 type Server struct {
 	ln  net.Listener
 	srv *http.Server
-	log *slog.Logger
 }
 
 // Listen binds addr (host:port; port 0 picks a free one) so that a busy
 // address is an error before anything else starts. Serve then answers.
+// log receives the HTTP server's own errors; nil discards them.
 func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -81,8 +81,7 @@ func Listen(addr string, h http.Handler, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Server{
-		ln:  ln,
-		log: log,
+		ln: ln,
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 5 * time.Second,
@@ -102,7 +101,6 @@ func (s *Server) Addr() string { return s.ln.Addr().String() }
 func (s *Server) Serve(ctx context.Context) error {
 	served := make(chan error, 1)
 	go func() { served <- s.srv.Serve(s.ln) }()
-	s.log.Info("operator HTTP server listening", "addr", s.Addr())
 	select {
 	case err := <-served:
 		return fmt.Errorf("ops: serve on %s: %w", s.Addr(), err)

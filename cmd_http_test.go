@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"songbot/bot/discordtest"
+	"songbot/storage"
+	"songbot/whisul/whisultest"
+)
+
+func TestReadiness(t *testing.T) {
+	t.Parallel()
+	open, err := storage.OpenBolt(filepath.Join(t.TempDir(), "songbot.db"), storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { open.Close() })
+	closed, err := storage.OpenBolt(filepath.Join(t.TempDir(), "songbot.db"), storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+
+	tests := []struct {
+		name  string
+		bot   bool
+		store storage.Store
+		want  string // in the error; "" for ready
+	}{
+		{"ready", true, open, ""},
+		{"gateway not connected", false, open, "not connected to the Discord gateway"},
+		{"store down", true, closed, "the store does not answer"},
+	}
+	for _, tt := range tests {
+		err := readiness(func() bool { return tt.bot }, tt.store)(t.Context())
+		if (tt.want == "" && err != nil) || (tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want))) {
+			t.Errorf("%s: readiness() = %v; want %q", tt.name, err, tt.want)
+		}
+	}
+}
+
+// listening finds the operator server's address in the bot's log.
+var listening = regexp.MustCompile(`operator HTTP server listening.* addr=(127\.0\.0\.1:\d+)`)
+
+func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
+	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0"})
+	f.whisul.SetDefault(whisultest.Script{Polls: 1}) // one poll says running, the next completed
+	p := f.start(t)
+	// The address is logged before the bot connects; the log may still be
+	// on its way through the pipe.
+	var m []string
+	eventually(t, "the HTTP server's address in the log", func() bool {
+		m = listening.FindStringSubmatch(p.stderr.String())
+		return m != nil
+	})
+	base := "http://" + m[1]
+
+	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("GET /healthz = %d %q; want 200 ok", code, body)
+	}
+	// Registration was sent; the bot marks itself ready when the answer
+	// arrives, which no event of the fakes reports.
+	eventually(t, "/readyz to answer 200", func() bool {
+		code, _ := httpGet(t, base+"/readyz")
+		return code == 200
+	})
+
+	in, err := f.discord.SendCommand(t.Context(), "song", discordtest.SongCommand{Prompt: "lo-fi beat for a rainy night"})
+	if err != nil {
+		t.Fatalf("SendCommand() = %v", err)
+	}
+	f.wait(t, "the song", f.delivered(in))
+	// The job is counted just after the edit that delivered it.
+	var metrics string
+	eventually(t, "the finished job in /metrics", func() bool {
+		_, metrics = httpGet(t, base+"/metrics")
+		return strings.Contains(metrics, `songbot_jobs_finished_total{outcome="completed"} 1`)
+	})
+	for _, want := range []string{
+		`songbot_song_interactions_total{outcome="accepted"} 1`,
+		`songbot_song_interactions_total{outcome="refused"} 0`,
+		`songbot_ack_latency_seconds_count 1`,
+		`songbot_whisul_requests_total{class="2xx",endpoint="generate"} 1`,
+		`songbot_whisul_requests_total{class="2xx",endpoint="job"} 2`,
+		`songbot_job_duration_seconds_count{outcome="completed"} 1`,
+		`songbot_jobs_pending 0`,
+		`songbot_build_info{version="dev"} 1`,
+		`go_goroutines `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	// Labels are words: no ids, prompt or token reach the metrics.
+	assertNoSecrets(t, []string{in.ID, in.Token, in.UserID, "rainy night", testWhisulKey, f.discord.Token, f.whisul.Jobs()[0].ID}, metrics)
+
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code := p.exitCode(t, 10*time.Second); code != 0 {
+		t.Errorf("exit status after SIGTERM = %d; want 0", code)
+	}
+	assertNoSecrets(t, []string{testWhisulKey, f.discord.Token, in.Token}, p.stderr.String())
+}
+
+// eventually retries cond every 10ms for up to 10s: for states that only
+// HTTP polling can observe.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for %s", what)
+		case <-tick.C:
+		}
+	}
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	return resp.StatusCode, string(body)
+}
