@@ -9,6 +9,9 @@
 //		}, nil)
 //	}
 //
+// RunGate is the contract of storage.Gate, the fair-use limits and queue;
+// AdmitRace and PromoteRace also race several stores sharing one backend.
+//
 // RedisURL, Prefix and NewRedisStore give other packages' tests a real Redis
 // without a mock.
 package storagetest
