@@ -282,3 +282,40 @@ func TestRedisAdmitRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestBoltGateReopen checks that the queue and the counts survive a restart.
+func TestBoltGateReopen(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "songbot.db")
+	s, err := storage.OpenBolt(path, storage.BoltOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := storage.Limits{MaxRunning: 1, UserCooldown: time.Minute}
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := s.Admit(ctx, t0, gateJob(id, "u-"+id, "g1"), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openBolt(t, path, nil)
+	if r, q, err := s.Counts(ctx); r != 1 || q != 2 || err != nil {
+		t.Errorf("Counts() after reopening = %d, %d, %v; want 1, 2", r, q, err)
+	}
+	if adm, err := s.Admit(ctx, t0.Add(time.Second), gateJob("a2", "u-a", "g1"), l); err != nil || adm.Refused != storage.RefusedCooldown {
+		t.Errorf("Admit during the cooldown after reopening = %+v, %v; want refused by cooldown", adm, err)
+	}
+	if adm, err := s.Admit(ctx, t0, gateJob("d", "u-d", "g1"), l); err != nil || adm.Position != 3 {
+		t.Errorf("Admit after reopening = %+v, %v; want queued at 3", adm, err)
+	}
+	if _, err := s.Finish(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Promote(ctx, t0, l); err != nil || !cmp.Equal(got, []string{"b"}) {
+		t.Errorf("Promote after reopening = %v, %v; want [b]", got, err)
+	}
+}
