@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
+	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +125,47 @@ func (f *fakes) waitWhisul(t *testing.T, what string, cond func() bool) {
 	defer cancel()
 	if err := f.whisul.Wait(ctx, cond); err != nil {
 		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func TestParseInterleaved(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args      []string
+		wantWords []string
+		wantJSON  bool
+	}{
+		{[]string{"--json", "a song"}, []string{"a song"}, true},
+		{[]string{"a song", "--json"}, []string{"a song"}, true},
+		{[]string{"dark", "--json", "synthwave"}, []string{"dark", "synthwave"}, true},
+		{[]string{"--", "--json", "is a word here"}, []string{"--json", "is a word here"}, false},
+		{[]string{"a", "--", "-b"}, []string{"a", "-b"}, false},
+		{nil, nil, false},
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("song", flag.ContinueOnError)
+		asJSON := fs.Bool("json", false, "")
+		words, err := parseInterleaved(fs, tt.args, "", io.Discard)
+		if err != nil || !slices.Equal(words, tt.wantWords) || *asJSON != tt.wantJSON {
+			t.Errorf("parseInterleaved(%q) = %q, json %v, %v; want %q, json %v", tt.args, words, *asJSON, err, tt.wantWords, tt.wantJSON)
+		}
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	t.Parallel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	for _, tt := range []struct {
+		name string
+		w    io.Writer
+	}{{"buffer", &strings.Builder{}}, {"pipe", w}} {
+		if isTerminal(tt.w) {
+			t.Errorf("isTerminal(%s) = true; want false", tt.name)
+		}
 	}
 }
