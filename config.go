@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"songbot/storage"
 )
 
 // config is everything the bot reads from the environment. The desc tags
@@ -96,6 +98,18 @@ func (c config) validate() error {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT is %q; use text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// limits are the fair-use limits the store applies.
+func (c config) limits() storage.Limits {
+	return storage.Limits{
+		MaxRunning:     c.MaxRunning,
+		MaxQueued:      c.MaxQueued,
+		UserMaxActive:  c.UserMaxActive,
+		UserCooldown:   c.UserCooldown,
+		UserDailyLimit: c.UserDailyLimit,
+		GuildMaxActive: c.GuildMaxActive,
+	}
 }
 
 func (c config) level() (slog.Level, error) {

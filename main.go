@@ -113,6 +113,10 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		PollInterval:    cfg.PollInterval,
 		JobTimeout:      cfg.JobTimeout,
 		PromptMaxLength: cfg.PromptMaxLength,
+		Limits:          cfg.limits(),
+		AllowedGuildIDs: cfg.AllowedGuildIDs,
+		BlockedUserIDs:  cfg.BlockedUserIDs,
+		BlockedWords:    cfg.BlockedWords,
 		Metrics:         metrics,
 	})
 	if err != nil {
@@ -152,7 +156,7 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 }
 
 // openStore opens Redis when REDIS_URL is set, else the embedded store.
-func openStore(ctx context.Context, cfg config, log *slog.Logger) (storage.Store, error) {
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
 	log = log.With("component", "storage")
 	if cfg.RedisURL == "" {
 		path := filepath.Join(cfg.DataDir, "songbot.db")

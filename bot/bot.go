@@ -19,6 +19,13 @@ import (
 	"songbot/whisul"
 )
 
+// Store is what the bot keeps outside the process: pending jobs and the
+// fair-use counts. storage.Redis and storage.Bolt implement it.
+type Store interface {
+	storage.Store
+	storage.Gate
+}
+
 // Options configure a Bot. Token, Whisul and Store are required.
 type Options struct {
 	Token   string // Discord bot token, with or without the "Bot " prefix
@@ -27,12 +34,23 @@ type Options struct {
 	Version string // shown in the User-Agent
 
 	Whisul *whisul.Client
-	Store  storage.Store
+	Store  Store
 	Logger *slog.Logger // default discards
 
 	PollInterval    time.Duration // between two polls of one job; 0 polls back to back
 	JobTimeout      time.Duration // give up on a job after this long; 0 = never
 	PromptMaxLength int           // 0 = Discord's own limit
+
+	// Limits are the fair-use limits, applied by the store across all
+	// processes; zero values switch them off.
+	Limits storage.Limits
+	// AllowedGuildIDs, when not empty, are the only servers where the bot
+	// works; DMs always work.
+	AllowedGuildIDs []string
+	BlockedUserIDs  []string
+	// BlockedWords are refused in prompts, compared as whole words with
+	// case, accents and punctuation ignored.
+	BlockedWords []string
 
 	// Workers bounds how many jobs are polled and delivered at once.
 	// Default 16.
@@ -68,7 +86,8 @@ type Bot struct {
 	log     *slog.Logger
 	session *discordgo.Session
 	whisul  *whisul.Client
-	store   storage.Store
+	store   Store
+	policy  policy
 	now     func() time.Time
 	limiter *adaptiveLimiter
 
@@ -132,6 +151,7 @@ func New(opts Options) (*Bot, error) {
 		session: s,
 		whisul:  opts.Whisul,
 		store:   opts.Store,
+		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
 		metrics: opts.Metrics,

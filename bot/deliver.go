@@ -40,6 +40,10 @@ func timedOutDelivery() delivery {
 	return delivery{outcome: "timed_out", content: msgTimedOut, notice: "about your `/song`:"}
 }
 
+func rejectedDelivery(err error) delivery {
+	return delivery{outcome: "rejected", content: userMessage(err), notice: "about your `/song`:"}
+}
+
 func notFoundDelivery() delivery {
 	return delivery{outcome: "not_found", content: msgNotFound, notice: "about your `/song`:"}
 }
@@ -53,7 +57,7 @@ const editAttempts = 3
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID, "outcome", d.outcome)
 	editErr := errTokenExpired
-	if b.now().Before(job.InteractionAt.Add(tokenLifetime - tokenSafetyGap)) {
+	if b.tokenAlive(job) {
 		editErr = b.editFinal(ctx, job, d)
 	}
 	removed, err := b.store.Finish(ctx, job.ID)
@@ -67,9 +71,13 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	if b.opts.OnJobDone != nil {
 		defer b.opts.OnJobDone(job.ID, d.outcome)
 	}
-	b.metrics.JobFinished(d.outcome, b.now().Sub(job.SubmittedAt))
+	took := b.now().Sub(job.SubmittedAt)
+	if job.SubmittedAt.IsZero() {
+		took = b.now().Sub(job.InteractionAt)
+	}
+	b.metrics.JobFinished(d.outcome, took)
 	if editErr == nil {
-		log.Info("job delivered", "took", b.now().Sub(job.SubmittedAt).Round(time.Millisecond))
+		log.Info("job delivered", "took", took.Round(time.Millisecond))
 		return
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)

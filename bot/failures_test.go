@@ -22,7 +22,7 @@ func TestFailuresAreExplainedInPlainWords(t *testing.T) {
 		{"failed job without error", whisultest.Script{Fail: true}, nil, "couldn't make this song"},
 		{"job lost", whisultest.Script{NotFound: true}, nil, "lost track"},
 		{"prompt rejected", whisultest.Script{}, func(h *harness) { h.whisul.FailGenerate(1, 400, "") }, "didn't accept"},
-		{"rate limited at submission", whisultest.Script{}, func(h *harness) { h.whisul.FailGenerate(10, 429, "0") }, "busy"},
+		{"rate limited at submission, then submitted", whisultest.Script{}, func(h *harness) { h.whisul.FailGenerate(6, 429, "0") }, ""},
 		{"server errors then success", whisultest.Script{ServerErrors: 3}, nil, ""},
 		{"rate limited polls then success", whisultest.Script{RateLimited: 2, RetryAfter: "0"}, nil, ""},
 	}

@@ -26,7 +26,7 @@ type harness struct {
 	t       testing.TB
 	discord *discordtest.Server
 	whisul  *whisultest.Server
-	store   storage.Store // the first bot's store
+	store   bot.Store // the first bot's store
 	prefix  string
 	logs    *syncBuffer
 	opts    bot.Options
@@ -40,7 +40,7 @@ type harness struct {
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
-	store  storage.Store
+	store  bot.Store
 }
 
 func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
@@ -79,7 +79,7 @@ func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 
 // newStore opens a Store on the test Redis under the harness's prefix, so
 // every bot of the harness shares the same jobs.
-func (h *harness) newStore() storage.Store {
+func (h *harness) newStore() bot.Store {
 	h.t.Helper()
 	s, err := storage.OpenRedis(h.t.Context(), storagetest.RedisURL(h.t), storage.RedisOptions{Prefix: h.prefix, JobTTL: time.Hour})
 	if err != nil {
@@ -205,21 +205,16 @@ func (h *harness) song(c discordtest.SongCommand) discordtest.Interaction {
 	return in
 }
 
-// finalReply waits until the interaction's reply shows a result (an embed,
-// or text that is no longer the composing message) and returns it.
+// finalReply waits until the interaction's job has ended and returns the
+// reply as it was left.
 func (h *harness) finalReply(in discordtest.Interaction) discordtest.Message {
 	h.t.Helper()
-	var m discordtest.Message
-	h.wait("the final reply of "+in.ID, func() bool {
-		var ok bool
-		m, ok = h.discord.Original(in.Token)
-		return ok && isFinal(m)
-	})
+	h.wait("the final reply of "+in.ID, func() bool { return h.outcome(in.ID) != "" })
+	m, ok := h.discord.Original(in.Token)
+	if !ok {
+		h.t.Fatalf("interaction %s has no reply", in.ID)
+	}
 	return m
-}
-
-func isFinal(m discordtest.Message) bool {
-	return len(m.Embeds) > 0 || (m.Content != "" && !bytes.Contains([]byte(m.Content), []byte("Composing")))
 }
 
 // embed decodes the message's first embed.

@@ -108,6 +108,7 @@ const (
 	msgNotFound    = "😕 Sorry, the music service lost track of your song. Please try `/song` again."
 	msgStoreFailed = "😕 Sorry, I couldn't keep track of your song because of a problem on my side. Please try again in a minute."
 	msgInternal    = "😕 Sorry, something went wrong on my side. Please try again in a minute."
+	msgBusyWaiting = "🚦 The music service is busy right now; your song will start in a moment. This message will update."
 )
 
 func failedText(whisulError string) string {

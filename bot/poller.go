@@ -19,6 +19,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 	defer tick.Stop()
 	storeDown := false
 	for {
+		b.promote(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
 			jobs, err := b.store.Claim(ctx, b.now(), b.lease(), free)
 			switch {
@@ -49,6 +50,24 @@ func (b *Bot) pollLoop(ctx context.Context) {
 	}
 }
 
+// promote moves queued songs into free running slots; the loop then claims
+// and submits them like any due job.
+func (b *Bot) promote(ctx context.Context) {
+	if b.opts.Limits.MaxRunning == 0 {
+		return // nothing ever queues
+	}
+	ids, err := b.store.Promote(ctx, b.now(), b.opts.Limits)
+	if err != nil {
+		if ctx.Err() == nil {
+			b.log.Warn("cannot start queued songs", "err", err)
+		}
+		return
+	}
+	for _, id := range ids {
+		b.log.Info("job leaves the queue", "job_id", id)
+	}
+}
+
 // claimEvery is how often the loop looks for due jobs: often enough that a
 // job is polled close to its due time, rarely enough to cost nothing.
 func claimEvery(poll time.Duration) time.Duration {
@@ -72,13 +91,17 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	defer cancel()
 	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID)
 	now := b.now()
-	if b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
+	if job.WhisulID != "" && b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
 		log.Warn("job timed out", "waited", now.Sub(job.SubmittedAt).Round(time.Second))
 		b.deliver(ctx, job, timedOutDelivery())
 		return
 	}
 	if err := b.limiter.Wait(ctx); err != nil {
 		b.release(job)
+		return
+	}
+	if job.WhisulID == "" {
+		b.start(ctx, job) // a queued song's turn, or one its handler never submitted
 		return
 	}
 	wj, err := b.whisul.Job(ctx, job.WhisulID, job.PollURL)

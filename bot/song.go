@@ -12,10 +12,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"songbot/storage"
+	"songbot/whisul"
 )
-
-// submitTimeout bounds the Whisul submission of one /song.
-const submitTimeout = 30 * time.Second
 
 func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 	if ic.Type != discordgo.InteractionApplicationCommand {
@@ -26,75 +24,107 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	}
 }
 
-// handleSong answers /song: it acknowledges first, then submits the prompt
-// to Whisul, stores the pending job and shows that the song is on its way.
+// handleSong answers /song. Checks that need no I/O come first, then one
+// store round trip applies the limits and stores the job; only then is the
+// interaction acknowledged (a refusal must be ephemeral, which a deferral
+// cannot change later). Whisul is called after the acknowledgement.
 func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	received := b.now()
 	prompt := stringOption(in.ApplicationCommandData().Options, "prompt")
-	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", userID(in))
+	user := userID(in)
+	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
 	if problem := b.checkPrompt(prompt); problem != "" {
 		b.metrics.Interaction("invalid_prompt")
-		err := b.session.InteractionRespond(in, &discordgo.InteractionResponse{
-			Type: discordgo.InteractionResponseChannelMessageWithSource,
-			Data: &discordgo.InteractionResponseData{
-				Content:         problem,
-				Flags:           discordgo.MessageFlagsEphemeral,
-				AllowedMentions: noMentions(),
-			},
-		}, discordgo.WithContext(ctx))
-		if err != nil {
-			log.Warn("could not refuse an invalid prompt", "err", redact(err))
-		}
+		b.respondEphemeral(ctx, log, in, problem)
+		return
+	}
+	if reason := b.policy.refuse(in.GuildID, user, prompt); reason != "" {
+		b.refuse(ctx, log, in, reason, time.Time{})
+		return
+	}
+	job := storage.Job{
+		ID:               in.ID,
+		InteractionToken: in.Token,
+		AppID:            in.AppID,
+		ChannelID:        in.ChannelID,
+		GuildID:          in.GuildID,
+		UserID:           user,
+		Prompt:           prompt,
+		InteractionAt:    interactionTime(in.ID, received),
+		// Hidden from the poll loop while this handler submits it; if the
+		// process dies first, the loop submits it when this runs out.
+		NextPollAt: received.Add(b.lease()),
+	}
+	adm, err := b.store.Admit(ctx, received, job, b.opts.Limits)
+	if err != nil {
+		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
+		b.metrics.Interaction("error")
+		b.respondEphemeral(ctx, log, in, msgStoreFailed)
+		return
+	}
+	if adm.Refused != "" {
+		b.refuse(ctx, log, in, string(adm.Refused), adm.RetryAt)
 		return
 	}
 
-	// Acknowledge before any other I/O: Discord allows three seconds.
-	err := b.session.InteractionRespond(in, &discordgo.InteractionResponse{
+	err = b.session.InteractionRespond(in, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		b.metrics.Interaction("error")
 		log.Error("could not acknowledge /song; the user sees 'did not respond'", "err", redact(err))
+		if _, err := b.store.Finish(ctx, job.ID); err != nil {
+			log.Error("could not release the song's slot", "err", err)
+		}
 		return
 	}
 	b.metrics.Acknowledged(b.now().Sub(received))
+	b.metrics.Interaction("accepted")
 	log.Debug("acknowledged /song", "latency", b.now().Sub(received))
 
-	submitCtx, cancel := context.WithTimeout(ctx, submitTimeout)
-	sub, err := b.whisul.Generate(submitCtx, prompt)
+	if adm.Queued {
+		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
+		b.editText(ctx, log, job.AppID, job.InteractionToken, queuedText(prompt, adm.Position))
+		return
+	}
+	b.start(ctx, job)
+}
+
+// start submits an admitted job to Whisul and shows the user it is being
+// composed. A rate-limited submission waits in the store for a later try;
+// any other failure ends the job, which frees its slot.
+func (b *Bot) start(ctx context.Context, job storage.Job) {
+	log := b.log.With("job_id", job.ID, "user_id", job.UserID)
+	submitCtx, cancel := context.WithTimeout(ctx, b.lease()*2/3)
+	sub, err := b.whisul.Generate(submitCtx, job.Prompt)
 	cancel()
-	if err != nil {
+	switch {
+	case errors.Is(err, whisul.ErrRateLimited):
+		retryAfter, _ := whisul.RetryAfter(err)
+		b.limiter.Throttle(retryAfter)
+		log.Warn("whisul is rate limiting submissions; will try again", "err", err)
+		job.LastError = err.Error()
+		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
+		b.reschedule(ctx, job)
+		b.editLive(ctx, log, job, msgBusyWaiting)
+		return
+	case err != nil:
 		log.Warn("whisul refused the song", "err", err)
-		b.metrics.Interaction("error")
-		b.metrics.JobFinished("rejected", 0)
-		b.editText(ctx, log, in.AppID, in.Token, userMessage(err))
+		b.deliver(ctx, job, rejectedDelivery(err))
 		return
 	}
 	now := b.now()
-	job := storage.Job{
-		ID:               in.ID,
-		WhisulID:         sub.JobID,
-		PollURL:          sub.PollURL,
-		InteractionToken: in.Token,
-		AppID:            in.AppID,
-		ChannelID:        in.ChannelID,
-		GuildID:          in.GuildID,
-		UserID:           userID(in),
-		Prompt:           prompt,
-		InteractionAt:    interactionTime(in.ID, received),
-		SubmittedAt:      now,
-		NextPollAt:       now.Add(b.opts.PollInterval),
-	}
-	if err := b.store.Save(ctx, job); err != nil {
-		log.Error("could not store the pending job; its song will not be delivered (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
-		b.metrics.Interaction("error")
-		b.editText(ctx, log, in.AppID, in.Token, msgStoreFailed)
+	job.WhisulID, job.PollURL, job.SubmittedAt = sub.JobID, sub.PollURL, now
+	job.LastError = ""
+	job.NextPollAt = now.Add(b.opts.PollInterval)
+	if err := b.store.Reschedule(ctx, job); err != nil {
+		// The job stays due for submission: Whisul may be asked twice.
+		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
 		return
 	}
-	b.metrics.Interaction("accepted")
-	log.Info("job submitted", "job_id", job.ID, "whisul_id", job.WhisulID)
-	b.editText(ctx, log, in.AppID, in.Token, composingText(prompt, now))
+	log.Info("job submitted", "interaction_id", job.ID, "whisul_id", job.WhisulID)
+	b.editLive(ctx, log, job, composingText(job.Prompt, now))
 }
 
 // checkPrompt returns why a prompt is refused, or "" when it is fine.
@@ -107,6 +137,41 @@ func (b *Bot) checkPrompt(prompt string) string {
 		return fmt.Sprintf("✏️ That description is %d characters long; please keep it to %d or fewer.", utf8.RuneCountInString(p), max)
 	}
 	return ""
+}
+
+// refuse answers with an ephemeral refusal that says which limit applied.
+func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason string, retryAt time.Time) {
+	log.Info("song refused", "reason", reason)
+	b.metrics.Interaction("refused")
+	b.metrics.Refused(reason)
+	b.respondEphemeral(ctx, log, in, refusalText(reason, b.opts.Limits, retryAt))
+}
+
+// respondEphemeral answers the interaction with text only its user sees.
+func (b *Bot) respondEphemeral(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, text string) {
+	err := b.session.InteractionRespond(in, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{
+			Content:         truncate(text, maxContent),
+			Flags:           discordgo.MessageFlagsEphemeral,
+			AllowedMentions: noMentions(),
+		},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		log.Warn("could not answer the interaction", "err", redact(err))
+	}
+}
+
+// editLive edits the job's reply while its token still works; later the
+// final result goes by fallback anyway.
+func (b *Bot) editLive(ctx context.Context, log *slog.Logger, job storage.Job, text string) {
+	if b.tokenAlive(job) {
+		b.editText(ctx, log, job.AppID, job.InteractionToken, text)
+	}
+}
+
+func (b *Bot) tokenAlive(job storage.Job) bool {
+	return b.now().Before(job.InteractionAt.Add(tokenLifetime - tokenSafetyGap))
 }
 
 // editText replaces the interaction's reply with plain text. A failure is

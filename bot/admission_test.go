@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"songbot/storage"
+)
+
+func TestOrdinal(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 102: "102nd", 111: "111th"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q; want %q", n, got, want)
+		}
+	}
+}
+
+func TestPolicyRefuse(t *testing.T) {
+	t.Parallel()
+	p := policy{allowedGuilds: []string{"g1"}, blockedUsers: []string{"u9"}, words: newWordFilter([]string{"forbidden"})}
+	tests := []struct {
+		guild, user, prompt, want string
+	}{
+		{"g1", "u1", "a nice song", ""},
+		{"", "u1", "a DM song", ""},
+		{"g2", "u1", "a nice song", refusedGuildNotAllowed},
+		{"g1", "u9", "a nice song", refusedBlockedUser},
+		{"", "u9", "a DM song", refusedBlockedUser},
+		{"g1", "u1", "a Forbidden song", refusedBlockedWord},
+	}
+	for _, tt := range tests {
+		if got := p.refuse(tt.guild, tt.user, tt.prompt); got != tt.want {
+			t.Errorf("refuse(%q, %q, %q) = %q; want %q", tt.guild, tt.user, tt.prompt, got, tt.want)
+		}
+	}
+}
+
+func TestRefusalTextSaysWhichLimitAndWhen(t *testing.T) {
+	t.Parallel()
+	limits := storage.Limits{UserMaxActive: 2, UserDailyLimit: 5, GuildMaxActive: 10, MaxQueued: 200}
+	at := time.Unix(1_800_000_000, 0)
+	tests := []struct {
+		reason string
+		want   []string
+	}{
+		{string(storage.RefusedUserActive), []string{"2 songs"}},
+		{string(storage.RefusedCooldown), []string{"<t:1800000000:R>"}},
+		{string(storage.RefusedDaily), []string{"5 songs", "daily limit", "<t:1800000000:R>"}},
+		{string(storage.RefusedGuildActive), []string{"10 songs", "server"}},
+		{string(storage.RefusedQueueFull), []string{"queue is full", "200 songs"}},
+		{refusedBlockedWord, []string{"isn't allowed"}},
+		{refusedGuildNotAllowed, []string{"server"}},
+		{refusedBlockedUser, []string{"can't"}},
+	}
+	for _, tt := range tests {
+		got := refusalText(tt.reason, limits, at)
+		for _, w := range tt.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("refusalText(%q) = %q; want it to contain %q", tt.reason, got, w)
+			}
+		}
+	}
+}
