@@ -31,6 +31,7 @@ const (
 	fieldAttempts      = "attempts"
 	fieldLastStatus    = "last_status"
 	fieldLastError     = "last_error"
+	fieldAttachLimit   = "attachment_limit" // bytes; absent in older records
 )
 
 // encodeRecord returns job's fields as name, value pairs, version first. The
@@ -53,6 +54,7 @@ func encodeRecord(job Job) []string {
 		fieldAttempts, strconv.Itoa(job.Attempts),
 		fieldLastStatus, job.LastStatus,
 		fieldLastError, job.LastError,
+		fieldAttachLimit, strconv.FormatInt(job.AttachmentLimit, 10),
 	}
 }
 
@@ -123,6 +125,11 @@ func decodeRecord(id string, f map[string]string) (Job, error) {
 	if job.Attempts, err = parseInt(f, fieldAttempts); err != nil {
 		return Job{}, err
 	}
+	limit, err := parseInt(f, fieldAttachLimit)
+	if err != nil {
+		return Job{}, err
+	}
+	job.AttachmentLimit = int64(limit)
 	return job, nil
 }
 

@@ -70,6 +70,9 @@ type Job struct {
 	UserID           string
 	Prompt           string
 	Ephemeral        bool
+	// AttachmentLimit is the largest file, in bytes, the reply may carry
+	// (Discord's attachment_size_limit); 0 when Discord did not say.
+	AttachmentLimit int64
 
 	// InteractionAt is when Discord created the interaction; its token
 	// expires 15 minutes later.

@@ -154,6 +154,7 @@ func testSaveGet(t *testing.T, s storage.Store) {
 	full := newJob("full", base)
 	full.Ephemeral = true
 	full.Attempts = 7
+	full.AttachmentLimit = 25 << 20
 	full.LastStatus = "running"
 	full.LastError = "whisul: 503"
 	odd := newJob("odd", base.Add(time.Hour))
