@@ -339,6 +339,9 @@ func TestAudioFetchSlotTimeout(t *testing.T) {
 			done <- err
 		}()
 		synctest.Wait() // the first fetch holds the only slot
+		// Start the second a (fake) second later, so that the first's
+		// timeout has surely fired when the second's does.
+		time.Sleep(time.Second)
 		start := time.Now()
 		_, err := f.fetch(t.Context(), "http://cdn.test/second.mp3", 0)
 		if !errors.Is(err, errAudioTimeout) || !strings.Contains(err.Error(), "slot") {
