@@ -52,7 +52,7 @@ var listening = regexp.MustCompile(`operator HTTP server listening.* addr=(127\.
 
 func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	t.Parallel()
-	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0"})
+	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0", "BLOCKED_WORDS": "forbidden"})
 	f.whisul.SetDefault(whisultest.Script{Polls: 1}) // one poll says running, the next completed
 	p := f.start(t)
 	// The address is logged before the bot connects; the log may still be
@@ -79,6 +79,11 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("SendCommand() = %v", err)
 	}
 	f.wait(t, "the song", f.delivered(in))
+	refused, err := f.discord.SendCommand(t.Context(), "song", discordtest.SongCommand{Prompt: "a forbidden tune"})
+	if err != nil {
+		t.Fatalf("SendCommand() = %v", err)
+	}
+	f.wait(t, "the refusal", func() bool { _, ok := f.discord.Callback(refused.ID); return ok })
 	// The job is counted just after the edit that delivered it.
 	var metrics string
 	eventually(t, "the finished job in /metrics", func() bool {
@@ -87,12 +92,17 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	})
 	for _, want := range []string{
 		`songbot_song_interactions_total{outcome="accepted"} 1`,
-		`songbot_song_interactions_total{outcome="refused"} 0`,
+		`songbot_song_interactions_total{outcome="refused"} 1`,
+		`songbot_song_refusals_total{reason="blocked_word"} 1`,
+		`songbot_song_refusals_total{reason="cooldown"} 0`,
 		`songbot_ack_latency_seconds_count 1`,
 		`songbot_whisul_requests_total{class="2xx",endpoint="generate"} 1`,
 		`songbot_whisul_requests_total{class="2xx",endpoint="job"} 2`,
 		`songbot_job_duration_seconds_count{outcome="completed"} 1`,
 		`songbot_jobs_pending 0`,
+		`songbot_jobs_running 0`,
+		`songbot_queue_length 0`,
+		`songbot_store_errors_total 0`,
 		`songbot_build_info{version="dev"} 1`,
 		`go_goroutines `,
 	} {
@@ -101,7 +111,7 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		}
 	}
 	// Labels are words: no ids, prompt or token reach the metrics.
-	assertNoSecrets(t, []string{in.ID, in.Token, in.UserID, "rainy night", testWhisulKey, f.discord.Token, f.whisul.Jobs()[0].ID}, metrics)
+	assertNoSecrets(t, []string{in.ID, in.Token, in.UserID, refused.ID, "rainy night", "forbidden", testWhisulKey, f.discord.Token, f.whisul.Jobs()[0].ID}, metrics)
 
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	if code := p.exitCode(t, 10*time.Second); code != 0 {
