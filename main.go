@@ -117,6 +117,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		AllowedGuildIDs: cfg.AllowedGuildIDs,
 		BlockedUserIDs:  cfg.BlockedUserIDs,
 		BlockedWords:    cfg.BlockedWords,
+		HistoryTTL:      cfg.HistoryTTL,
 		Metrics:         metrics,
 	})
 	if err != nil {

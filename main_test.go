@@ -131,6 +131,7 @@ func newFakes(t *testing.T, env map[string]string) *fakes {
 		"WHISUL_API_URL":  f.whisul.URL,
 		"POLL_INTERVAL":   "50ms",
 		"LOG_LEVEL":       "debug",
+		"HTTP_ADDR":       "",
 	}
 	for k, v := range env {
 		f.env[k] = v
@@ -141,10 +142,23 @@ func newFakes(t *testing.T, env map[string]string) *fakes {
 // start runs songbot and waits until it registered its commands.
 func (f *fakes) start(t *testing.T) *process {
 	t.Helper()
-	writes := f.discord.CommandWrites()
+	before := f.commandRequests()
 	p := startProcess(t, f.env)
-	f.wait(t, "command registration", func() bool { return f.discord.CommandWrites() > writes })
+	// The bot registers its commands, or checks that they are registered,
+	// right after READY.
+	f.wait(t, "command registration", func() bool { return f.commandRequests() > before })
 	return p
+}
+
+// commandRequests counts the requests that read or write commands.
+func (f *fakes) commandRequests() int {
+	n := 0
+	for _, r := range f.discord.Requests() {
+		if strings.HasSuffix(r.Path, "/commands") {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *fakes) wait(t *testing.T, what string, cond func() bool) {

@@ -19,11 +19,13 @@ import (
 	"songbot/whisul"
 )
 
-// Store is what the bot keeps outside the process: pending jobs and the
-// fair-use counts. storage.Redis and storage.Bolt implement it.
+// Store is what the bot keeps outside the process: pending jobs, the
+// fair-use counts and finished songs. storage.Redis and storage.Bolt
+// implement it.
 type Store interface {
 	storage.Store
 	storage.Gate
+	storage.History
 }
 
 // Options configure a Bot. Token, Whisul and Store are required.
@@ -51,6 +53,15 @@ type Options struct {
 	// BlockedWords are refused in prompts, compared as whole words with
 	// case, accents and punctuation ignored.
 	BlockedWords []string
+
+	// HistoryTTL is how long finished songs stay in /songs and their
+	// Regenerate buttons work; 0 = for ever.
+	HistoryTTL time.Duration
+	// AudioDownloads bounds how many songs' audio is downloaded and held
+	// for upload at once; default 4. AudioClient fetches it; default a
+	// client with Go's default transport.
+	AudioDownloads int
+	AudioClient    *http.Client
 
 	// Workers bounds how many jobs are polled and delivered at once.
 	// Default 16.
@@ -98,6 +109,10 @@ type Bot struct {
 	connected  atomic.Bool
 	registered atomic.Bool
 	metrics    Metrics
+	started    chan struct{} // closed once commands are registered
+
+	audio      *audioFetcher
+	audioSlots chan struct{}
 
 	// work tracks interaction handlers and deliveries so shutdown can let
 	// them finish; workCtx outlives Run's context by the grace period.
@@ -140,6 +155,12 @@ func New(opts Options) (*Bot, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.AudioDownloads <= 0 {
+		opts.AudioDownloads = defaultAudioConcurrent
+	}
+	if opts.AudioClient == nil {
+		opts.AudioClient = &http.Client{}
+	}
 	s, err := newSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
 	if err != nil {
 		return nil, err
@@ -155,9 +176,14 @@ func New(opts Options) (*Bot, error) {
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
 		metrics: opts.Metrics,
-		ready:   make(chan string, 1),
-		workCtx: workCtx,
-		stop:    stop,
+		started: make(chan struct{}),
+		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, defaultAudioTimeout),
+		// The slots hold audio from download to upload, so memory stays
+		// bounded however many songs finish at once.
+		audioSlots: make(chan struct{}, opts.AudioDownloads),
+		ready:      make(chan string, 1),
+		workCtx:    workCtx,
+		stop:       stop,
 	}, nil
 }
 
@@ -168,7 +194,7 @@ func New(opts Options) (*Bot, error) {
 func (b *Bot) Run(ctx context.Context) error {
 	defer b.stop()
 	b.session.AddHandler(b.onReady)
-	b.session.AddHandler(b.onInteraction)
+	b.session.AddHandler(b.onEvent)
 	b.session.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.connected.Store(true) })
 	b.session.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { b.connected.Store(false) })
 	if err := b.session.Open(); err != nil {
@@ -180,11 +206,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return b.session.Close()
 	}
-	if err := registerCommands(ctx, b.session, appID, b.opts.GuildID, commands(b.opts.PromptMaxLength)); err != nil {
+	if err := registerCommands(ctx, b.session, b.store, b.log, appID, b.opts.GuildID, commands(b.opts.PromptMaxLength)); err != nil {
 		b.session.Close()
 		return err
 	}
 	b.registered.Store(true)
+	close(b.started)
 	b.log.Info("bot ready", "application_id", appID, "guild_id", b.opts.GuildID)
 
 	polled := make(chan struct{})
@@ -216,6 +243,10 @@ func (b *Bot) Run(ctx context.Context) error {
 // Ready reports whether the bot is connected to the gateway with its
 // commands registered, so it can answer /song.
 func (b *Bot) Ready() bool { return b.connected.Load() && b.registered.Load() }
+
+// Started is closed once the bot serves interactions: connected, with its
+// commands registered.
+func (b *Bot) Started() <-chan struct{} { return b.started }
 
 // track runs f as in-flight work unless shutdown has begun.
 func (b *Bot) track(f func(ctx context.Context)) {

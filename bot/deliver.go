@@ -3,6 +3,8 @@ package bot
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -18,16 +20,20 @@ type delivery struct {
 	content    string
 	embeds     []*discordgo.MessageEmbed
 	components []discordgo.MessageComponent
+	// audioURL, when set, is downloaded and attached so Discord shows a
+	// player; without it (or when the download fails) the link remains.
+	audioURL string
 	// notice opens the fallback message posted when the reply cannot be
 	// edited any more; it follows a mention of the requester.
 	notice string
 }
 
-func songDelivery(r *whisul.Result, prompt string) delivery {
+func songDelivery(job storage.Job, r *whisul.Result) delivery {
 	return delivery{
 		outcome:    "completed",
-		embeds:     []*discordgo.MessageEmbed{songEmbed(r, prompt)},
-		components: listenButton(r.SongURL),
+		embeds:     []*discordgo.MessageEmbed{songEmbed(r, job.Prompt)},
+		components: songButtons(r.SongURL, job.ID),
+		audioURL:   r.SongURL,
 		notice:     "your song is ready! 🎶",
 	}
 }
@@ -56,9 +62,20 @@ const editAttempts = 3
 // only the caller that removed the job sends it.
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID, "outcome", d.outcome)
+	var audio *discordgo.File
+	if d.audioURL != "" {
+		// The slot bounds how many songs' audio is held in memory at once,
+		// from download to upload.
+		select {
+		case b.audioSlots <- struct{}{}:
+			defer func() { <-b.audioSlots }()
+			audio = b.fetchAudio(ctx, log, job, d.audioURL)
+		case <-ctx.Done():
+		}
+	}
 	editErr := errTokenExpired
 	if b.tokenAlive(job) {
-		editErr = b.editFinal(ctx, job, d)
+		editErr = b.editFinal(ctx, job, d, audio)
 	}
 	removed, err := b.store.Finish(ctx, job.ID)
 	if err != nil {
@@ -81,7 +98,7 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		return
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
-	where, err := b.sendFallback(ctx, job, d)
+	where, err := b.sendFallback(ctx, job, d, audio)
 	b.metrics.Fallback(where)
 	if err != nil {
 		log.Error("could not deliver the result anywhere", "err", err)
@@ -90,8 +107,30 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log.Info("job delivered by fallback message", "where", where)
 }
 
+// fetchAudio downloads the song for attachment, or returns nil (and logs
+// why) so the link alone goes out.
+func (b *Bot) fetchAudio(ctx context.Context, log *slog.Logger, job storage.Job, songURL string) *discordgo.File {
+	f, err := b.audio.fetch(ctx, songURL, job.AttachmentLimit)
+	if err != nil {
+		log.Info("audio not attached; sending the link alone", "reason", audioFallbackReason(err), "err", err)
+		return nil
+	}
+	return f
+}
+
+// files returns audio, rewound, as a request's files; nil for none.
+func files(audio *discordgo.File) []*discordgo.File {
+	if audio == nil {
+		return nil
+	}
+	if r, ok := audio.Reader.(io.Seeker); ok {
+		r.Seek(0, io.SeekStart) // a retry sends the same bytes again
+	}
+	return []*discordgo.File{audio}
+}
+
 // editFinal edits the reply, retrying transient failures a few times.
-func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error {
+func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) error {
 	content := truncate(d.content, maxContent)
 	embeds := d.embeds
 	if embeds == nil {
@@ -104,6 +143,7 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error 
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
 	var err error
 	for attempt := range editAttempts {
+		edit.Files = files(audio)
 		if err = editOriginal(ctx, b.session, job.AppID, job.InteractionToken, edit); err == nil {
 			return nil
 		}
@@ -123,7 +163,7 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery) error 
 // can no longer be edited: in the interaction's channel, mentioning only the
 // requester, or else in a DM. A private song goes to a DM only.
 // It returns where the message went: channel, dm, or lost.
-func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) (string, error) {
+func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) (string, error) {
 	content := "<@" + job.UserID + ">, " + d.notice
 	if d.content != "" {
 		content += "\n" + d.content
@@ -136,6 +176,7 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) (st
 	}
 	var chanErr error
 	if !job.Ephemeral && job.ChannelID != "" {
+		msg.Files = files(audio)
 		_, chanErr = b.session.ChannelMessageSendComplex(job.ChannelID, msg, discordgo.WithContext(ctx))
 		if chanErr == nil {
 			return "channel", nil
@@ -144,6 +185,7 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery) (st
 	}
 	dm, err := b.session.UserChannelCreate(job.UserID, discordgo.WithContext(ctx))
 	if err == nil {
+		msg.Files = files(audio)
 		_, err = b.session.ChannelMessageSendComplex(dm.ID, msg, discordgo.WithContext(ctx))
 	}
 	if err == nil {

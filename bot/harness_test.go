@@ -117,10 +117,15 @@ func (h *harness) start() *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), store: opts.Store}
-	writes := h.discord.CommandWrites()
 	go func() { r.done <- b.Run(ctx) }()
 	h.t.Cleanup(func() { r.stop(h.t) })
-	h.wait("the bot to register its commands", func() bool { return h.discord.CommandWrites() > writes })
+	select {
+	case <-b.Started():
+	case err := <-r.done:
+		h.t.Fatalf("Run() = %v before the bot started", err)
+	case <-time.After(20 * time.Second):
+		h.t.Fatal("the bot did not start within 20s")
+	}
 	return r
 }
 

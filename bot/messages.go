@@ -92,16 +92,6 @@ func songEmbed(r *whisul.Result, prompt string) *discordgo.MessageEmbed {
 	return e
 }
 
-// listenButton links to the audio; Discord refuses URLs over 512 characters.
-func listenButton(songURL string) []discordgo.MessageComponent {
-	if songURL == "" || len(songURL) > maxButtonURL {
-		return nil
-	}
-	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Listen", Style: discordgo.LinkButton, URL: songURL, Emoji: &discordgo.ComponentEmoji{Name: "🎧"}},
-	}}}
-}
-
 // Why a song did not arrive, as the user reads it.
 const (
 	msgTimedOut    = "⌛ Sorry, your song took too long to make, so I stopped waiting for it. Please try `/song` again."

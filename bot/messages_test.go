@@ -5,6 +5,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/bwmarrin/discordgo"
+
 	"songbot/whisul"
 )
 
@@ -69,13 +71,18 @@ func TestSongEmbedFitsDiscordLimits(t *testing.T) {
 	}
 }
 
-func TestListenButtonSkipsOverlongURLs(t *testing.T) {
+func TestSongButtons(t *testing.T) {
 	t.Parallel()
-	if got := listenButton("https://cdn.example/a.mp3"); len(got) != 1 {
-		t.Errorf("listenButton(short) = %d rows; want 1", len(got))
+	row := songButtons("https://cdn.example/a.mp3", "123")[0].(discordgo.ActionsRow)
+	if len(row.Components) != 2 {
+		t.Fatalf("songButtons(short URL) = %d buttons; want Listen and Regenerate", len(row.Components))
 	}
-	if got := listenButton("https://cdn.example/" + strings.Repeat("a", 600)); got != nil {
-		t.Errorf("listenButton(600 chars) = %v; want no button", got)
+	if b := row.Components[1].(discordgo.Button); b.CustomID != "song:v1:regen:123" {
+		t.Errorf("Regenerate custom_id = %q; want song:v1:regen:123", b.CustomID)
+	}
+	row = songButtons("https://cdn.example/"+strings.Repeat("a", 600), "123")[0].(discordgo.ActionsRow)
+	if len(row.Components) != 1 {
+		t.Errorf("songButtons(600-char URL) = %d buttons; want Regenerate alone (Discord refuses longer link URLs)", len(row.Components))
 	}
 }
 

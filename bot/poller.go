@@ -52,10 +52,9 @@ func (b *Bot) pollLoop(ctx context.Context) {
 
 // promote moves queued songs into free running slots; the loop then claims
 // and submits them like any due job.
+// It runs even when MAX_RUNNING is off, to start songs queued before a
+// restart that switched it off.
 func (b *Bot) promote(ctx context.Context) {
-	if b.opts.Limits.MaxRunning == 0 {
-		return // nothing ever queues
-	}
 	ids, err := b.store.Promote(ctx, b.now(), b.opts.Limits)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -130,7 +129,8 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	switch wj.Status {
 	case whisul.StatusCompleted:
 		log.Info("job completed", "title", wj.Result.Title)
-		b.deliver(ctx, job, songDelivery(wj.Result, job.Prompt))
+		b.remember(ctx, job, wj.Result)
+		b.deliver(ctx, job, songDelivery(job, wj.Result))
 	case whisul.StatusFailed:
 		log.Info("job failed at whisul", "error", wj.Error)
 		b.deliver(ctx, job, failedDelivery(wj.Error))
@@ -169,4 +169,15 @@ func (b *Bot) release(job storage.Job) {
 	defer cancel()
 	job.NextPollAt = b.now()
 	b.reschedule(ctx, job)
+}
+
+// remember keeps a finished song for /songs and its Regenerate button.
+func (b *Bot) remember(ctx context.Context, job storage.Job, r *whisul.Result) {
+	song := storage.Song{
+		Ref: job.ID, UserID: job.UserID, Prompt: job.Prompt, Title: r.Title,
+		Duration: r.DurationText, SongURL: r.SongURL, ImageURL: r.ImageURL, CreatedAt: b.now(),
+	}
+	if err := b.store.AddSong(ctx, song, b.opts.HistoryTTL); err != nil {
+		b.log.Warn("cannot keep the song for /songs and Regenerate", "job_id", job.ID, "err", err)
+	}
 }

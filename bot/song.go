@@ -15,32 +15,23 @@ import (
 	"songbot/whisul"
 )
 
-func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
-	if ic.Type != discordgo.InteractionApplicationCommand {
-		return
-	}
-	if ic.ApplicationCommandData().Name == "song" {
-		b.track(func(ctx context.Context) { b.handleSong(ctx, ic.Interaction) })
-	}
-}
-
-// handleSong answers /song. Checks that need no I/O come first, then one
-// store round trip applies the limits and stores the job; only then is the
+// request starts a song for the interaction's user: for /song, and for a
+// Regenerate button. Checks that need no I/O come first, then one store
+// round trip applies the limits and stores the job; only then is the
 // interaction acknowledged (a refusal must be ephemeral, which a deferral
 // cannot change later). Whisul is called after the acknowledgement.
-func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
+func (b *Bot) request(ctx context.Context, in incoming, prompt string, private bool) {
 	received := b.now()
-	prompt := stringOption(in.ApplicationCommandData().Options, "prompt")
-	user := userID(in)
+	user := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
 	if problem := b.checkPrompt(prompt); problem != "" {
 		b.metrics.Interaction("invalid_prompt")
-		b.respondEphemeral(ctx, log, in, problem)
+		b.respondEphemeral(ctx, log, in.Interaction, problem)
 		return
 	}
 	if reason := b.policy.refuse(in.GuildID, user, prompt); reason != "" {
-		b.refuse(ctx, log, in, reason, time.Time{})
+		b.refuse(ctx, log, in.Interaction, reason, time.Time{})
 		return
 	}
 	job := storage.Job{
@@ -51,6 +42,8 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 		GuildID:          in.GuildID,
 		UserID:           user,
 		Prompt:           prompt,
+		Ephemeral:        private,
+		AttachmentLimit:  in.attachmentLimit,
 		InteractionAt:    interactionTime(in.ID, received),
 		// Hidden from the poll loop while this handler submits it; if the
 		// process dies first, the loop submits it when this runs out.
@@ -60,16 +53,21 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	if err != nil {
 		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
 		b.metrics.Interaction("error")
-		b.respondEphemeral(ctx, log, in, msgStoreFailed)
+		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
 		return
 	}
 	if adm.Refused != "" {
-		b.refuse(ctx, log, in, string(adm.Refused), adm.RetryAt)
+		b.refuse(ctx, log, in.Interaction, string(adm.Refused), adm.RetryAt)
 		return
 	}
 
-	err = b.session.InteractionRespond(in, &discordgo.InteractionResponse{
+	var flags discordgo.MessageFlags
+	if private {
+		flags = discordgo.MessageFlagsEphemeral // for the whole exchange
+	}
+	err = b.session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		b.metrics.Interaction("error")
@@ -81,7 +79,7 @@ func (b *Bot) handleSong(ctx context.Context, in *discordgo.Interaction) {
 	}
 	b.metrics.Acknowledged(b.now().Sub(received))
 	b.metrics.Interaction("accepted")
-	log.Debug("acknowledged /song", "latency", b.now().Sub(received))
+	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", private)
 
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
