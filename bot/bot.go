@@ -62,6 +62,9 @@ type Options struct {
 	// client with Go's default transport.
 	AudioDownloads int
 	AudioClient    *http.Client
+	// AudioTimeout bounds one download, waiting for a slot included;
+	// default 20s. A slower download falls back to the link.
+	AudioTimeout time.Duration
 
 	// Workers bounds how many jobs are polled and delivered at once.
 	// Default 16.
@@ -158,6 +161,9 @@ func New(opts Options) (*Bot, error) {
 	if opts.AudioDownloads <= 0 {
 		opts.AudioDownloads = defaultAudioConcurrent
 	}
+	if opts.AudioTimeout <= 0 {
+		opts.AudioTimeout = defaultAudioTimeout
+	}
 	if opts.AudioClient == nil {
 		opts.AudioClient = &http.Client{}
 	}
@@ -177,7 +183,7 @@ func New(opts Options) (*Bot, error) {
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
-		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, defaultAudioTimeout),
+		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, opts.AudioTimeout),
 		// The slots hold audio from download to upload, so memory stays
 		// bounded however many songs finish at once.
 		audioSlots: make(chan struct{}, opts.AudioDownloads),
