@@ -167,7 +167,7 @@ func New(opts Options) (*Bot, error) {
 	if opts.AudioClient == nil {
 		opts.AudioClient = &http.Client{}
 	}
-	s, err := newSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
+	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
 	if err != nil {
 		return nil, err
 	}

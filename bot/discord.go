@@ -12,11 +12,12 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// newSession builds a discordgo session whose REST calls and gateway lookup
+// NewSession builds a discordgo session whose REST calls and gateway lookup
 // go to apiURL (Discord's origin, or a proxy or fake), with paths unchanged.
 // discordgo computes its endpoints at init, so the redirect is a
-// RoundTripper rather than a change to its package variables.
-func newSession(token, apiURL string, base http.RoundTripper, userAgent string) (*discordgo.Session, error) {
+// RoundTripper rather than a change to its package variables. base carries
+// the requests; nil means a pooled transport.
+func NewSession(token, apiURL string, base http.RoundTripper, userAgent string) (*discordgo.Session, error) {
 	if !strings.HasPrefix(token, "Bot ") {
 		token = "Bot " + token
 	}

@@ -6,9 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"songbot/bot"
 )
 
 // DiscordOptions say which bot the Discord checks look at.
@@ -98,42 +99,14 @@ func discordProblem(err error, where, fix string) error {
 // discordSession is a REST-only session whose requests go to apiURL with
 // paths unchanged, as the bot's own does (bot/discord.go).
 func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Session, error) {
-	origin, err := url.Parse(apiURL)
-	if err != nil || (origin.Scheme != "http" && origin.Scheme != "https") || origin.Host == "" {
-		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", redactURL(apiURL))
-	}
-	if !strings.HasPrefix(token, "Bot ") {
-		token = "Bot " + token
-	}
-	s, err := discordgo.New(token)
-	if err != nil {
-		return nil, fmt.Errorf("discord: new session: %w", err)
-	}
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	s.Client = &http.Client{Timeout: checkTimeout, Transport: rewriteOrigin{origin: origin, next: base}}
-	s.StateEnabled = false
+	s, err := bot.NewSession(token, apiURL, base, "DiscordBot (songbot doctor)")
+	if err != nil {
+		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", redactURL(apiURL))
+	}
+	s.Client.Timeout = checkTimeout
 	s.MaxRestRetries = 1
 	return s, nil
-}
-
-// rewriteOrigin sends requests for https://discord.com to origin instead;
-// discordgo fixes its endpoints at init. A copy of the bot's unexported
-// one.
-type rewriteOrigin struct {
-	origin *url.URL
-	next   http.RoundTripper
-}
-
-func (r rewriteOrigin) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Host != "discord.com" || (r.origin.Scheme == "https" && r.origin.Host == "discord.com") {
-		return r.next.RoundTrip(req)
-	}
-	req = req.Clone(req.Context())
-	req.URL.Scheme = r.origin.Scheme
-	req.URL.Host = r.origin.Host
-	req.URL.Path = strings.TrimSuffix(r.origin.Path, "/") + req.URL.Path
-	req.Host = ""
-	return r.next.RoundTrip(req)
 }
