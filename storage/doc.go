@@ -101,7 +101,7 @@
 //
 // # Bolt layout
 //
-// One file, DATA_DIR/songbot.db by default, with three buckets for jobs:
+// One file, DATA_DIR/songbot.db by default. Jobs use three buckets:
 // "jobs" (id -> the record as a JSON object of strings), "due" (8-byte
 // big-endian unix ms, then the id -> empty), walked in order by Claim, and
 // "bad" (id -> JSON {reason, moved_at, raw}). The record's next_poll_at
@@ -114,4 +114,22 @@
 // zero, and entries that remember nothing are pruned by later admissions).
 // Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
+//
+// # History
+//
+// Finished songs are kept for /songs and the Regenerate button (see
+// [History]) for the TTL given to AddSong. In Redis,
+// songbot:{songbot}:song:<ref> is a hash (v, user_id, prompt, title,
+// duration, song_url, image_url, created_at, expires_at) that expires after
+// the TTL; songbot:{songbot}:user:<id>:songs is a sorted set of refs scored
+// by created_at in unix ms, keeping the newest 100 created within the TTL
+// and expiring with the last add; songbot:{songbot}:meta is a hash without
+// expiry (for example the registered commands' hash):
+//
+//	redis-cli ZREVRANGE 'songbot:{songbot}:user:<id>:songs' 0 9 WITHSCORES
+//
+// Bolt keeps them in the buckets "songs", "user_songs" (user id, a 0 byte,
+// 8-byte created ms, a 0 byte, ref -> empty), "songs_expiry" (8-byte
+// expiry ms, then ref; each AddSong deletes up to 100 expired songs) and
+// "meta", created on first use.
 package storage
