@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"songbot/bot"
 	"songbot/ops"
 	"songbot/storage"
@@ -85,6 +87,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	routeDiscordgoLogs(log.With("component", "discordgo"))
 	if cfg.PollInterval < 5*time.Second {
 		log.Warn("POLL_INTERVAL is below the 5s Whisul asks for; use this for tests only", "poll_interval", cfg.PollInterval)
 	}
@@ -154,6 +157,26 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// routeDiscordgoLogs sends discordgo's own messages (gateway reconnects and
+// the like) to log instead of the standard logger, so every line of the
+// process has one format. discordgo keeps its logger in a package variable.
+// Its default level logs errors only, which never print request URLs (and
+// so never interaction tokens).
+func routeDiscordgoLogs(log *slog.Logger) {
+	discordgo.Logger = func(level, _ int, format string, a ...any) {
+		l := slog.LevelError
+		switch level {
+		case discordgo.LogWarning:
+			l = slog.LevelWarn
+		case discordgo.LogInformational:
+			l = slog.LevelInfo
+		case discordgo.LogDebug:
+			l = slog.LevelDebug
+		}
+		log.Log(context.Background(), l, fmt.Sprintf(format, a...))
+	}
 }
 
 // openStore opens Redis when REDIS_URL is set, else the embedded store.

@@ -61,7 +61,7 @@ const editAttempts = 3
 // reply is idempotent, so it comes first; the fallback message is not, so
 // only the caller that removed the job sends it.
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
-	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID, "outcome", d.outcome)
+	log := b.jobLog(job).With("outcome", d.outcome)
 	var audio *discordgo.File
 	if d.audioURL != "" {
 		// The slot bounds how many songs' audio is held in memory at once,

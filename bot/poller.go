@@ -88,7 +88,7 @@ func (b *Bot) lease() time.Duration {
 func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	ctx, cancel := context.WithTimeout(ctx, b.lease()*9/10)
 	defer cancel()
-	log := b.log.With("job_id", job.ID, "whisul_id", job.WhisulID)
+	log := b.jobLog(job)
 	now := b.now()
 	if job.WhisulID != "" && b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
 		log.Warn("job timed out", "waited", now.Sub(job.SubmittedAt).Round(time.Second))

@@ -93,7 +93,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 // composed. A rate-limited submission waits in the store for a later try;
 // any other failure ends the job, which frees its slot.
 func (b *Bot) start(ctx context.Context, job storage.Job) {
-	log := b.log.With("job_id", job.ID, "user_id", job.UserID)
+	log := b.jobLog(job)
 	submitCtx, cancel := context.WithTimeout(ctx, b.lease()*2/3)
 	sub, err := b.whisul.Generate(submitCtx, job.Prompt)
 	cancel()
@@ -121,8 +121,19 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
 		return
 	}
-	log.Info("job submitted", "interaction_id", job.ID, "whisul_id", job.WhisulID)
+	log.Info("job submitted", "whisul_id", job.WhisulID)
 	b.editLive(ctx, log, job, composingText(job.Prompt, now))
+}
+
+// jobLog is the logger of one job's transitions. The job id is the
+// interaction id; both keys are written so a search by either finds every
+// line of the job.
+func (b *Bot) jobLog(job storage.Job) *slog.Logger {
+	log := b.log.With("job_id", job.ID, "interaction_id", job.ID, "user_id", job.UserID)
+	if job.WhisulID != "" {
+		log = log.With("whisul_id", job.WhisulID)
+	}
+	return log
 }
 
 // checkPrompt returns why a prompt is refused, or "" when it is fine.
