@@ -254,17 +254,19 @@ func (b *Bot) Ready() bool { return b.connected.Load() && b.registered.Load() }
 // commands registered.
 func (b *Bot) Started() <-chan struct{} { return b.started }
 
-// track runs f as in-flight work unless shutdown has begun.
-func (b *Bot) track(f func(ctx context.Context)) {
+// track runs f as in-flight work unless shutdown has begun, and reports
+// whether it ran.
+func (b *Bot) track(f func(ctx context.Context)) bool {
 	b.mu.Lock()
 	if b.closing {
 		b.mu.Unlock()
-		return
+		return false
 	}
 	b.work.Add(1)
 	b.mu.Unlock()
 	defer b.work.Done()
 	f(b.workCtx)
+	return true
 }
 
 func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {

@@ -19,9 +19,10 @@ func (b *Bot) pollLoop(ctx context.Context) {
 	defer tick.Stop()
 	storeDown := false
 	for {
-		b.promote(ctx)
+		promoteErr := b.promote(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
 			jobs, err := b.store.Claim(ctx, b.now(), b.lease(), free)
+			err = errors.Join(promoteErr, err)
 			switch {
 			case ctx.Err() != nil:
 				return
@@ -35,7 +36,9 @@ func (b *Bot) pollLoop(ctx context.Context) {
 				sem <- struct{}{}
 				go func() {
 					defer func() { <-sem }()
-					b.track(func(ctx context.Context) { b.poll(ctx, j) })
+					if !b.track(func(ctx context.Context) { b.poll(ctx, j) }) {
+						b.release(j) // claimed as shutdown began
+					}
 				}()
 			}
 			if len(jobs) == free {
@@ -51,20 +54,14 @@ func (b *Bot) pollLoop(ctx context.Context) {
 }
 
 // promote moves queued songs into free running slots; the loop then claims
-// and submits them like any due job.
-// It runs even when MAX_RUNNING is off, to start songs queued before a
-// restart that switched it off.
-func (b *Bot) promote(ctx context.Context) {
+// and submits them like any due job. It runs even when MAX_RUNNING is off,
+// to start songs queued before a restart that switched it off.
+func (b *Bot) promote(ctx context.Context) error {
 	ids, err := b.store.Promote(ctx, b.now(), b.opts.Limits)
-	if err != nil {
-		if ctx.Err() == nil {
-			b.log.Warn("cannot start queued songs", "err", err)
-		}
-		return
-	}
 	for _, id := range ids {
-		b.log.Info("job leaves the queue", "job_id", id)
+		b.log.Info("job leaves the queue", "job_id", id, "interaction_id", id)
 	}
+	return err
 }
 
 // claimEvery is how often the loop looks for due jobs: often enough that a
