@@ -26,6 +26,11 @@ COPY --from=build /out/songbot /songbot
 # The embedded store lives in /data; the nonroot user must be able to write it.
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV DATA_DIR=/data
+# /healthz, /readyz and /metrics on every interface of the container, so
+# probes and Prometheus can reach them; nothing is published unless you ask
+# (docker run -p), and the endpoints expose no secrets.
+ENV HTTP_ADDR=:8080
+EXPOSE 8080
 VOLUME /data
 USER 65532:65532
 ENTRYPOINT ["/songbot"]
