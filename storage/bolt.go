@@ -198,14 +198,8 @@ func (b *Bolt) Save(ctx context.Context, job Job) error {
 // Claim implements Store in one write transaction, walking the due bucket
 // in key order. A claimed job's NextPollAt is the end of its lease.
 func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("claim", err)
-	}
-	if lease <= 0 {
-		return nil, errors.New("storage: claim: lease must be positive")
-	}
-	if limit <= 0 {
-		return nil, nil
+	if done, err := checkClaim(ctx, lease, limit); done {
+		return nil, err
 	}
 	nowMs := dueMillis(now)
 	until := strconv.FormatInt(nowMs+max(lease.Milliseconds(), 1), 10)

@@ -1,8 +1,10 @@
 package storage
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"time"
 )
 
 // ErrCorrupt is returned, wrapped, by Get and Reschedule when the stored
@@ -31,4 +33,18 @@ func wrapErr(op string, err error) error {
 		return nil
 	}
 	return &opError{op: op, err: err}
+}
+
+// checkClaim validates Claim's arguments for both stores; done means Claim
+// returns at once, with err (nil for a limit of 0: nothing to claim).
+func checkClaim(ctx context.Context, lease time.Duration, limit int) (done bool, err error) {
+	switch {
+	case ctx.Err() != nil:
+		return true, wrapErr("claim", ctx.Err())
+	case lease <= 0:
+		return true, errors.New("storage: claim: lease must be positive")
+	case limit <= 0:
+		return true, nil
+	}
+	return false, nil
 }

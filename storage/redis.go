@@ -158,14 +158,8 @@ func (r *Redis) Save(ctx context.Context, job Job) error {
 // Claim implements Store in one script call, whatever the batch size. A
 // claimed job's NextPollAt is the end of its lease.
 func (r *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("claim", err)
-	}
-	if lease <= 0 {
-		return nil, errors.New("storage: claim: lease must be positive")
-	}
-	if limit <= 0 {
-		return nil, nil
+	if done, err := checkClaim(ctx, lease, limit); done {
+		return nil, err
 	}
 	nowMs := dueMillis(now)
 	until := nowMs + max(lease.Milliseconds(), 1)
