@@ -84,13 +84,7 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("SendCommand() = %v", err)
 	}
 	f.wait(t, "the refusal", func() bool { _, ok := f.discord.Callback(refused.ID); return ok })
-	// The job is counted just after the edit that delivered it.
-	var metrics string
-	eventually(t, "the finished job in /metrics", func() bool {
-		_, metrics = httpGet(t, base+"/metrics")
-		return strings.Contains(metrics, `songbot_jobs_finished_total{outcome="completed"} 1`)
-	})
-	for _, want := range []string{
+	want := []string{
 		`songbot_song_interactions_total{outcome="accepted"} 1`,
 		`songbot_song_interactions_total{outcome="refused"} 1`,
 		`songbot_song_refusals_total{reason="blocked_word"} 1`,
@@ -98,6 +92,7 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		`songbot_ack_latency_seconds_count 1`,
 		`songbot_whisul_requests_total{class="2xx",endpoint="generate"} 1`,
 		`songbot_whisul_requests_total{class="2xx",endpoint="job"} 2`,
+		`songbot_jobs_finished_total{outcome="completed"} 1`,
 		`songbot_job_duration_seconds_count{outcome="completed"} 1`,
 		`songbot_jobs_pending 0`,
 		`songbot_jobs_running 0`,
@@ -105,10 +100,23 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		`songbot_store_errors_total 0`,
 		`songbot_build_info{version="dev"} 1`,
 		`go_goroutines `,
-	} {
-		if !strings.Contains(metrics, want) {
-			t.Errorf("/metrics lacks %q", want)
+	}
+	// The job leaves the store and is counted just after the edit that
+	// delivered it, which no event of the fakes reports.
+	var metrics string
+	missing := want
+	waitFor(t, 10*time.Second, func() bool {
+		_, metrics = httpGet(t, base+"/metrics")
+		missing = missing[:0:0]
+		for _, w := range want {
+			if !strings.Contains(metrics, w) {
+				missing = append(missing, w)
+			}
 		}
+		return len(missing) == 0
+	})
+	for _, w := range missing {
+		t.Errorf("/metrics lacks %q", w)
 	}
 	// Labels are words: no ids, prompt or token reach the metrics.
 	assertNoSecrets(t, []string{in.ID, in.Token, in.UserID, refused.ID, "rainy night", "forbidden", testWhisulKey, f.discord.Token, f.whisul.Jobs()[0].ID}, metrics)
@@ -124,17 +132,27 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 // HTTP polling can observe.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	if !waitFor(t, 10*time.Second, cond) {
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+// waitFor re-checks cond every 10ms until it holds or d passes, and
+// reports whether it held: for states of a child process that no event
+// reports.
+func waitFor(t *testing.T, d time.Duration, cond func() bool) bool {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
 	defer cancel()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for !cond() {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
+			return false
 		case <-tick.C:
 		}
 	}
+	return true
 }
 
 func httpGet(t *testing.T, url string) (int, string) {
