@@ -76,6 +76,13 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	editErr := errTokenExpired
 	if b.tokenAlive(job) {
 		editErr = b.editFinal(ctx, job, d, audio)
+		if editErr != nil && audio != nil && !tokenGone(editErr) && ctx.Err() == nil {
+			// Discord may refuse the file itself (too large for this
+			// server, say): the song still goes out, as a link.
+			log.Warn("the edit with the audio attached failed; sending the link alone", "err", editErr)
+			audio = nil
+			editErr = b.editFinal(ctx, job, d, nil)
+		}
 	}
 	removed, err := b.store.Finish(ctx, job.ID)
 	if err != nil {
@@ -190,6 +197,10 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, aud
 	}
 	if err == nil {
 		return "dm", nil
+	}
+	if audio != nil && ctx.Err() == nil {
+		b.log.Info("fallback with the audio attached failed; trying the link alone", "job_id", job.ID, "err", redact(err))
+		return b.sendFallback(ctx, job, d, nil)
 	}
 	return "lost", errors.Join(redact(chanErr), redact(err))
 }

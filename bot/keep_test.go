@@ -288,3 +288,23 @@ func TestCommandsAreNotRegisteredAgainWhenUnchanged(t *testing.T) {
 		t.Errorf("registered commands = %d; want song and songs", len(cmds))
 	}
 }
+
+func TestAudioRefusedByDiscordFallsBackToTheLink(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.whisul.SetDefault(whisultest.Script{Polls: 3})
+	h.start()
+	in := h.song(discordtest.SongCommand{Prompt: "a song too big for this server"})
+	h.wait("the composing message", func() bool {
+		m, _ := h.discord.Original(in.Token)
+		return strings.Contains(m.Content, "Composing")
+	})
+	h.discord.FailNext("PATCH", "/api/v9/webhooks/", 1, 413, `{"message":"Request entity too large","code":40005}`)
+	m := h.finalReply(in)
+	if len(m.Files) != 0 || len(m.Embeds) == 0 {
+		t.Errorf("final reply = %d files, %d embeds; want the song as a link after Discord refused the file", len(m.Files), len(m.Embeds))
+	}
+	if msgs := h.discord.ChannelMessages(in.ChannelID); len(msgs) != 0 {
+		t.Errorf("got %d fallback messages; want the reply edited", len(msgs))
+	}
+}
