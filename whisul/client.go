@@ -34,6 +34,9 @@ const (
 // remembers having logged.
 const maxUnknownStatuses = 64
 
+// maxJobError caps a failed job's Error, which users see and logs record.
+const maxJobError = 1000
+
 // Options configures a Client. Only APIKey is required.
 type Options struct {
 	// BaseURL defaults to DefaultBaseURL. Its path ("/api") is kept:
@@ -201,9 +204,9 @@ func (c *Client) Job(ctx context.Context, jobID, pollURL string) (Job, error) {
 	if err != nil {
 		return Job{}, err
 	}
-	j.Error = c.redact(j.Error) // callers show it to users
+	j.Error = c.scrub(j.Error, maxJobError) // callers show it to users
 	if j.Status == StatusRunning && j.RawStatus != string(StatusRunning) && c.unknown.first(j.RawStatus) {
-		c.log.Warn("whisul: unknown job status, treating as running", "status", clip(j.RawStatus), "job_id", jobID)
+		c.log.Warn("whisul: unknown job status, treating as running", "status", c.scrub(j.RawStatus, maxErrorText), "job_id", jobID)
 	}
 	return j, nil
 }
@@ -216,7 +219,7 @@ func (c *Client) jobURL(jobID, pollURL string) (string, error) {
 			t.RawQuery = u.RawQuery
 			return t.String(), nil
 		}
-		c.log.Warn("whisul: ignoring unsafe poll_url, using the job id", "poll_url", clip(pollURL), "job_id", jobID)
+		c.log.Warn("whisul: ignoring unsafe poll_url, using the job id", "poll_url", c.scrub(pollURL, maxErrorText), "job_id", jobID)
 	}
 	if jobID == "" {
 		return "", errors.New("whisul: job: no job id")
@@ -281,13 +284,15 @@ func (c *Client) report(op string, status int) {
 	}
 }
 
-// redact removes the API key from text that came from the server, in case
-// an error message echoes it.
-func (c *Client) redact(s string) string {
+// scrub readies text that came from the server for an error, a Job field
+// or a log line: the API key is redacted, in case the server echoes it, and
+// only then is the text clipped to n bytes, so that no part of a key that
+// straddles the cut survives.
+func (c *Client) scrub(s string, n int) string {
 	if k := c.key.value(); k != "" && strings.Contains(s, k) {
-		return strings.ReplaceAll(s, k, "[redacted]")
+		s = strings.ReplaceAll(s, k, "[redacted]")
 	}
-	return s
+	return clip(s, n)
 }
 
 // statusLog remembers which unknown statuses were logged, so each is logged

@@ -504,3 +504,34 @@ func TestFailedJobErrorNeverEchoesTheKey(t *testing.T) {
 		t.Errorf("Job(%q) = error text %q, %v; want the key redacted", sub.JobID, j.Error, err)
 	}
 }
+
+// TestFailedJobErrorRedactedThenClipped puts the key across the clip of a
+// failed job's error, for string and non-string errors.
+func TestFailedJobErrorRedactedThenClipped(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, errJSON string
+	}{
+		{"string at the cut", `"` + strings.Repeat("a", maxJobError-10) + key + `"`},
+		{"string of 1 MB", `"` + strings.Repeat("a", 1<<20-100) + `"`},
+		{"object at the old cut", `{"detail":"` + strings.Repeat("a", maxErrorText-22) + key + `"}`},
+		{"object at the cut", `{"detail":"` + strings.Repeat("a", maxJobError-20) + key + `"}`},
+	}
+	for _, tt := range tests {
+		base, _ := rawServer(t, func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, `{"status":"failed","error":%s}`, tt.errJSON)
+		})
+		c := newClient(t, Options{BaseURL: base, APIKey: key})
+		j, err := c.Job(t.Context(), "id", "")
+		if err != nil || j.Status != StatusFailed {
+			t.Errorf("Job(%s) = %+v, %v; want failed", tt.name, j.Status, err)
+			continue
+		}
+		if strings.Contains(j.Error, key[:10]) {
+			t.Errorf("Job(%s).Error = %q; it shows part of the key", tt.name, j.Error)
+		}
+		if n := len(j.Error); n > maxJobError+len("...") {
+			t.Errorf("Job(%s).Error is %d bytes long; want at most %d", tt.name, n, maxJobError+len("..."))
+		}
+	}
+}

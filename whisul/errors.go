@@ -36,8 +36,8 @@ var (
 // maxBody caps how much of any response body is read.
 const maxBody = 1 << 20
 
-// maxErrorText caps the Code and Message copied from an error body, so a
-// misbehaving server cannot fill logs.
+// maxErrorText caps the Code and Message copied from an error body, and
+// server text in log lines, so a misbehaving server cannot fill logs.
 const maxErrorText = 300
 
 // APIError is a non-2xx answer from Whisul.
@@ -153,10 +153,10 @@ func (c *Client) checkResponse(op string, resp *http.Response) ([]byte, error) {
 	}
 	ae := &APIError{Op: op, StatusCode: resp.StatusCode}
 	if !tooLarge { // a partial error body is not worth reporting
-		ae.Code, ae.Message = errorFields(body)
+		code, message := errorFields(body)
+		ae.Code = c.scrub(code, maxErrorText)
+		ae.Message = c.scrub(message, maxErrorText)
 	}
-	ae.Code = c.redact(ae.Code)
-	ae.Message = c.redact(ae.Message)
 	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 		ae.RetryAfter = d
 	}
@@ -165,7 +165,8 @@ func (c *Client) checkResponse(op string, resp *http.Response) ([]byte, error) {
 
 // errorFields extracts Whisul's documented error body,
 // {"error": "...", "message": "..."}. A body that is not that (an HTML page
-// from a proxy, say) becomes a short excerpt in the message.
+// from a proxy, say) becomes the message, its whitespace collapsed. Both
+// are returned whole: the caller redacts, then clips (see Client.scrub).
 func errorFields(body []byte) (code, message string) {
 	var w struct {
 		Error   any `json:"error"`
@@ -175,22 +176,24 @@ func errorFields(body []byte) (code, message string) {
 		code, _ = w.Error.(string)
 		message, _ = w.Message.(string)
 		if code != "" || message != "" {
-			return clip(code), clip(message)
+			return code, message
 		}
 	}
 	text := strings.Join(strings.Fields(string(body)), " ")
 	if text == "" || text == "{}" || text == "null" {
 		return "", ""
 	}
-	return "", clip(text)
+	return "", text
 }
 
-// clip shortens s to maxErrorText bytes without splitting a rune.
-func clip(s string) string {
-	if len(s) <= maxErrorText {
+// clip shortens s to n bytes without splitting a rune, marking the cut
+// with "...". Server text bound for an error or a Job field goes through
+// Client.scrub instead, which redacts the key before clipping.
+func clip(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	i := maxErrorText
+	i := n
 	for i > 0 && !utf8.RuneStart(s[i]) {
 		i--
 	}

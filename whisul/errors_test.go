@@ -176,3 +176,25 @@ func TestOpErrorUnwraps(t *testing.T) {
 		t.Errorf("Error() = %q; want %q", got, want)
 	}
 }
+
+// TestCheckResponseRedactsBeforeClipping puts the key across the clip
+// boundary, where clipping first would leave a piece of it behind.
+func TestCheckResponseRedactsBeforeClipping(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, Options{APIKey: key})
+	for _, at := range []int{maxErrorText - 10, maxErrorText - len(key) + 1, maxErrorText - 1} {
+		pad := strings.Repeat("a", at)
+		bodies := map[string]string{
+			"message": `{"error":"Invalid input","message":"` + pad + key + ` is not allowed"}`,
+			"code":    `{"error":"` + pad + key + `","message":"x"}`,
+			"html":    "<p>" + pad[3:] + key + " is not allowed</p>",
+		}
+		for name, body := range bodies {
+			resp := &http.Response{StatusCode: 400, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}
+			_, err := c.checkResponse("generate", resp)
+			if err == nil || strings.Contains(err.Error(), key[:10]) {
+				t.Errorf("checkResponse(%s with the key at %d) = %v; want an error without any of %q", name, at, err, key[:10])
+			}
+		}
+	}
+}

@@ -34,7 +34,7 @@ type Job struct {
 	RawStatus string // the status as sent
 	Prompt    string
 	Result    *Result // non-nil only when Status == StatusCompleted
-	Error     string  // the failure text of a failed job; may be empty
+	Error     string  // why a failed job failed, key redacted, at most ~1000 bytes; may be empty
 	// StartedAt and FinishedAt are UTC; zero when absent, null or unreadable.
 	StartedAt, FinishedAt time.Time
 }
@@ -143,7 +143,7 @@ func decodeResult(raw json.RawMessage, log *slog.Logger) (*Result, error) {
 		if isWebURL(img) {
 			r.ImageURL = img
 		} else {
-			log.Warn("whisul: dropping invalid image_url", "image_url", clip(img))
+			log.Warn("whisul: dropping invalid image_url", "image_url", clip(img, maxErrorText))
 		}
 	}
 
@@ -151,7 +151,7 @@ func decodeResult(raw json.RawMessage, log *slog.Logger) (*Result, error) {
 		r.DurationText = text
 		d, ok := parseDuration(text)
 		if !ok && text != "" {
-			log.Warn("whisul: unreadable duration", "duration", clip(text))
+			log.Warn("whisul: unreadable duration", "duration", clip(text, maxErrorText))
 		}
 		r.Duration = d
 	}
@@ -200,7 +200,8 @@ func jsonString(raw json.RawMessage) (string, bool) {
 }
 
 // decodeErrorText returns a failed job's error: a string, or for any other
-// non-null JSON value its compact text, so no failure detail is lost.
+// non-null JSON value its compact text, so no failure detail is lost. It is
+// returned whole: Client.Job redacts, then clips it.
 func decodeErrorText(raw json.RawMessage) string {
 	if s, ok := jsonString(raw); ok {
 		return s
@@ -213,7 +214,7 @@ func decodeErrorText(raw json.RawMessage) string {
 	if json.Compact(&b, raw) != nil {
 		return ""
 	}
-	return clip(b.String())
+	return b.String()
 }
 
 // decodeBPM accepts a JSON number or a string holding one; anything else,
@@ -245,7 +246,7 @@ func decodeTime(raw json.RawMessage, field string, log *slog.Logger) time.Time {
 	}
 	t, ok := parseTime(s)
 	if !ok {
-		log.Warn("whisul: unreadable timestamp", "field", field, "value", clip(s))
+		log.Warn("whisul: unreadable timestamp", "field", field, "value", clip(s, maxErrorText))
 	}
 	return t
 }
