@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -67,8 +68,8 @@ func audioFallbackReason(err error) string {
 // length, never past the cap. The semaphore bounds the downloads in
 // progress to concurrent × cap (twice that for a moment while chunks are
 // joined).
-// Once fetch returns, the bytes are the caller's: it should upload them and
-// drop them, since the bound does not cover files held after fetch.
+// With fetch, the bound ends when it returns; fetchHeld keeps the slot
+// until the caller has uploaded the file, so the bound covers it too.
 type audioFetcher struct {
 	client     *http.Client
 	sem        chan struct{} // one slot per download in progress
@@ -118,12 +119,22 @@ func (f *audioFetcher) inFlight() int { return len(f.sem) }
 // error; audioFallbackReason names it. Errors never contain the URL's
 // query, which may be a signature.
 func (f *audioFetcher) fetch(ctx context.Context, songURL string, maxBytes int64) (*discordgo.File, error) {
+	file, release, err := f.fetchHeld(ctx, songURL, maxBytes)
+	release()
+	return file, err
+}
+
+// fetchHeld is fetch that keeps the download slot until the caller calls
+// release (always non-nil), so the file counts against the bound until it
+// is uploaded and dropped.
+func (f *audioFetcher) fetchHeld(ctx context.Context, songURL string, maxBytes int64) (file *discordgo.File, release func(), err error) {
+	release = func() {}
 	if maxBytes <= 0 {
 		maxBytes = f.defaultMax
 	}
 	u, err := url.Parse(songURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("audio: %w", errAudioURL)
+		return nil, release, fmt.Errorf("audio: %w", errAudioURL)
 	}
 	where := u.Host + u.EscapedPath()
 
@@ -133,43 +144,48 @@ func (f *audioFetcher) fetch(ctx context.Context, songURL string, maxBytes int64
 	case f.sem <- struct{}{}:
 	case <-dctx.Done():
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("audio: %s: waiting for a download slot: %w", where, ctx.Err())
+			return nil, release, fmt.Errorf("audio: %s: waiting for a download slot: %w", where, ctx.Err())
 		}
-		return nil, fmt.Errorf("audio: %s: %w: no download slot free within %v", where, errAudioTimeout, f.timeout)
+		return nil, release, fmt.Errorf("audio: %s: %w: no download slot free within %v", where, errAudioTimeout, f.timeout)
 	}
-	defer func() { <-f.sem }()
+	release = sync.OnceFunc(func() { <-f.sem })
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 
 	req, err := http.NewRequestWithContext(dctx, http.MethodGet, songURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("audio: %w", errAudioURL)
+		return nil, release, fmt.Errorf("audio: %w", errAudioURL)
 	}
 	req.Header.Set("Accept", "audio/*, application/ogg, application/octet-stream;q=0.5")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, f.failure(ctx, dctx, where, err)
+		return nil, release, f.failure(ctx, dctx, where, err)
 	}
 	defer resp.Body.Close()
 	contentType, err := checkAudioResponse(resp, u, maxBytes)
 	if err != nil {
 		// Closing the body unread drops the connection rather than
 		// downloading a file nobody will send.
-		return nil, fmt.Errorf("audio: %s: %w", where, err)
+		return nil, release, fmt.Errorf("audio: %s: %w", where, err)
 	}
 	data, err := readCapped(resp.Body, resp.ContentLength, maxBytes)
 	if errors.Is(err, errAudioTooLarge) {
-		return nil, fmt.Errorf("audio: %s: %w: more than %d bytes", where, err, maxBytes)
+		return nil, release, fmt.Errorf("audio: %s: %w: more than %d bytes", where, err, maxBytes)
 	}
 	if err != nil {
-		return nil, f.failure(ctx, dctx, where, err)
+		return nil, release, f.failure(ctx, dctx, where, err)
 	}
 	if sniffed := http.DetectContentType(data); strings.HasPrefix(sniffed, "text/") {
-		return nil, fmt.Errorf("audio: %s: %w: the body looks like %s", where, errAudioType, sniffed)
+		return nil, release, fmt.Errorf("audio: %s: %w: the body looks like %s", where, errAudioType, sniffed)
 	}
 	return &discordgo.File{
 		Name:        audioFileName(u, contentType),
 		ContentType: contentType,
 		Reader:      bytes.NewReader(data),
-	}, nil
+	}, release, nil
 }
 
 // failure explains a failed request or read: the caller's cancellation

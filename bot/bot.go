@@ -78,7 +78,8 @@ type Options struct {
 	// before it. Default the larger of 30s and three poll intervals.
 	Lease time.Duration
 	// ShutdownGrace bounds how long in-flight work may finish after Run's
-	// context ends. Default 8s.
+	// context ends. Default 6s: with closing the gateway and a delivery's
+	// last few seconds, the process stops within 10s.
 	ShutdownGrace time.Duration
 
 	// Metrics receives counts for operators; default none.
@@ -112,10 +113,10 @@ type Bot struct {
 	connected  atomic.Bool
 	registered atomic.Bool
 	metrics    Metrics
-	started    chan struct{} // closed once commands are registered
+	started    chan struct{}   // closed once commands are registered
+	runDone    <-chan struct{} // Run's ctx.Done(), once Run started
 
-	audio      *audioFetcher
-	audioSlots chan struct{}
+	audio *audioFetcher
 
 	// work tracks interaction handlers and deliveries so shutdown can let
 	// them finish; workCtx outlives Run's context by the grace period.
@@ -150,7 +151,7 @@ func New(opts Options) (*Bot, error) {
 		opts.WhisulRate = 20
 	}
 	if opts.ShutdownGrace <= 0 {
-		opts.ShutdownGrace = 8 * time.Second
+		opts.ShutdownGrace = 6 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -183,13 +184,12 @@ func New(opts Options) (*Bot, error) {
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
-		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, opts.AudioTimeout),
-		// The slots hold audio from download to upload, so memory stays
+		// Its slots hold audio from download to upload, so memory stays
 		// bounded however many songs finish at once.
-		audioSlots: make(chan struct{}, opts.AudioDownloads),
-		ready:      make(chan string, 1),
-		workCtx:    workCtx,
-		stop:       stop,
+		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, opts.AudioTimeout),
+		ready:   make(chan string, 1),
+		workCtx: workCtx,
+		stop:    stop,
 	}, nil
 }
 
@@ -199,6 +199,7 @@ func New(opts Options) (*Bot, error) {
 // in the store for the next start.
 func (b *Bot) Run(ctx context.Context) error {
 	defer b.stop()
+	b.runDone = ctx.Done()
 	b.session.AddHandler(b.onReady)
 	b.session.AddHandler(b.onEvent)
 	b.session.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.connected.Store(true) })
@@ -254,19 +255,35 @@ func (b *Bot) Ready() bool { return b.connected.Load() && b.registered.Load() }
 // commands registered.
 func (b *Bot) Started() <-chan struct{} { return b.started }
 
-// track runs f as in-flight work unless shutdown has begun, and reports
-// whether it ran.
-func (b *Bot) track(f func(ctx context.Context)) bool {
+// begin counts one more piece of in-flight work, which must call
+// b.work.Done when it ends, unless shutdown has begun.
+func (b *Bot) begin() bool {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if b.closing {
-		b.mu.Unlock()
 		return false
 	}
 	b.work.Add(1)
-	b.mu.Unlock()
+	return true
+}
+
+// stopping reports whether Run's context has ended.
+func (b *Bot) stopping() bool {
+	select {
+	case <-b.runDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// track runs f as in-flight work unless shutdown has begun.
+func (b *Bot) track(f func(ctx context.Context)) {
+	if !b.begin() {
+		return
+	}
 	defer b.work.Done()
 	f(b.workCtx)
-	return true
 }
 
 func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {

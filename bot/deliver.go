@@ -57,21 +57,38 @@ func notFoundDelivery() delivery {
 // editAttempts bounds retries of a failing edit before falling back.
 const editAttempts = 3
 
+// finishBudget bounds removing a job and sending its fallback message once
+// the edit is done. It outlives a cancelled context: a job removed from the
+// store must still reach its user. Shutdown waits for it on top of
+// ShutdownGrace.
+const finishBudget = 3 * time.Second
+
 // deliver shows the outcome to the user and removes the job. Editing the
 // reply is idempotent, so it comes first; the fallback message is not, so
 // only the caller that removed the job sends it.
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log := b.jobLog(job).With("outcome", d.outcome)
+	// A fresh lease for the delivery: the poll may have used most of its
+	// own, and an audio download takes a while.
+	job.NextPollAt = b.now().Add(b.lease())
+	if err := b.store.Reschedule(ctx, job); err != nil {
+		if !errors.Is(err, storage.ErrNotFound) {
+			log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
+		}
+		return // not found: another process delivered it
+	}
+	ctx, cancel := context.WithTimeout(b.workCtx, b.lease()*9/10)
+	defer cancel()
+
 	var audio *discordgo.File
 	if d.audioURL != "" {
-		// The slot bounds how many songs' audio is held in memory at once,
-		// from download to upload.
-		select {
-		case b.audioSlots <- struct{}{}:
-			defer func() { <-b.audioSlots }()
-			audio = b.fetchAudio(ctx, log, job, d.audioURL)
-		case <-ctx.Done():
-		}
+		// At most half the time left, so the edit always has its turn.
+		deadline, _ := ctx.Deadline()
+		actx, cancelAudio := context.WithTimeout(ctx, min(b.opts.AudioTimeout, time.Until(deadline)/2))
+		var release func()
+		audio, release = b.fetchAudio(actx, log, job, d.audioURL)
+		cancelAudio()
+		defer release() // the slot bounds the audio held, until it is uploaded
 	}
 	editErr := errTokenExpired
 	if b.tokenAlive(job) {
@@ -84,7 +101,10 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 			editErr = b.editFinal(ctx, job, d, nil)
 		}
 	}
-	removed, err := b.store.Finish(ctx, job.ID)
+
+	after, cancelAfter := context.WithTimeout(context.WithoutCancel(ctx), finishBudget)
+	defer cancelAfter()
+	removed, err := b.store.Finish(after, job.ID)
 	if err != nil {
 		log.Error("could not remove a delivered job; it will be delivered again", "err", err)
 		return
@@ -105,7 +125,7 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		return
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
-	where, err := b.sendFallback(ctx, job, d, audio)
+	where, err := b.sendFallback(after, job, d, audio)
 	b.metrics.Fallback(where)
 	if err != nil {
 		log.Error("could not deliver the result anywhere", "err", err)
@@ -115,14 +135,14 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 }
 
 // fetchAudio downloads the song for attachment, or returns nil (and logs
-// why) so the link alone goes out.
-func (b *Bot) fetchAudio(ctx context.Context, log *slog.Logger, job storage.Job, songURL string) *discordgo.File {
-	f, err := b.audio.fetch(ctx, songURL, job.AttachmentLimit)
+// why) so the link alone goes out. release frees the download slot.
+func (b *Bot) fetchAudio(ctx context.Context, log *slog.Logger, job storage.Job, songURL string) (audio *discordgo.File, release func()) {
+	f, release, err := b.audio.fetchHeld(ctx, songURL, job.AttachmentLimit)
 	if err != nil {
 		log.Info("audio not attached; sending the link alone", "reason", audioFallbackReason(err), "err", err)
-		return nil
+		return nil, release
 	}
-	return f
+	return f, release
 }
 
 // files returns audio, rewound, as a request's files; nil for none.
@@ -168,41 +188,45 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio 
 
 // sendFallback posts the outcome where the user will see it when the reply
 // can no longer be edited: in the interaction's channel, mentioning only the
-// requester, or else in a DM. A private song goes to a DM only.
-// It returns where the message went: channel, dm, or lost.
+// requester, or else in a DM; with the audio if Discord takes it, else with
+// the link alone. A private song goes to a DM only. It returns where the
+// message went: channel, dm, or lost.
 func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) (string, error) {
 	content := "<@" + job.UserID + ">, " + d.notice
 	if d.content != "" {
 		content += "\n" + d.content
 	}
-	msg := &discordgo.MessageSend{
-		Content:         truncate(content, maxContent),
-		Embeds:          d.embeds,
-		Components:      d.components,
-		AllowedMentions: onlyUser(job.UserID),
+	send := func(channelID string, audio *discordgo.File) error {
+		_, err := b.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+			Content:         truncate(content, maxContent),
+			Embeds:          d.embeds,
+			Components:      d.components,
+			Files:           files(audio),
+			AllowedMentions: onlyUser(job.UserID),
+		}, discordgo.WithContext(ctx))
+		if err != nil && audio != nil && ctx.Err() == nil {
+			b.log.Info("posting with the audio attached failed; trying the link alone", "job_id", job.ID, "err", redact(err))
+			_, err = b.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+				Content: truncate(content, maxContent), Embeds: d.embeds, Components: d.components, AllowedMentions: onlyUser(job.UserID),
+			}, discordgo.WithContext(ctx))
+		}
+		return redact(err)
 	}
 	var chanErr error
 	if !job.Ephemeral && job.ChannelID != "" {
-		msg.Files = files(audio)
-		_, chanErr = b.session.ChannelMessageSendComplex(job.ChannelID, msg, discordgo.WithContext(ctx))
-		if chanErr == nil {
+		if chanErr = send(job.ChannelID, audio); chanErr == nil {
 			return "channel", nil
 		}
-		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", redact(chanErr))
+		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", chanErr)
 	}
 	dm, err := b.session.UserChannelCreate(job.UserID, discordgo.WithContext(ctx))
 	if err == nil {
-		msg.Files = files(audio)
-		_, err = b.session.ChannelMessageSendComplex(dm.ID, msg, discordgo.WithContext(ctx))
+		err = send(dm.ID, audio)
 	}
 	if err == nil {
 		return "dm", nil
 	}
-	if audio != nil && ctx.Err() == nil {
-		b.log.Info("fallback with the audio attached failed; trying the link alone", "job_id", job.ID, "err", redact(err))
-		return b.sendFallback(ctx, job, d, nil)
-	}
-	return "lost", errors.Join(redact(chanErr), redact(err))
+	return "lost", errors.Join(chanErr, redact(err))
 }
 
 // sleep waits d or until ctx ends, reporting whether d passed.

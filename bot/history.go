@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -22,13 +23,18 @@ func songsText(songs []storage.Song, ttl time.Duration) string {
 	var b strings.Builder
 	b.WriteString("🎵 **Your latest songs**\n")
 	for i, s := range songs {
-		fmt.Fprintf(&b, "%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, "Untitled song"), 80)), s.SongURL)
+		line := fmt.Sprintf("%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, "Untitled song"), 80)), s.SongURL)
 		if s.Duration != "" {
-			fmt.Fprintf(&b, " · %s", escape(s.Duration))
+			line += " · " + escape(s.Duration)
 		}
-		fmt.Fprintf(&b, " · <t:%d:R>\n", s.CreatedAt.Unix())
+		line += fmt.Sprintf(" · <t:%d:R>\n", s.CreatedAt.Unix())
+		// Whole lines only: a cut would break a link.
+		if utf8.RuneCountInString(b.String())+utf8.RuneCountInString(line) > maxContent {
+			break
+		}
+		b.WriteString(line)
 	}
-	return truncate(b.String(), maxContent)
+	return b.String()
 }
 
 // expiredButtonText answers a Regenerate press whose song is forgotten.

@@ -3,9 +3,12 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"songbot/storage"
 )
 
 // regenPrefix starts the custom_id of Regenerate buttons: the button
@@ -68,9 +71,15 @@ func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 	ref := strings.TrimPrefix(in.MessageComponentData().CustomID, regenPrefix)
 	log := b.log.With("interaction_id", in.ID, "user_id", userID(in.Interaction), "ref", ref)
 	song, err := b.store.Song(ctx, ref)
-	if err != nil {
-		log.Info("regenerate pressed on a song the store no longer has", "err", err)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		log.Info("regenerate pressed on a song the store no longer has")
 		b.respondEphemeral(ctx, log, in.Interaction, expiredButtonText(b.opts.HistoryTTL))
+		return
+	case err != nil:
+		log.Error("cannot read the song to regenerate (is the store reachable?)", "err", err)
+		b.metrics.Interaction("error")
+		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
 		return
 	}
 	private := in.Message != nil && in.Message.Flags&discordgo.MessageFlagsEphemeral != 0

@@ -247,12 +247,13 @@ func TestSongsListsTheCallersSongsNewestFirst(t *testing.T) {
 	h := newHarness(t, nil)
 	h.whisul.OnPrompt("fails", whisultest.Script{Fail: true})
 	h.start()
+	cdn := strings.TrimSuffix(h.whisul.URL, "/api") + "/cdn"
 	for _, s := range []struct{ user, prompt, title string }{
 		{"501", "first", "Alpha"}, {"502", "other", "Other user's"}, {"501", "fails", ""}, {"501", "second", "Beta"},
 	} {
 		if s.title != "" {
 			h.whisul.OnPrompt(s.prompt, whisultest.Script{Result: &whisultest.WireResult{
-				Title: s.title, BPM: 100, Duration: "2:00", SongURL: "https://cdn.example/" + s.prompt + ".mp3", ImageURL: "https://cdn.example/c.jpg", Tags: "t",
+				Title: s.title, BPM: 100, Duration: "2:00", SongURL: cdn + "/audio/" + s.prompt + ".mp3", ImageURL: cdn + "/covers/c.jpg", Tags: "t",
 			}})
 		}
 		h.finalReply(h.song(discordtest.SongCommand{Prompt: s.prompt, UserID: s.user}))
@@ -306,5 +307,32 @@ func TestAudioRefusedByDiscordFallsBackToTheLink(t *testing.T) {
 	}
 	if msgs := h.discord.ChannelMessages(in.ChannelID); len(msgs) != 0 {
 		t.Errorf("got %d fallback messages; want the reply edited", len(msgs))
+	}
+}
+
+func TestSlowAudioNeverCostsTheDelivery(t *testing.T) {
+	t.Parallel()
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done() // never answers
+	}))
+	t.Cleanup(cdn.Close)
+	h := newHarness(t, func(o *bot.Options) { o.Lease = 2 * time.Second })
+	h.whisul.SetDefault(whisultest.Script{Polls: 1, Result: &whisultest.WireResult{
+		Title: "Slow", BPM: 90, Duration: "1:00", SongURL: cdn.URL + "/a.mp3", ImageURL: cdn.URL + "/c.jpg", Tags: "t",
+	}})
+	h.start()
+	in := h.song(discordtest.SongCommand{Prompt: "a song on a slow CDN"})
+	m := h.finalReply(in)
+	if len(m.Embeds) == 0 || len(m.Files) != 0 {
+		t.Errorf("final reply = %d embeds, %d files; want the song edited in as a link", len(m.Embeds), len(m.Files))
+	}
+	if got := h.outcome(in.ID); got != "completed" {
+		t.Errorf("outcome = %q; want completed", got)
+	}
+	if n := len(h.discord.ChannelMessages(in.ChannelID)); n != 0 {
+		t.Errorf("got %d fallback messages; want the reply edited", n)
+	}
+	if n := h.whisul.Count("GET", "/api/jobs/"); n != 2 {
+		t.Errorf("whisul saw %d polls; want 2 (no poll again after the song finished)", n)
 	}
 }

@@ -19,12 +19,8 @@ func TestShutdownKeepsPendingJobsAndRestartDeliversThem(t *testing.T) {
 	in := h.song(discordtest.SongCommand{Prompt: "a song across restarts"})
 	h.wait("the job to be polled", func() bool { return h.whisul.Count("GET", "/api/jobs/") > 0 })
 
-	start := time.Now()
-	if err := first.stop(t); err != nil {
+	if err := first.stop(t); err != nil { // stop fails the test after 10s
 		t.Fatalf("Run() after cancel = %v; want nil", err)
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Errorf("shutdown took %v; want under 10s", took)
 	}
 	if n, err := h.store.Count(t.Context()); err != nil || n != 1 {
 		t.Fatalf("store.Count() after shutdown = %d, %v; want the pending job kept", n, err)

@@ -58,6 +58,8 @@ func (l *adaptiveLimiter) Throttle(retryAfter time.Duration) {
 
 // Success wins back a twentieth of the configured rate.
 func (l *adaptiveLimiter) Success() {
+	l.mu.Lock() // so a concurrent Throttle's halving is not overwritten
+	defer l.mu.Unlock()
 	if cur := l.lim.Limit(); cur < l.max {
 		l.lim.SetLimit(min(l.max, cur+l.max/20))
 	}

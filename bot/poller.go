@@ -25,6 +25,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 			err = errors.Join(promoteErr, err)
 			switch {
 			case ctx.Err() != nil:
+				b.putBack(jobs...)
 				return
 			case err != nil && !storeDown:
 				b.log.Error("cannot claim jobs; songs wait until the store answers again (check REDIS_URL or DATA_DIR)", "err", err)
@@ -32,13 +33,16 @@ func (b *Bot) pollLoop(ctx context.Context) {
 				b.log.Info("store reachable again; polling resumes")
 			}
 			storeDown = err != nil
-			for _, j := range jobs {
+			for i, j := range jobs {
 				sem <- struct{}{}
+				if !b.begin() {
+					b.putBack(jobs[i:]...) // claimed as shutdown began
+					return
+				}
 				go func() {
 					defer func() { <-sem }()
-					if !b.track(func(ctx context.Context) { b.poll(ctx, j) }) {
-						b.release(j) // claimed as shutdown began
-					}
+					defer b.work.Done()
+					b.poll(b.workCtx, j)
 				}()
 			}
 			if len(jobs) == free {
@@ -93,7 +97,7 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 		return
 	}
 	if err := b.limiter.Wait(ctx); err != nil {
-		b.release(job)
+		b.putBack(job)
 		return
 	}
 	if job.WhisulID == "" {
@@ -105,7 +109,7 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	case err == nil:
 		b.limiter.Success()
 	case ctx.Err() != nil:
-		b.release(job)
+		b.putBack(job)
 		return
 	case errors.Is(err, whisul.ErrNotFound):
 		log.Warn("whisul no longer knows the job", "err", err)
@@ -159,13 +163,20 @@ func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
 	}
 }
 
-// release makes a job whose poll was cut short by shutdown due at once, so
-// the next process to run picks it up without waiting out the lease.
-func (b *Bot) release(job storage.Job) {
+// putBack returns claimed jobs whose poll was cut short. At shutdown they
+// are due at once, so the next process picks them up without waiting out
+// the lease; otherwise (the lease ran out, say while the rate limiter
+// waited) they are due after a backoff.
+func (b *Bot) putBack(jobs ...storage.Job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	job.NextPollAt = b.now()
-	b.reschedule(ctx, job)
+	for _, job := range jobs {
+		job.NextPollAt = b.now()
+		if b.workCtx.Err() == nil && !b.stopping() {
+			job.NextPollAt = job.NextPollAt.Add(b.backoff())
+		}
+		b.reschedule(ctx, job)
+	}
 }
 
 // remember keeps a finished song for /songs and its Regenerate button.

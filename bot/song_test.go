@@ -104,13 +104,16 @@ func TestInvalidPromptIsRefusedPrivately(t *testing.T) {
 func TestMentionsInPromptsPingNoOne(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, nil)
+	cdn := strings.TrimSuffix(h.whisul.URL, "/api") + "/cdn"
 	h.whisul.SetDefault(whisultest.Script{Polls: 1, Result: &whisultest.WireResult{
 		Title: "@everyone <@&42> anthem", BPM: 120, Duration: "1:00",
-		SongURL: "https://cdn.example/a.mp3", ImageURL: "https://cdn.example/a.jpg", Tags: "@here, <@7>",
+		SongURL: cdn + "/audio/a.mp3", ImageURL: cdn + "/covers/a.jpg", Tags: "@here, <@7>",
 	}})
 	h.start()
 	in := h.song(discordtest.SongCommand{Prompt: "@everyone @here <@&123> <@456> sing along"})
-	h.finalReply(in)
+	if m := h.finalReply(in); len(m.Files) != 1 {
+		t.Fatalf("final reply has %d files; want the audio, so the multipart edit is checked too", len(m.Files))
+	}
 
 	for _, r := range h.discord.Requests() {
 		if r.Method == "GET" || len(r.JSON) == 0 || strings.Contains(r.Path, "/commands") {
