@@ -68,6 +68,16 @@ func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, e
 	}
 	where := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 	o, err := redis.ParseURL(rawURL)
+	if err != nil && u.RawQuery != "" {
+		// go-redis repeats option values (invalid duration "..."), and any
+		// of them may be a secret. Its message is kept only when the URL
+		// fails without its query too.
+		noQuery := *u
+		noQuery.RawQuery, noQuery.ForceQuery = "", false
+		if _, err = redis.ParseURL(noQuery.String()); err == nil {
+			return nil, fmt.Errorf("storage: open redis %s: the URL is not usable; check the options after ?", where)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open redis %s: %w", where, err)
 	}

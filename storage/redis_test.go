@@ -432,7 +432,12 @@ func TestOpenRedisErrors(t *testing.T) {
 		{"redis://:hunt%zzer2@host", "", "the URL cannot be parsed"},
 		{"http://user:hunter2@host", "", "invalid URL scheme"},
 		{"redis://:hunter2@host/notadb", "", "invalid database number"},
-		{"redis://host?password=hunter2", "", "unexpected option: password"},
+		{"redis://host?password=hunter2", "", "check the options after ?"},
+		{"redis://host?dial_timeout=hunter2", "", "check the options after ?"},
+		{"redis://host?protocol=hunter2&pool_fifo=hunter2", "", "check the options after ?"},
+		{"redis://host?hunter2", "", "check the options after ?"},
+		{"http://user:hunter2@host?dial_timeout=1s", "", "invalid URL scheme"},
+		{"redis://host/notadb?dial_timeout=hunter2", "", "invalid database number"},
 		{"unix://:hunter2@", "", "empty unix socket path"},
 		{"redis://" + closed, "bad{prefix}", "must not contain { or }"},
 	}
@@ -450,7 +455,7 @@ func TestOpenRedisErrors(t *testing.T) {
 			t.Errorf("OpenRedis(%q) = %q; want it to start with storage: open redis and contain %q", tt.url, msg, tt.want)
 		}
 		if strings.Contains(msg, "hunter2") || strings.Contains(msg, "hunt%zz") || strings.Contains(msg, "user@") {
-			t.Errorf("OpenRedis(%q) = %q; it leaks the user information", tt.url, msg)
+			t.Errorf("OpenRedis(%q) = %q; it leaks the user information or the query", tt.url, msg)
 		}
 	}
 }

@@ -101,7 +101,9 @@ func New(opts Options) (*Client, error) {
 	}
 	base, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("whisul: BaseURL: %w", err)
+		// url.Parse's message quotes the whole URL, password included if
+		// there is one, so none of it is repeated here.
+		return nil, errors.New("whisul: BaseURL cannot be parsed; want an absolute http(s) URL such as " + DefaultBaseURL)
 	}
 	if (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		return nil, fmt.Errorf("whisul: BaseURL %q is not an absolute http(s) URL", base.Redacted())

@@ -84,10 +84,14 @@ func TestNew(t *testing.T) {
 		{APIKey: key, BaseURL: "https:///api"},
 		{APIKey: key, BaseURL: "https://whisul.com/api?x=1"},
 		{APIKey: key, BaseURL: "://"},
+		{APIKey: key, BaseURL: "https://user:hunter2@whisul.test:port/api"},
+		{APIKey: key, BaseURL: "https://user:hunter2@whisul.test/api%zz"},
+		{APIKey: key, BaseURL: "https://user:hunter2@whisul.test/api?x=1"},
+		{APIKey: key, BaseURL: "ftp://user:hunter2@whisul.test/api"},
 	}
 	for _, o := range bad {
-		if c, err := New(o); err == nil || strings.Contains(err.Error(), key) {
-			t.Errorf("New(%q) = %v, %v; want an error without the key", o.BaseURL, c, err)
+		if c, err := New(o); err == nil || strings.Contains(err.Error(), key) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("New(%q) = %v, %v; want an error without the key or the URL's password", o.BaseURL, c, err)
 		}
 	}
 
