@@ -134,7 +134,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // configSummary is the config check's detail: where things are, no secret.
 func configSummary(cfg config) string {
-	parts := []string{"valid", "store: " + storeWhere(cfg), "Whisul at " + redactedURL(cfg.WhisulAPIURL)}
+	parts := []string{"valid", "store: " + storeWhere(cfg), "Whisul at " + ops.RedactURL(cfg.WhisulAPIURL)}
 	if cfg.HTTPAddr == "" {
 		parts = append(parts, "HTTP server off")
 	} else {
@@ -148,16 +148,7 @@ func storeWhere(cfg config) string {
 	if cfg.RedisURL == "" {
 		return "embedded file " + filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
 	}
-	return "Redis at " + redactedURL(cfg.RedisURL)
-}
-
-// redactedURL drops user information and query, which may hold a password.
-func redactedURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	return "Redis at " + ops.RedactURL(cfg.RedisURL)
 }
 
 // secretsOf lists the values doctor must never print.

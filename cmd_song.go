@@ -29,7 +29,7 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("song", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the final job as JSON on stdout")
 	interval := fs.Duration("interval", 0, "time between two polls (default POLL_INTERVAL)")
-	timeout := fs.Duration("timeout", -1, "give up waiting after this long; 0 waits for ever (default JOB_TIMEOUT)")
+	timeout := fs.Duration("timeout", 0, "give up waiting after this long; 0 waits for ever (default JOB_TIMEOUT)")
 	words, err := parseInterleaved(fs, args, songUsage, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -59,7 +59,7 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *interval <= 0 {
 		*interval = cfg.PollInterval
 	}
-	if *timeout < 0 {
+	if !flagSet(fs, "timeout") {
 		*timeout = cfg.JobTimeout
 	}
 	return ops.RunSong(ctx, wc, prompt, ops.SongOptions{
@@ -104,4 +104,11 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// flagSet reports whether name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

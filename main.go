@@ -126,7 +126,9 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return configError{err}
 	}
-	stopHTTP := startHTTP(ctx, cfg.HTTPAddr, log, reg, readiness(b.Ready, store))
+	// The server outlives the signal, so probes read 503 (not a refused
+	// connection) while the bot drains; stopHTTP ends it after Run.
+	stopHTTP := startHTTP(context.WithoutCancel(ctx), cfg.HTTPAddr, log, reg, readiness(b.Ready, store))
 	if err := errors.Join(b.Run(ctx), stopHTTP()); err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func DiscordChecks(opts DiscordOptions) []Check {
 	if apiURL == "" {
 		apiURL = "https://discord.com"
 	}
-	where := redactURL(apiURL)
+	where := RedactURL(apiURL)
 	var appID string
 	token := Check{Name: "discord token", Run: func(ctx context.Context) (string, error) {
 		s, err := discordSession(opts.Token, apiURL, opts.Transport)
@@ -104,7 +104,7 @@ func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Se
 	}
 	s, err := bot.NewSession(token, apiURL, base, "DiscordBot (songbot doctor)")
 	if err != nil {
-		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", redactURL(apiURL))
+		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", RedactURL(apiURL))
 	}
 	s.Client.Timeout = checkTimeout
 	s.MaxRestRetries = 1

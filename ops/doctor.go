@@ -102,7 +102,7 @@ func StoreCheck(where string, open func(context.Context) (storage.Store, error))
 // key was accepted, 401 that it was not. Nothing is generated and no credit
 // is spent. baseURL is shown in messages, without any user information.
 func WhisulKeyCheck(client *whisul.Client, baseURL string) Check {
-	where := redactURL(baseURL)
+	where := RedactURL(baseURL)
 	return Check{Name: "whisul key", Run: func(ctx context.Context) (string, error) {
 		_, err := client.Job(ctx, randomJobID(), "")
 		var ae *whisul.APIError
@@ -133,8 +133,8 @@ func randomJobID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// redactURL drops user information and query, which may hold credentials.
-func redactURL(raw string) string {
+// RedactURL drops user information and query, which may hold credentials.
+func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparsable URL)"
