@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -73,6 +74,7 @@ type Client struct {
 	maxBackoff time.Duration
 	onResponse func(endpoint string, status int)
 	now        func() time.Time
+	jitter     func(n time.Duration) time.Duration // uniform in [0, n); tests fix it
 	unknown    *statusLog
 }
 
@@ -123,6 +125,7 @@ func New(opts Options) (*Client, error) {
 		maxBackoff: opts.MaxBackoff,
 		onResponse: opts.OnResponse,
 		now:        time.Now,
+		jitter:     rand.N[time.Duration],
 		unknown:    &statusLog{seen: make(map[string]bool)},
 	}
 	if c.http == nil {

@@ -155,20 +155,31 @@ func TestRetryAfterHonoured(t *testing.T) {
 	}
 }
 
-func TestRetryAfterShorterThanBackoff(t *testing.T) {
+// TestRetryWaitIsLongerOfBackoffAndRetryAfter fixes the jitter at either end
+// of its range, so the wait is exact: a backoff longer than Retry-After
+// wins, a shorter one gives way to it.
+func TestRetryWaitIsLongerOfBackoffAndRetryAfter(t *testing.T) {
 	t.Parallel()
-	synctest.Test(t, func(t *testing.T) {
-		c, st := stubClient(t, stubAnswer{429, "0"}, stubAnswer{429, "0"}, stubAnswer{200, ""})
-		c.minBackoff, c.maxBackoff = time.Second, time.Second
-		if _, err := c.Job(t.Context(), "id", ""); err != nil {
-			t.Fatalf("Job(%q) = %v; want success", "id", err)
-		}
-		for _, g := range st.gaps() {
-			if g > time.Second {
-				t.Errorf("wait %v exceeds MaxBackoff 1s", g)
+	tests := []struct {
+		name   string
+		jitter func(n time.Duration) time.Duration
+		want   time.Duration
+	}{
+		{"backoff longer", func(n time.Duration) time.Duration { return n - 1 }, 3 * time.Second},
+		{"backoff shorter", func(time.Duration) time.Duration { return 0 }, time.Second},
+	}
+	for _, tt := range tests {
+		synctest.Test(t, func(t *testing.T) {
+			c, st := stubClient(t, stubAnswer{429, "1"}, stubAnswer{200, ""})
+			c.minBackoff, c.maxBackoff, c.jitter = 3*time.Second, 3*time.Second, tt.jitter
+			if _, err := c.Job(t.Context(), "id", ""); err != nil {
+				t.Fatalf("Job(%q) = %v; want success", "id", err)
 			}
-		}
-	})
+			if gaps := st.gaps(); len(gaps) != 1 || gaps[0] != tt.want {
+				t.Errorf("%s: waits with Retry-After 1s and backoff up to 3s = %v; want [%v]", tt.name, gaps, tt.want)
+			}
+		})
+	}
 }
 
 func TestRetryStopsBeforeDeadline(t *testing.T) {
