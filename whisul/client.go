@@ -31,9 +31,9 @@ const (
 	DefaultTimeout    = 30 * time.Second
 )
 
-// maxUnknownStatuses bounds how many distinct unknown statuses a Client
-// remembers having logged.
-const maxUnknownStatuses = 64
+// maxLoggedOnce bounds how many distinct values (unknown statuses, unsafe
+// poll URLs) a Client remembers having logged.
+const maxLoggedOnce = 64
 
 // maxJobError caps a failed job's Error, which users see and logs record.
 const maxJobError = 1000
@@ -75,7 +75,8 @@ type Client struct {
 	onResponse func(endpoint string, status int)
 	now        func() time.Time
 	jitter     func(n time.Duration) time.Duration // uniform in [0, n); tests fix it
-	unknown    *statusLog
+	unknown    *logOnce                            // unknown job statuses
+	unsafePoll *logOnce                            // poll_url values refused by jobURL
 }
 
 // secret holds the API key behind a pointer, so even printing a Client
@@ -126,7 +127,8 @@ func New(opts Options) (*Client, error) {
 		onResponse: opts.OnResponse,
 		now:        time.Now,
 		jitter:     rand.N[time.Duration],
-		unknown:    &statusLog{seen: make(map[string]bool)},
+		unknown:    newLogOnce(),
+		unsafePoll: newLogOnce(),
 	}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
@@ -224,7 +226,9 @@ func (c *Client) jobURL(jobID, pollURL string) (string, error) {
 			t.RawQuery = u.RawQuery
 			return t.String(), nil
 		}
-		c.log.Warn("whisul: ignoring unsafe poll_url, using the job id", "poll_url", c.scrub(pollURL, maxErrorText), "job_id", jobID)
+		if c.unsafePoll.first(pollURL) {
+			c.log.Warn("whisul: ignoring unsafe poll_url, using the job id", "poll_url", c.scrub(pollURL, maxErrorText), "job_id", jobID)
+		}
 	}
 	if jobID == "" {
 		return "", errors.New("whisul: job: no job id")
@@ -300,21 +304,23 @@ func (c *Client) scrub(s string, n int) string {
 	return clip(s, n)
 }
 
-// statusLog remembers which unknown statuses were logged, so each is logged
-// once per Client.
-type statusLog struct {
+// logOnce remembers which values were logged, so that a job polled every
+// few seconds logs an oddity once per Client rather than on every poll.
+type logOnce struct {
 	mu   sync.Mutex
 	seen map[string]bool
 }
 
-// first reports whether status has not been seen before (and records it,
-// up to maxUnknownStatuses distinct values).
-func (l *statusLog) first(status string) bool {
+func newLogOnce() *logOnce { return &logOnce{seen: make(map[string]bool)} }
+
+// first reports whether v has not been seen before (and records it, up to
+// maxLoggedOnce distinct values; past that, nothing more is logged).
+func (l *logOnce) first(v string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.seen[status] || len(l.seen) >= maxUnknownStatuses {
+	if l.seen[v] || len(l.seen) >= maxLoggedOnce {
 		return false
 	}
-	l.seen[status] = true
+	l.seen[v] = true
 	return true
 }

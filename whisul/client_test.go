@@ -429,6 +429,24 @@ func TestUnknownStatusLoggedOnce(t *testing.T) {
 	}
 }
 
+func TestUnsafePollURLLoggedOnce(t *testing.T) {
+	t.Parallel()
+	log, buf := newTestLogger()
+	c := newClient(t, Options{BaseURL: "https://whisul.test/api", APIKey: key, Logger: log})
+	for i := range 4 {
+		poll := "https://evil.test/jobs/abc"
+		if i >= 2 {
+			poll = "/../jobs/abc"
+		}
+		if got, err := c.jobURL("abc", poll); err != nil || got != "https://whisul.test/api/jobs/abc" {
+			t.Errorf("jobURL(%q, %q) = %q, %v; want the job id's URL", "abc", poll, got, err)
+		}
+	}
+	if n := strings.Count(buf.String(), "ignoring unsafe poll_url"); n != 2 {
+		t.Errorf("logged %d unsafe poll_url warnings; want 2 (one per value):\n%s", n, buf)
+	}
+}
+
 func TestOnResponse(t *testing.T) {
 	t.Parallel()
 	s := whisultest.NewServer(t, key)

@@ -111,6 +111,26 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{
+		"1", "0", " 120 ", "99999999999999999999", "Tue, 17 Feb 2026 15:00:30 GMT",
+		"Tuesday, 17-Feb-26 15:01:00 GMT", "Tue Feb 17 15:00:05 2026", "Tue, 17 Feb 2026 14:00:00 GMT",
+		"", "-1", "1.5", "soon", "2026-02-17T15:00:30Z", "Fri, 31 Dec 9999 23:59:59 GMT", "+5", "0x10",
+	} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 2, 17, 15, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := parseRetryAfter(v, now)
+		if d < 0 || (!ok && d != 0) {
+			t.Fatalf("parseRetryAfter(%q) = %v, %v", v, d, ok)
+		}
+		if isDigits(strings.TrimSpace(v)) && (!ok || d > 24*time.Hour) {
+			t.Fatalf("parseRetryAfter(%q) = %v, %v; want seconds capped at 24h", v, d, ok)
+		}
+	})
+}
+
 func TestCheckResponse(t *testing.T) {
 	t.Parallel()
 	c := newClient(t, Options{APIKey: "sekret-key"})

@@ -315,6 +315,30 @@ func FuzzDecodeJob(f *testing.F) {
 	})
 }
 
+func FuzzDecodeSubmission(f *testing.F) {
+	for _, s := range []string{
+		docSubmission, docRunning,
+		``, `null`, `{}`, `[]`, `"x"`, `<html>Accepted</html>`,
+		`{"job_id":"x"}`, `{"job_id":""}`, `{"job_id":"  "}`, `{"job_id":5}`, `{"job_id":null}`,
+		`{"job_id":"x","poll_url":5,"message":["a"]}`, `{"job_id":"x","poll_url":"//evil.test/jobs/x"}`,
+		`{"job_id":"\u0000","job_id":"y"}`, `{"job_id":"x"} trailing`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := decodeSubmission(body)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) || s != (Submission{}) {
+				t.Fatalf("decodeSubmission(%q) = %+v, %v; want a zero Submission and ErrMalformed", body, s, err)
+			}
+			return
+		}
+		if strings.TrimSpace(s.JobID) == "" {
+			t.Fatalf("decodeSubmission(%q) = %+v with a blank JobID and no error", body, s)
+		}
+	})
+}
+
 func FuzzParseDuration(f *testing.F) {
 	for _, s := range []string{"2:47", "10:05", "0:7", "", "1:02:03", "2:60", "-1:00", "999999:59"} {
 		f.Add(s)
