@@ -245,36 +245,33 @@ func (r *Redis) Reschedule(ctx context.Context, job Job) error {
 
 // RescheduleMany implements BatchRescheduler: the scripts go out in one
 // pipeline, so a batch costs one round trip (two if Redis lost its script
-// cache).
+// cache). Each job's outcome is read from its own command: the pipeline's
+// error is only the first failing command's, and the others may have been
+// written. (go-redis sets a failed connection's error on every command.)
 func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	errs := make([]error, len(jobs))
-	fail := func(err error) []error {
+	if err := ctx.Err(); err != nil {
 		for i := range errs {
 			errs[i] = wrapErr("reschedule", err)
 		}
 		return errs
 	}
-	if err := ctx.Err(); err != nil {
-		return fail(err)
-	}
 	cmds := make([]*redis.Cmd, len(jobs))
-	send := func(idx []int) error {
-		_, err := r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+	send := func(idx []int) {
+		// The pipeline's error is read from the commands below.
+		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range idx {
 				keys, args := r.rescheduleArgs(jobs[i])
 				cmds[i] = rescheduleScript.EvalSha(ctx, p, keys, args...)
 			}
 			return nil
 		})
-		return err
 	}
 	all := make([]int, len(jobs))
 	for i := range all {
 		all[i] = i
 	}
-	if err := send(all); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
-		return fail(err)
-	}
+	send(all)
 	var again []int
 	for i, c := range cmds {
 		if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
@@ -283,15 +280,18 @@ func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	}
 	if len(again) > 0 {
 		if err := rescheduleScript.Load(ctx, r.client).Err(); err != nil {
-			return fail(err)
-		}
-		if err := send(again); err != nil && !redis.HasErrorPrefix(err, "NOSCRIPT") {
-			return fail(err)
+			for _, i := range again {
+				errs[i] = wrapErr("reschedule", err)
+			}
+		} else {
+			send(again)
 		}
 	}
 	for i, c := range cmds {
-		n, err := c.Int()
-		errs[i] = rescheduleResult(n, err)
+		if errs[i] == nil {
+			n, err := c.Int()
+			errs[i] = rescheduleResult(n, err)
+		}
 	}
 	return errs
 }

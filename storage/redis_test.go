@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -397,6 +398,77 @@ func TestRedisRoundTrips(t *testing.T) {
 			for _, j := range jobs {
 				s.Finish(ctx, j.ID)
 			}
+		}
+	}
+}
+
+// dropHook keeps command number drop of the first pipeline from reaching
+// Redis and fails it as a lost connection would, reported as go-redis
+// reports a pipeline: the command's own error, and the first failing
+// command's from Exec.
+type dropHook struct {
+	drop int
+	done atomic.Bool
+}
+
+func (h *dropHook) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (h *dropHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (h *dropHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.drop >= len(cmds) || h.done.Swap(true) {
+			return next(ctx, cmds)
+		}
+		lost := errors.New("injected: connection reset")
+		cmds[h.drop].SetErr(lost)
+		rest := append(append([]redis.Cmder(nil), cmds[:h.drop]...), cmds[h.drop+1:]...)
+		if err := next(ctx, rest); err != nil {
+			return err
+		}
+		return lost
+	}
+}
+
+// TestRedisRescheduleManyOneFails checks that one failed command in the
+// pipeline fails its own job only, and a finished job only its own.
+func TestRedisRescheduleManyOneFails(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	prefix := storagetest.Prefix(t)
+	s := newRedis(t, prefix, nil)
+	var jobs []storage.Job
+	for i := range 4 {
+		jobs = append(jobs, job(fmt.Sprint(i), t0))
+		if err := s.Save(ctx, jobs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Finish(ctx, "3"); err != nil {
+		t.Fatal(err)
+	}
+	// Load the script, so that the lost command is the pipeline's first error.
+	storage.RescheduleAll(ctx, s, []storage.Job{job("none", t0)})
+	client := storagetest.NewRedisClient(t)
+	client.AddHook(&dropHook{drop: 1})
+	batch := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix, JobTTL: time.Hour})
+	later := t0.Add(time.Hour)
+	for i := range jobs {
+		jobs[i].NextPollAt = later
+	}
+	errs := storage.RescheduleAll(ctx, batch, jobs)
+	for i, err := range errs {
+		switch {
+		case i == 1 && (err == nil || errors.Is(err, storage.ErrNotFound)):
+			t.Errorf("RescheduleAll[1] (command lost) = %v; want its error", err)
+		case i == 3 && !errors.Is(err, storage.ErrNotFound):
+			t.Errorf("RescheduleAll[3] (finished) = %v; want ErrNotFound", err)
+		case (i == 0 || i == 2) && err != nil:
+			t.Errorf("RescheduleAll[%d] = %v; want nil, its command succeeded", i, err)
+		}
+	}
+	for i, want := range []time.Time{later, t0, later} {
+		if got, err := s.Get(ctx, jobs[i].ID); err != nil || !got.NextPollAt.Equal(want) {
+			t.Errorf("Get(%q) after RescheduleAll = due %v, %v; want %v", jobs[i].ID, got.NextPollAt, err, want)
 		}
 	}
 }
