@@ -152,15 +152,16 @@ func (t boltTx) putJob(id string, f map[string]string) error {
 	return t.due.Put(dueKey(dueMillis(next), id), nil)
 }
 
-// deleteDue removes id's due entry. The record's next_poll_at names it; a
-// record too damaged to say is found by a scan, which only such records pay.
+// deleteDue removes id's due entry, if it has one. A readable next_poll_at
+// names it, and a queued job has none by design, so a readable record is
+// trusted either way: only a record too damaged to say costs a scan of the
+// due bucket. (No store operation leaves a readable record out of step with
+// its entry; if one were, the stray entry would wait for Claim, which drops
+// it once the record has gone.)
 func (t boltTx) deleteDue(id string, raw []byte) error {
 	if f, err := parseFields(raw); err == nil {
 		if next, err := parseTime(f, fieldNextPollAt); err == nil {
-			k := dueKey(dueMillis(next), id)
-			if t.due.Get(k) != nil {
-				return t.due.Delete(k)
-			}
+			return t.due.Delete(dueKey(dueMillis(next), id))
 		}
 	}
 	c := t.due.Cursor()

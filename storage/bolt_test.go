@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -199,5 +200,39 @@ func TestBoltFinishDamagedDue(t *testing.T) {
 	}
 	if n := storage.BoltLen(s, "due"); n != 0 {
 		t.Errorf("due bucket holds %d keys after Finish; want 0", n)
+	}
+}
+
+// TestBoltFinishTrustsReadableDue checks that Finish does not scan the due
+// bucket for a record whose next_poll_at is readable, as every queued job's
+// is although it has no due entry; a stray entry is left to Claim.
+func TestBoltFinishTrustsReadableDue(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := openBolt(t, filepath.Join(t.TempDir(), "songbot.db"), nil)
+	if err := s.Save(ctx, job("a", t0)); err != nil {
+		t.Fatal(err)
+	}
+	// Move the record an hour on without its due entry.
+	var rec map[string]string
+	if err := json.Unmarshal(storage.BoltGet(s, "jobs", "a"), &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["next_poll_at"] = fmt.Sprint(t0.Add(time.Hour).UnixMilli())
+	raw, _ := json.Marshal(rec)
+	if err := storage.BoltPut(s, "jobs", "a", raw); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.Finish(ctx, "a"); !ok || err != nil {
+		t.Fatalf("Finish(a) = %v, %v; want true, nil", ok, err)
+	}
+	if n := storage.BoltLen(s, "due"); n != 1 {
+		t.Errorf("due bucket holds %d keys after Finish; want 1, the stray entry not scanned for", n)
+	}
+	if jobs, err := s.Claim(ctx, t0, time.Minute, 10); len(jobs) != 0 || err != nil {
+		t.Errorf("Claim past the stray entry = %v, %v; want nothing", jobs, err)
+	}
+	if n := storage.BoltLen(s, "due"); n != 0 {
+		t.Errorf("due bucket holds %d keys after Claim; want 0", n)
 	}
 }
