@@ -128,8 +128,9 @@
 //
 //	redis-cli ZREVRANGE 'songbot:{songbot}:user:<id>:songs' 0 9 WITHSCORES
 //
-// Bolt keeps them in the buckets "songs", "user_songs" (user id, a 0 byte,
-// 8-byte created ms, a 0 byte, ref -> empty), "songs_expiry" (8-byte
+// Bolt keeps them in the buckets "songs" (ref -> JSON object of the same
+// fields), "user_songs" (user id, a 0 byte, 8-byte created ms, a 0 byte,
+// ref -> empty; walked backwards, newest first), "songs_expiry" (8-byte
 // expiry ms, then ref; each AddSong deletes up to 100 expired songs) and
-// "meta", created on first use.
+// "meta", created on first use. Reads skip expired songs.
 package storage

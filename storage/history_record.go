@@ -8,34 +8,6 @@ import (
 	"time"
 )
 
-// History keeps finished songs in both stores, beside the jobs.
-//
-// A song is stored under its Ref, so a Regenerate button finds its prompt
-// after restarts and in any process, and in its user's list, which /songs
-// reads newest first. Each song lives for the TTL given to AddSong (0 = for
-// ever); a user's list keeps at most historyPerUser songs and forgets those
-// whose song expired. A song dropped from the list by that cap stays
-// readable by Ref until its own TTL ends.
-//
-// Redis keys, next to the job keys and with the same hash tag:
-//
-//	songbot:{songbot}:song:<ref>          hash: v, user_id, prompt, title,
-//	                                      duration, song_url, image_url,
-//	                                      created_at, expires_at; expires
-//	                                      after the TTL
-//	songbot:{songbot}:user:<id>:songs     sorted set: member = ref, score =
-//	                                      created_at (unix ms); expires
-//	                                      after the TTL of its last add
-//	songbot:{songbot}:meta                hash of the bot's own small values,
-//	                                      no expiry
-//
-// Bolt buckets: "songs" (ref -> JSON object of the same fields),
-// "user_songs" (user id, 0x00, 8-byte big-endian created_at ms, 0x00, ref
-// -> empty; walked backwards for newest first), "songs_expiry" (8-byte
-// big-endian expires_at ms, ref -> empty; walked from the front by AddSong
-// to delete expired songs) and "meta" (key -> value). Bolt has no TTL of its
-// own: reads skip expired songs, and AddSong deletes them.
-
 // historyPerUser is how many songs a user's list keeps, newest first.
 const historyPerUser = 100
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -13,20 +12,17 @@ import (
 
 var _ History = (*Redis)(nil)
 
-// historyBase is "<prefix>{<tag>}:", taken from the job key prefix that
-// newRedisKeys built, so History keys share the jobs' prefix and hash tag
-// (one Cluster slot) without a second copy of that logic. The key layout is
-// in history_record.go.
-func (r *Redis) historyBase() string { return strings.TrimSuffix(r.keys.job, "job:") }
+// History keys start with the jobs' key base, so they share the prefix and
+// hash tag (one Cluster slot). The layout is in doc.go.
 
 // songKeyPrefix starts each song hash's key; the ref follows.
-func (r *Redis) songKeyPrefix() string { return r.historyBase() + "song:" }
+func (r *Redis) songKeyPrefix() string { return r.keys.base + "song:" }
 
 func (r *Redis) userSongsKey(userID string) string {
-	return r.historyBase() + "user:" + userID + ":songs"
+	return r.keys.base + "user:" + userID + ":songs"
 }
 
-func (r *Redis) metaKey() string { return r.historyBase() + "meta" }
+func (r *Redis) metaKey() string { return r.keys.base + "meta" }
 
 // AddSong implements History in one MULTI/EXEC transaction: the song hash
 // (replaced, with its TTL), and the user's sorted set, trimmed to the songs
