@@ -339,8 +339,8 @@ func (t boltTx) reschedule(job Job) (result, abort error) {
 	if err != nil {
 		return err, nil
 	}
-	if f[fieldVersion] != strconv.Itoa(recordVersion) {
-		return fmt.Errorf("%w: unknown version", ErrCorrupt), nil
+	if err := checkVersion(f, recordVersion); err != nil {
+		return err, nil
 	}
 	if _, err := parseInt(f, fieldAttempts); err != nil {
 		return err, nil

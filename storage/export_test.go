@@ -28,6 +28,13 @@ func BoltPut(b *Bolt, bucket, key string, val []byte) error {
 	})
 }
 
+// BoltDelete deletes key from the named bucket.
+func BoltDelete(b *Bolt, bucket, key string) error {
+	return b.db.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket([]byte(bucket)).Delete([]byte(key))
+	})
+}
+
 // BoltGet reads key from the named bucket; nil if absent.
 func BoltGet(b *Bolt, bucket, key string) []byte {
 	var v []byte

@@ -127,7 +127,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 	run := l.MaxRunning == 0
 	if !run {
 		if k, _ := g.queue.Cursor().First(); k == nil {
-			n, err := t.liveRunning(l.MaxRunning)
+			n, err := t.liveIDs(g.running, runningID, l.MaxRunning)
 			if err != nil {
 				return Admission{}, err
 			}
@@ -135,7 +135,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		}
 	}
 	if !run && l.MaxQueued > 0 {
-		if n, err := t.liveQueue(l.MaxQueued); err != nil || n >= l.MaxQueued {
+		if n, err := t.liveIDs(g.queue, queuedID, l.MaxQueued); err != nil || n >= l.MaxQueued {
 			return Admission{Refused: RefusedQueueFull}, err
 		}
 	}
@@ -236,7 +236,7 @@ func (t boltTx) promote(now time.Time, l Limits) ([]string, error) {
 	}
 	free := -1
 	if l.MaxRunning > 0 {
-		n, err := t.liveRunning(l.MaxRunning)
+		n, err := t.liveIDs(g.running, runningID, l.MaxRunning)
 		if err != nil {
 			return nil, err
 		}

@@ -63,47 +63,32 @@ func (t boltTx) liveMembers(b *bbolt.Bucket, owner string, limit int) (int, erro
 	return n, nil
 }
 
-// liveRunning counts the running bucket as liveMembers counts a user.
-func (t boltTx) liveRunning(limit int) (int, error) {
-	n := countKeys(t.gate.running)
+// liveIDs counts the jobs in b, the running bucket or the queue, as
+// liveMembers counts a user's: only when the count reaches limit does it
+// look for jobs whose record has gone, and release them. idOf picks the job
+// id out of an entry: the running bucket's key, the queue's value.
+func (t boltTx) liveIDs(b *bbolt.Bucket, idOf func(k, v []byte) []byte, limit int) (int, error) {
+	n := countKeys(b)
 	if n < limit {
 		return n, nil
 	}
-	var gone [][]byte
-	c := t.gate.running.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if t.jobs.Get(k) == nil {
-			gone = append(gone, bytes.Clone(k))
+	var gone []string
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if id := idOf(k, v); t.jobs.Get(id) == nil {
+			gone = append(gone, string(id))
 		}
 	}
-	for _, k := range gone {
-		if err := t.gate.running.Delete(k); err != nil {
+	for _, id := range gone {
+		if err := t.release(id, nil); err != nil {
 			return 0, err
 		}
 	}
 	return n - len(gone), nil
 }
 
-// liveQueue counts the queue as liveMembers counts a user.
-func (t boltTx) liveQueue(limit int) (int, error) {
-	n := countKeys(t.gate.queue)
-	if n < limit {
-		return n, nil
-	}
-	var gone [][]byte
-	c := t.gate.queue.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if t.jobs.Get(v) == nil {
-			gone = append(gone, bytes.Clone(v))
-		}
-	}
-	for _, id := range gone {
-		if err := t.release(string(id), nil); err != nil {
-			return 0, err
-		}
-	}
-	return n - len(gone), nil
-}
+func runningID(k, _ []byte) []byte { return k }
+func queuedID(_, v []byte) []byte  { return v }
 
 func countKeys(b *bbolt.Bucket) int {
 	n := 0
@@ -142,13 +127,8 @@ func (t boltTx) release(id string, raw []byte) error {
 	if err := g.running.Delete([]byte(id)); err != nil {
 		return err
 	}
-	if key := g.queueIndex.Get([]byte(id)); key != nil {
-		if err := g.queue.Delete(bytes.Clone(key)); err != nil {
-			return err
-		}
-		if err := g.queueIndex.Delete([]byte(id)); err != nil {
-			return err
-		}
+	if err := g.leaveQueue(id); err != nil {
+		return err
 	}
 	f, err := parseFields(raw)
 	if raw == nil || err != nil {
@@ -170,6 +150,18 @@ func (t boltTx) release(id string, raw []byte) error {
 		}
 	}
 	return nil
+}
+
+// leaveQueue takes id out of the queue and its index, if it is queued.
+func (g gateTx) leaveQueue(id string) error {
+	key := g.queueIndex.Get([]byte(id))
+	if key == nil {
+		return nil
+	}
+	if err := g.queue.Delete(bytes.Clone(key)); err != nil {
+		return err
+	}
+	return g.queueIndex.Delete([]byte(id))
 }
 
 // deleteMember deletes every key of b that ends in 0x00 id.
@@ -218,13 +210,8 @@ func (t boltTx) join(job Job, old []byte) error {
 // running set and leaves the queue if it was queued.
 func (t boltTx) markRunning(id string) error {
 	g := t.gate
-	if key := g.queueIndex.Get([]byte(id)); key != nil {
-		if err := g.queue.Delete(bytes.Clone(key)); err != nil {
-			return err
-		}
-		if err := g.queueIndex.Delete([]byte(id)); err != nil {
-			return err
-		}
+	if err := g.leaveQueue(id); err != nil {
+		return err
 	}
 	if g.running.Get([]byte(id)) != nil {
 		return nil

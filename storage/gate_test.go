@@ -187,6 +187,41 @@ func TestRedisGateExpiredJobs(t *testing.T) {
 	})
 }
 
+// TestBoltGateLostRecords checks that a running or queued job whose record
+// vanished is released in full, active buckets too, once a limit is reached.
+func TestBoltGateLostRecords(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := openBolt(t, filepath.Join(t.TempDir(), "songbot.db"), nil)
+	l := storage.Limits{MaxRunning: 1, MaxQueued: 1}
+	lose := func(id string) {
+		t.Helper()
+		if err := storage.BoltDelete(s, "jobs", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admit := func(id string, want storage.Admission) {
+		t.Helper()
+		if got, err := s.Admit(ctx, t0, gateJob(id, "u-"+id, "g-"+id), l); err != nil || got != want {
+			t.Errorf("Admit(%s) = %+v, %v; want %+v", id, got, err, want)
+		}
+	}
+	admit("a", storage.Admission{})
+	lose("a")
+	admit("b", storage.Admission{}) // a's running slot freed
+	admit("c", storage.Admission{Queued: true, Position: 1})
+	lose("c")
+	admit("d", storage.Admission{Queued: true, Position: 1}) // c's queue place freed
+	if r, q, err := s.Counts(ctx); r != 1 || q != 1 || err != nil {
+		t.Errorf("Counts() = %d, %d, %v; want 1, 1", r, q, err)
+	}
+	for _, bucket := range []string{"user_active", "guild_active"} {
+		if n := storage.BoltLen(s, bucket); n != 2 {
+			t.Errorf("%s holds %d keys; want 2, b's and d's", bucket, n)
+		}
+	}
+}
+
 // TestGateUndecodable checks that a record moved aside or finished while
 // undecodable releases its places.
 func TestGateUndecodable(t *testing.T) {

@@ -60,15 +60,8 @@ func decodeSong(ref string, f map[string]string) (Song, time.Time, error) {
 	if len(f) == 0 {
 		return Song{}, time.Time{}, fmt.Errorf("%w: empty song record", ErrCorrupt)
 	}
-	v, ok := f[fieldVersion]
-	if !ok {
-		return Song{}, time.Time{}, fmt.Errorf("%w: no %q field", ErrCorrupt, fieldVersion)
-	}
-	if v != strconv.Itoa(songRecordVersion) {
-		if _, err := strconv.Atoi(v); err == nil {
-			return Song{}, time.Time{}, fmt.Errorf("%w: unknown song version %s", ErrCorrupt, v)
-		}
-		return Song{}, time.Time{}, fmt.Errorf("%w: field %q is not a version number", ErrCorrupt, fieldVersion)
+	if err := checkVersion(f, songRecordVersion); err != nil {
+		return Song{}, time.Time{}, err
 	}
 	song := Song{
 		Ref:      ref,

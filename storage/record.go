@@ -86,15 +86,8 @@ func decodeRecord(id string, f map[string]string) (Job, error) {
 	if len(f) == 0 {
 		return Job{}, fmt.Errorf("%w: empty record", ErrCorrupt)
 	}
-	v, ok := f[fieldVersion]
-	if !ok {
-		return Job{}, fmt.Errorf("%w: no %q field", ErrCorrupt, fieldVersion)
-	}
-	if v != strconv.Itoa(recordVersion) {
-		if _, err := strconv.Atoi(v); err == nil {
-			return Job{}, fmt.Errorf("%w: unknown version %s", ErrCorrupt, v)
-		}
-		return Job{}, fmt.Errorf("%w: field %q is not a version number", ErrCorrupt, fieldVersion)
+	if err := checkVersion(f, recordVersion); err != nil {
+		return Job{}, err
 	}
 	job := Job{
 		ID:               id,
@@ -131,6 +124,22 @@ func decodeRecord(id string, f map[string]string) (Job, error) {
 	}
 	job.AttachmentLimit = int64(limit)
 	return job, nil
+}
+
+// checkVersion checks a job or song record's "v" field against want. The
+// error wraps ErrCorrupt and quotes the field only when it is a number.
+func checkVersion(f map[string]string, want int) error {
+	v, ok := f[fieldVersion]
+	switch {
+	case !ok:
+		return fmt.Errorf("%w: no %q field", ErrCorrupt, fieldVersion)
+	case v == strconv.Itoa(want):
+		return nil
+	}
+	if _, err := strconv.Atoi(v); err == nil {
+		return fmt.Errorf("%w: unknown version %s", ErrCorrupt, v)
+	}
+	return fmt.Errorf("%w: field %q is not a version number", ErrCorrupt, fieldVersion)
 }
 
 // dueMillis is the score a job due at t sorts by. The zero time is due at
