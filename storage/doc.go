@@ -29,8 +29,9 @@
 // then the running slots. With MaxRunning set, a job that finds every slot
 // taken, or finds jobs already waiting, joins the back of the queue (unless
 // the queue is full), so nobody overtakes them; Promote moves jobs from the
-// front into free slots. With MaxRunning 0 every job runs at once. Admitting an id that holds a place again returns its verdict and
-// changes nothing, so a retried Admit is safe.
+// front into free slots. With MaxRunning 0 every job runs at once.
+// Admitting an id that holds a place again returns its verdict and changes
+// nothing, so a retried Admit is safe.
 //
 // # Records
 //
@@ -50,7 +51,8 @@
 //
 //	songbot:{songbot}:job:<id>  hash, one per pending job: v, whisul_id,
 //	                            interaction_token, next_poll_at, attempts...
-//	                            Expires JobTTL after the last Save or Reschedule.
+//	                            Expires JobTTL after the last Save or
+//	                            Reschedule.
 //	songbot:{songbot}:due       sorted set: member = job id, score = unix ms
 //	                            when it is due (while claimed: its lease end)
 //	songbot:{songbot}:bad       hash: job id -> JSON {reason, moved_at, fields}

@@ -201,6 +201,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 	return adm, g.pruneUserLimits(job.UserID, day, nowMs, cooldown)
 }
 
+// Promote implements Gate in one write transaction.
 func (b *Bolt) Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, wrapErr("promote", err)

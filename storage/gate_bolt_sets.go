@@ -218,5 +218,3 @@ func (t boltTx) markRunning(id string) error {
 	}
 	return g.running.Put([]byte(id), nil)
 }
-
-// Promote implements Gate in one write transaction.

@@ -49,12 +49,12 @@ type Gate interface {
 	// Admit checks job against limits and, in the same atomic step, stores
 	// it: running when MaxRunning is 0, or fewer than MaxRunning jobs run
 	// and none waits (due at job.NextPollAt, like Save), else queued at the
-	// back of the queue, not due. It also records the admission for the user's cooldown and
-	// daily count. A refused job is not stored and changes no count. The
-	// checks run in the order of the Refusal constants; now decides the
-	// cooldown and the UTC day. Admitting a job whose ID already holds a
-	// place returns its verdict again and changes nothing. job.ID and
-	// job.UserID must not be empty.
+	// back of the queue, not due. It also records the admission for the
+	// user's cooldown and daily count. A refused job is not stored and
+	// changes no count. The checks run in the order of the Refusal
+	// constants; now decides the cooldown and the UTC day. Admitting a job
+	// whose ID already holds a place returns its verdict again and changes
+	// nothing. job.ID and job.UserID must not be empty.
 	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
 
 	// Promote moves queued jobs, oldest first, into free running slots
