@@ -71,7 +71,10 @@
 //	songbot:{songbot}:guild:<id>:active
 //	                            sets of the user's or guild's running and
 //	                            queued job ids; expire 48 hours (or JobTTL,
-//	                            if longer) after their last change
+//	                            if longer) after their last change, so they
+//	                            outlive their jobs while no job lasts longer
+//	                            than that (the bot's JOB_TIMEOUT is far
+//	                            shorter)
 //	songbot:{songbot}:user:<id>:last
 //	                            unix ms of the user's last admission;
 //	                            expires when the cooldown ends

@@ -17,7 +17,8 @@ const (
 	dayCountTTL = 48 * time.Hour
 	// minActiveTTL is the least time a user's or guild's active set lives
 	// after its last change, so the set of a job that nobody finished does
-	// not stay for ever, yet outlives every job in it.
+	// not stay for ever, yet outlives its jobs as long as none lasts longer
+	// (the bot's JOB_TIMEOUT is far shorter).
 	minActiveTTL = 48 * time.Hour
 )
 

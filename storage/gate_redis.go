@@ -12,7 +12,8 @@ import (
 var _ Gate = (*Redis)(nil)
 
 // activeTTL is the lifetime of a user's or guild's active set after its
-// last change: past every job's TTL, so the set outlives its jobs.
+// last change: 48 hours or the job TTL, whichever is longer, so the set
+// outlives its jobs as long as none lasts longer than that.
 func (r *Redis) activeTTL() time.Duration { return max(r.ttl, minActiveTTL) }
 
 // userKey is one of a user's gate keys: "active", "last" or "day:<YYYYMMDD>".
