@@ -13,9 +13,10 @@ type BatchRescheduler interface {
 
 // RescheduleAll reschedules jobs as Store.Reschedule would, one error per job
 // (nil where the job was written, wrapping ErrNotFound where it was finished
-// meanwhile). It exists because the poll loop reschedules a whole claimed
-// batch at once: one round trip instead of one per job when s is a
-// BatchRescheduler, and a plain loop otherwise.
+// meanwhile): one round trip instead of one per job when s is a
+// BatchRescheduler, and a plain loop otherwise. It is for callers that
+// move many jobs at once; the bot's workers reschedule each job right after
+// its own poll, which costs a Whisul request anyway.
 func RescheduleAll(ctx context.Context, s Store, jobs []Job) []error {
 	if b, ok := s.(BatchRescheduler); ok {
 		return b.RescheduleMany(ctx, jobs)

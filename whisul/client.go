@@ -136,6 +136,7 @@ func New(opts Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.log = slog.New(redactingHandler{c.log.Handler(), key})
 	if c.userAgent == "" {
 		c.userAgent = "songbot/" + Version + " (+https://github.com/songbot)"
 	}
