@@ -196,10 +196,12 @@ func (h *harness) burst(users, perUser int) (accepted, refused []discordtest.Int
 func TestTwoProcessesNeverExceedTheLimits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(o *bot.Options) { o.Limits = storage.Limits{MaxRunning: 3, UserMaxActive: 2} })
-	h.whisul.SetDefault(whisultest.Script{Polls: 2})
+	h.whisul.SetDefault(whisultest.Script{After: time.Hour}) // none ends during the burst
 	h.start()
 	h.start()
 	accepted, refused, _ := h.burst(10, 4)
+	h.whisul.SetDefault(whisultest.Script{Polls: 2})
+	h.whisul.FinishAll()
 	for _, in := range accepted {
 		embed(t, h.finalReply(in))
 	}
@@ -230,10 +232,14 @@ func TestEventBurst300From100Users(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, func(o *bot.Options) { o.Limits = tt.limits; o.WhisulRate = 1000 })
-			h.whisul.SetDefault(whisultest.Script{Polls: 2})
+			// No song ends during the burst, so each user's limit is the
+			// whole story of who is accepted.
+			h.whisul.SetDefault(whisultest.Script{After: time.Hour})
 			h.start()
 			start := time.Now()
 			accepted, refused, reasons := h.burst(100, 3)
+			h.whisul.SetDefault(whisultest.Script{Polls: 2})
+			h.whisul.FinishAll()
 			for _, in := range accepted {
 				embed(t, h.finalReply(in))
 			}
