@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"songbot/ops"
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // errChecksFailed is returned by doctor when a check failed; it has

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/storage/storagetest"
 )
 
 // runSongbot runs songbot with args, on a clean environment plus env, to

@@ -9,8 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"songbot/ops"
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // newRegistry returns the registry /metrics serves: the Go runtime, the

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot/discordtest"
-	"songbot/storage"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestReadiness(t *testing.T) {

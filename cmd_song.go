@@ -9,7 +9,7 @@ import (
 	"os"
 	"strings"
 
-	"songbot/ops"
+	"github.com/songbot-dev/songbot/ops"
 )
 
 const songUsage = `usage: songbot song [--json] [--interval 5s] [--timeout 30m] "<prompt>"

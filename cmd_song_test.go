@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestSongJSON(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/kelseyhightower/envconfig"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // config is everything the bot reads from the environment. The desc tags

@@ -1,4 +1,4 @@
-module songbot
+module github.com/songbot-dev/songbot
 
 go 1.26.8
 

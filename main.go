@@ -17,10 +17,10 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/bot"
-	"songbot/ops"
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -143,7 +143,7 @@ func newWhisul(cfg config, log *slog.Logger, onResponse func(endpoint string, st
 		BaseURL:    cfg.WhisulAPIURL,
 		APIKey:     string(cfg.WhisulAPIKey),
 		Logger:     log.With("component", "whisul"),
-		UserAgent:  "songbot/" + version,
+		UserAgent:  "github.com/songbot-dev/songbot/" + version,
 		OnResponse: onResponse,
 	})
 	if err != nil {

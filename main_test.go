@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot/discordtest"
-	"songbot/storage/storagetest"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 // TestMain lets tests run the real program as a child process: the test

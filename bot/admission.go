@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // Reasons a /song is refused before it reaches the store; the store's own

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 func TestOrdinal(t *testing.T) {

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot"
-	"songbot/bot/discordtest"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 // BenchmarkAcknowledge measures how long a /song waits for its deferred

@@ -15,8 +15,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // Store is what the bot keeps outside the process: pending jobs, the

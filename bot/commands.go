@@ -11,7 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // discordMaxOptionLength is the longest string option Discord accepts.

@@ -9,8 +9,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // delivery is the final state of a user's reply: the song, or why there is

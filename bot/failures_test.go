@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot"
-	"songbot/bot/discordtest"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestFailuresAreExplainedInPlainWords(t *testing.T) {

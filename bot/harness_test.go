@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot"
-	"songbot/bot/discordtest"
-	"songbot/storage"
-	"songbot/storage/storagetest"
-	"songbot/whisul"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 const whisulKey = "wk-test-3f9a7c1e-secret"

@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // songsListed is how many songs /songs shows.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // regenPrefix starts the custom_id of Regenerate buttons: the button

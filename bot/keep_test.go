@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot"
-	"songbot/bot/discordtest"
-	"songbot/storage"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestCompletedSongArrivesWithItsAudioAttached(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"songbot/bot/discordtest"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestShutdownKeepsPendingJobsAndRestartDeliversThem(t *testing.T) {

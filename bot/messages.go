@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // Discord's limits on message parts, in characters.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 func TestTruncate(t *testing.T) {

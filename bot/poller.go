@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // pollLoop claims due jobs from the store, as many as there are free

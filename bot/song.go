@@ -11,8 +11,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // request starts a song for the interaction's user: for /song, and for a

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"songbot/bot/discordtest"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestSongDeliversTheFinishedSong(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"songbot/bot"
+	"github.com/songbot-dev/songbot/bot"
 )
 
 // DiscordOptions say which bot the Discord checks look at.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"songbot/bot/discordtest"
-	"songbot/ops"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/ops"
 )
 
 const testGuild = "1100000000000000001"

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"songbot/storage"
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // checkTimeout bounds one check, so an unreachable service fails the check

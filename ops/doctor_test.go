@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"songbot/ops"
-	"songbot/storage"
-	"songbot/storage/storagetest"
-	"songbot/whisul"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestRunChecksPrintsOneAlignedLineEach(t *testing.T) {

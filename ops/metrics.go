@@ -7,8 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"songbot/bot"
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // Label values known in advance. Their series are created at zero, so a

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
-	"songbot/ops"
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 func TestMetricsCountEvents(t *testing.T) {

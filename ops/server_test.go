@@ -15,7 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"songbot/ops"
+	"github.com/songbot-dev/songbot/ops"
 )
 
 func TestEndpointsBeforeAndAfterReady(t *testing.T) {

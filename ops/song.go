@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
 // SongOptions configure RunSong.

@@ -11,9 +11,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/ops"
-	"songbot/whisul"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/ops"
+	"github.com/songbot-dev/songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 const songKey = "wk-song-test-secret"

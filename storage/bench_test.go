@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"songbot/storage"
-	"songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
 )
 
 func BenchmarkRedis(b *testing.B) {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"songbot/storage"
-	"songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
 )
 
 func openBolt(t testing.TB, path string, log *bytes.Buffer) *storage.Bolt {

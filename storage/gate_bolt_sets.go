@@ -16,9 +16,10 @@ import (
 func (g gateTx) pruneUserLimits(user, day string, nowMs, cooldownMs int64) error {
 	var drop [][]byte
 	c := g.userLimits.Cursor()
-	k, v := c.Seek([]byte(user))
+	c.Seek([]byte(user))
 	for range 2 {
-		if k, v = c.Next(); k == nil {
+		k, v := c.Next()
+		if k == nil {
 			k, v = c.First()
 		}
 		if k == nil || string(k) == user {

@@ -9,8 +9,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
-	"songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
 )
 
 func TestRedisGateContract(t *testing.T) {

@@ -12,8 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
-	"songbot/storage/storagetest"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/storage/storagetest"
 )
 
 func TestRedisHistoryContract(t *testing.T) {

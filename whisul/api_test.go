@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"songbot/whisul"
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/whisul"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 // The exported API other packages code against; this fails to compile if

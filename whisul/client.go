@@ -20,7 +20,7 @@ import (
 const DefaultBaseURL = "https://whisul.com/api"
 
 // Version names this build in the default User-Agent; set it at link time
-// with -ldflags "-X songbot/whisul.Version=1.2.3".
+// with -ldflags "-X github.com/songbot-dev/songbot/whisul.Version=1.2.3".
 var Version = "dev"
 
 // Defaults for Options fields left zero.
@@ -47,7 +47,7 @@ type Options struct {
 	APIKey     string
 	HTTPClient *http.Client // default: &http.Client{Timeout: DefaultTimeout}
 	Logger     *slog.Logger // default: discards
-	UserAgent  string       // default: "songbot/<Version> (+https://github.com/songbot)"
+	UserAgent  string       // default: "github.com/songbot-dev/songbot/<Version> (+https://github.com/songbot)"
 	// MaxRetries counts retries after the first attempt: 0 means
 	// DefaultMaxRetries, negative means none.
 	MaxRetries int
@@ -138,7 +138,7 @@ func New(opts Options) (*Client, error) {
 	}
 	c.log = slog.New(redactingHandler{c.log.Handler(), key})
 	if c.userAgent == "" {
-		c.userAgent = "songbot/" + Version + " (+https://github.com/songbot)"
+		c.userAgent = "github.com/songbot-dev/songbot/" + Version + " (+https://github.com/songbot)"
 	}
 	switch {
 	case c.maxRetries == 0:

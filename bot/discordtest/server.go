@@ -169,15 +169,6 @@ func (s *Server) newID(t time.Time) string {
 	return strconv.FormatUint(ms<<22|s.serial.Add(1)&(1<<22-1), 10)
 }
 
-// snowflakeTime returns the creation time encoded in a snowflake.
-func snowflakeTime(id string) (time.Time, bool) {
-	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil {
-		return time.Time{}, false
-	}
-	return time.UnixMilli(int64(n>>22) + discordEpoch), true
-}
-
 // isSnowflake reports whether id looks like a Discord id.
 func isSnowflake(id string) bool {
 	_, err := strconv.ParseUint(id, 10, 64)

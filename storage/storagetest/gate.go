@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // GateStore is a store that also applies the fair-use limits.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // step is one Admit of a limits table test.

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // AdmitRace has callers goroutines, spread over stores (which share one

@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // historyTTL is long enough that no song of the suite expires while it runs.

@@ -18,7 +18,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // server is the private redis-server of this test binary, started by the

@@ -27,7 +27,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"songbot/storage"
+	"github.com/songbot-dev/songbot/storage"
 )
 
 // Corrupt makes the stored record of the saved job id undecodable, the way
