@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Script decides how a job behaves when polled.
@@ -83,6 +85,7 @@ type Server struct {
 	peak      int
 	audioType string
 	audio     []byte
+	limit     *rate.Limiter // nil: no request limit
 }
 
 type job struct {
@@ -141,6 +144,19 @@ func (s *Server) FailGenerate(n int, status int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failN, s.failCode, s.failAfter = n, status, retryAfter
+}
+
+// SetRateLimit makes the API allow perSecond requests a second (bursts of
+// up to one second's worth) and answer the rest 429 with Retry-After: 1, as
+// a Whisul plan with a request limit would; 0 removes the limit. Media
+// under /cdn/ are not limited.
+func (s *Server) SetRateLimit(perSecond float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.limit = nil
+	if perSecond > 0 {
+		s.limit = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
 }
 
 // SetAudio sets what /cdn/audio/ serves (default: a short silent MP3).
@@ -266,6 +282,14 @@ func (s *Server) handle(next http.Handler) http.Handler {
 
 		if strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") != "Bearer "+s.key {
 			writeError(w, http.StatusUnauthorized, "Unauthorized", "Invalid or missing API key")
+			return
+		}
+		s.mu.Lock()
+		limited := s.limit != nil && strings.HasPrefix(r.URL.Path, "/api/") && !s.limit.Allow()
+		s.mu.Unlock()
+		if limited {
+			w.Header().Set("Retry-After", "1")
+			writeStatusError(w, http.StatusTooManyRequests)
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -381,3 +381,33 @@ func pollStatus(t *testing.T, s *Server, id string) string {
 	status, _ := m["status"].(string)
 	return status
 }
+
+func TestServerRateLimit(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, testKey)
+	s.SetRateLimit(3) // a burst of 3, then 3 a second
+	id := submit(t, s, "x")
+	var allowed, limited int
+	for range 5 {
+		code, ra, _ := call(t, "GET", s.URL+"/jobs/"+id, testKey, "")
+		switch {
+		case code == http.StatusTooManyRequests && ra == "1":
+			limited++
+		case code == http.StatusOK:
+			allowed++
+		default:
+			t.Errorf("GET /jobs/%s = %d (Retry-After %q); want 200 or 429 with Retry-After 1", id, code, ra)
+		}
+	}
+	// The submission took one token of the burst of three.
+	if allowed != 2 || limited != 3 {
+		t.Errorf("5 polls under SetRateLimit(3) after a submission: %d allowed, %d limited; want 2 and 3", allowed, limited)
+	}
+	if code, _, _ := call(t, "GET", strings.TrimSuffix(s.URL, "/api")+"/cdn/audio/a.mp3", "", ""); code != http.StatusOK {
+		t.Errorf("GET /cdn/audio/a.mp3 under a rate limit = %d; want 200: media are not limited", code)
+	}
+	s.SetRateLimit(0)
+	if code, _, _ := call(t, "GET", s.URL+"/jobs/"+id, testKey, ""); code != http.StatusOK {
+		t.Errorf("GET after SetRateLimit(0) = %d; want 200", code)
+	}
+}
