@@ -86,9 +86,8 @@ type Options struct {
 	Metrics Metrics
 
 	// OnJobDone, if set, is called after a job left the store, with its
-	// outcome: completed, failed, timed_out, not_found or rejected. It must
-	// be fast.
-	OnJobDone func(id, outcome string)
+	// outcome. It must be fast.
+	OnJobDone func(id string, outcome JobOutcome)
 
 	// Transport carries Discord REST calls; default a pooled transport.
 	Transport http.RoundTripper

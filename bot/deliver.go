@@ -16,7 +16,7 @@ import (
 // delivery is the final state of a user's reply: the song, or why there is
 // none.
 type delivery struct {
-	outcome    string // completed, failed, timed_out, not_found
+	outcome    JobOutcome
 	content    string
 	embeds     []*discordgo.MessageEmbed
 	components []discordgo.MessageComponent
@@ -30,7 +30,7 @@ type delivery struct {
 
 func songDelivery(job storage.Job, r *whisul.Result) delivery {
 	return delivery{
-		outcome:    "completed",
+		outcome:    JobCompleted,
 		embeds:     []*discordgo.MessageEmbed{songEmbed(r, job.Prompt)},
 		components: songButtons(r.SongURL, job.ID),
 		audioURL:   r.SongURL,
@@ -39,19 +39,19 @@ func songDelivery(job storage.Job, r *whisul.Result) delivery {
 }
 
 func failedDelivery(whisulError string) delivery {
-	return delivery{outcome: "failed", content: failedText(whisulError), notice: "about your `/song`:"}
+	return delivery{outcome: JobFailed, content: failedText(whisulError), notice: "about your `/song`:"}
 }
 
 func timedOutDelivery() delivery {
-	return delivery{outcome: "timed_out", content: msgTimedOut, notice: "about your `/song`:"}
+	return delivery{outcome: JobTimedOut, content: msgTimedOut, notice: "about your `/song`:"}
 }
 
 func rejectedDelivery(err error) delivery {
-	return delivery{outcome: "rejected", content: userMessage(err), notice: "about your `/song`:"}
+	return delivery{outcome: JobRejected, content: userMessage(err), notice: "about your `/song`:"}
 }
 
 func notFoundDelivery() delivery {
-	return delivery{outcome: "not_found", content: msgNotFound, notice: "about your `/song`:"}
+	return delivery{outcome: JobNotFound, content: msgNotFound, notice: "about your `/song`:"}
 }
 
 // editAttempts bounds retries of a failing edit before falling back.
@@ -191,7 +191,7 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio 
 // requester, or else in a DM; with the audio if Discord takes it, else with
 // the link alone. A private song goes to a DM only. It returns where the
 // message went: channel, dm, or lost.
-func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) (string, error) {
+func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) (FallbackPlace, error) {
 	content := "<@" + job.UserID + ">, " + d.notice
 	if d.content != "" {
 		content += "\n" + d.content
@@ -215,7 +215,7 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, aud
 	var chanErr error
 	if !job.Ephemeral && job.ChannelID != "" {
 		if chanErr = send(job.ChannelID, audio); chanErr == nil {
-			return "channel", nil
+			return FallbackChannel, nil
 		}
 		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", chanErr)
 	}
@@ -224,9 +224,9 @@ func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, aud
 		err = send(dm.ID, audio)
 	}
 	if err == nil {
-		return "dm", nil
+		return FallbackDM, nil
 	}
-	return "lost", errors.Join(chanErr, redact(err))
+	return FallbackLost, errors.Join(chanErr, redact(err))
 }
 
 // sleep waits d or until ctx ends, reporting whether d passed.

@@ -169,10 +169,10 @@ func (h *harness) wait(what string, cond func() bool) {
 	<-errs
 }
 
-func (h *harness) jobDone(id, outcome string) {
+func (h *harness) jobDone(id string, outcome bot.JobOutcome) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.done[id] = outcome
+	h.done[id] = string(outcome)
 	close(h.changed)
 	h.changed = make(chan struct{})
 }

@@ -78,7 +78,7 @@ func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 		return
 	case err != nil:
 		log.Error("cannot read the song to regenerate (is the store reachable?)", "err", err)
-		b.metrics.Interaction("error")
+		b.metrics.Interaction(InteractionError)
 		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
 		return
 	}

@@ -26,7 +26,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
 	if problem := b.checkPrompt(prompt); problem != "" {
-		b.metrics.Interaction("invalid_prompt")
+		b.metrics.Interaction(InteractionInvalidPrompt)
 		b.respondEphemeral(ctx, log, in.Interaction, problem)
 		return
 	}
@@ -52,12 +52,12 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	adm, err := b.store.Admit(ctx, received, job, b.opts.Limits)
 	if err != nil {
 		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
-		b.metrics.Interaction("error")
+		b.metrics.Interaction(InteractionError)
 		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
 		return
 	}
 	if adm.Refused != "" {
-		b.refuse(ctx, log, in.Interaction, string(adm.Refused), adm.RetryAt)
+		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm.RetryAt)
 		return
 	}
 
@@ -70,7 +70,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()},
 	}, discordgo.WithContext(ctx))
 	if err != nil {
-		b.metrics.Interaction("error")
+		b.metrics.Interaction(InteractionError)
 		log.Error("could not acknowledge /song; the user sees 'did not respond'", "err", redact(err))
 		if _, err := b.store.Finish(ctx, job.ID); err != nil {
 			log.Error("could not release the song's slot", "err", err)
@@ -78,7 +78,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		return
 	}
 	b.metrics.Acknowledged(b.now().Sub(received))
-	b.metrics.Interaction("accepted")
+	b.metrics.Interaction(InteractionAccepted)
 	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", private)
 
 	if adm.Queued {
@@ -149,9 +149,9 @@ func (b *Bot) checkPrompt(prompt string) string {
 }
 
 // refuse answers with an ephemeral refusal that says which limit applied.
-func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason string, retryAt time.Time) {
+func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason RefusalReason, retryAt time.Time) {
 	log.Info("song refused", "reason", reason)
-	b.metrics.Interaction("refused")
+	b.metrics.Interaction(InteractionRefused)
 	b.metrics.Refused(reason)
 	b.respondEphemeral(ctx, log, in, refusalText(reason, b.opts.Limits, retryAt))
 }
