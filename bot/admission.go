@@ -1,12 +1,24 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/songbot-dev/songbot/storage"
 )
+
+// Admitter applies the fair-use limits across processes: it admits a job
+// (running or queued) or refuses it, and later moves queued jobs into
+// freed slots. storage.Redis and storage.Bolt implement it.
+type Admitter interface {
+	// Admit checks job against limits and stores it in the same step.
+	Admit(ctx context.Context, now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error)
+	// Promote moves queued jobs into free running slots, due at now, and
+	// returns their ids.
+	Promote(ctx context.Context, now time.Time, limits storage.Limits) ([]string, error)
+}
 
 // policy holds the checks that need no store: where the bot works, who
 // may use it and which words prompts may not contain.
