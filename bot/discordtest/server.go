@@ -37,6 +37,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/songbot-dev/songbot/internal/testkit"
 )
 
 // discordEpoch is the first millisecond of 2015, the zero of Discord's
@@ -66,8 +68,8 @@ type Server struct {
 	serial   atomic.Uint64
 	wg       sync.WaitGroup // gateway connection handlers
 
+	changed  testkit.Signal // notified on every event
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced on every event
 	closed   bool
 	requests []Request
 	failures []*failure
@@ -87,7 +89,6 @@ func NewServer(tb testing.TB) *Server {
 		AckTimeout:        3 * time.Second,
 		TokenLifetime:     15 * time.Minute,
 		tb:                tb,
-		changed:           make(chan struct{}),
 		upgrader: websocket.Upgrader{
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
@@ -131,28 +132,16 @@ func (s *Server) close() {
 }
 
 // notify wakes every Wait. The caller holds s.mu.
-func (s *Server) notify() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notify() { s.changed.Notify() }
 
 // Wait returns nil as soon as cond() is true, or the context's error.
 // cond is re-checked after every REST request and gateway event the fake
 // handles; it may call the Server's methods.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("discordtest: wait: %w", context.Cause(ctx))
-		case <-ch:
-		}
+	if err := s.changed.Wait(ctx, cond); err != nil {
+		return fmt.Errorf("discordtest: %w", err)
 	}
+	return nil
 }
 
 // Requests returns every REST request received so far, in arrival order.
