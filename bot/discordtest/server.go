@@ -8,16 +8,14 @@
 // the fake returns from GET /api/v9/gateway.
 //
 // Everything the fake receives is recorded (Requests, Identifies) and the
-// resulting state can be inspected (Original, Followups, ChannelMessages,
+// resulting state can be inspected (Original, ChannelMessages,
 // Commands). Wait blocks until a condition over that state holds; it is
 // re-checked after every REST request and gateway event, so tests never
 // sleep.
 //
 // Discord rules the fake enforces beyond plain routing: the 3 s window for
 // the first callback and the 15 min token lifetime; one callback per
-// interaction; ephemerality fixed at the first response; a follow-up to a
-// still-thinking deferred reply resolves that reply; at most 5 follow-ups;
-// message limits (content 2000, embeds, buttons, upload size); no access to
+// interaction; ephemerality fixed at the first response; message limits (content 2000, embeds, buttons, upload size); no access to
 // the private channels of user-installed interactions; privileged intents
 // refused unless allowed; RESUME replays missed dispatches.
 package discordtest
