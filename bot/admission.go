@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -8,13 +9,16 @@ import (
 	"github.com/songbot-dev/songbot/storage"
 )
 
-// Reasons a /song is refused before it reaches the store; the store's own
-// refusals (storage.Refusal) join them in metrics and messages.
-const (
-	refusedGuildNotAllowed = "guild_not_allowed"
-	refusedBlockedUser     = "blocked_user"
-	refusedBlockedWord     = "blocked_word"
-)
+// Admitter applies the fair-use limits across processes: it admits a job
+// (running or queued) or refuses it, and later moves queued jobs into
+// freed slots. storage.Redis and storage.Bolt implement it.
+type Admitter interface {
+	// Admit checks job against limits and stores it in the same step.
+	Admit(ctx context.Context, now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error)
+	// Promote moves queued jobs into free running slots, due at now, and
+	// returns their ids.
+	Promote(ctx context.Context, now time.Time, limits storage.Limits) ([]string, error)
+}
 
 // policy holds the checks that need no store: where the bot works, who
 // may use it and which words prompts may not contain.
@@ -25,37 +29,37 @@ type policy struct {
 }
 
 // refuse returns why a request is refused, or "".
-func (p policy) refuse(guildID, userID, prompt string) string {
+func (p policy) refuse(guildID, userID, prompt string) RefusalReason {
 	switch {
 	case guildID != "" && len(p.allowedGuilds) > 0 && !slices.Contains(p.allowedGuilds, guildID):
-		return refusedGuildNotAllowed
+		return RefusedGuildNotAllowed
 	case slices.Contains(p.blockedUsers, userID):
-		return refusedBlockedUser
+		return RefusedBlockedUser
 	case p.words.blocks(prompt):
-		return refusedBlockedWord
+		return RefusedBlockedWord
 	}
 	return ""
 }
 
 // refusalText tells the user, in plain words, which limit applied and,
 // where it frees by itself, when.
-func refusalText(reason string, limits storage.Limits, retryAt time.Time) string {
+func refusalText(reason RefusalReason, limits storage.Limits, retryAt time.Time) string {
 	switch reason {
-	case refusedGuildNotAllowed:
+	case RefusedGuildNotAllowed:
 		return "🔒 Sorry, I'm not set up to make songs in this server."
-	case refusedBlockedUser:
+	case RefusedBlockedUser:
 		return "🔒 Sorry, you can't make songs with this bot."
-	case refusedBlockedWord:
+	case RefusedBlockedWord:
 		return "✏️ Your description contains a word that isn't allowed here. Please describe the song differently."
-	case string(storage.RefusedUserActive):
+	case RefusedUserActive:
 		return fmt.Sprintf("🎶 You already have %s on the way. You can ask for another as soon as one is done.", plural(limits.UserMaxActive, "song"))
-	case string(storage.RefusedCooldown):
+	case RefusedCooldown:
 		return fmt.Sprintf("⏳ Please wait a little between songs. You can ask again %s.", relative(retryAt))
-	case string(storage.RefusedDaily):
+	case RefusedDaily:
 		return fmt.Sprintf("📅 You've made %s today, the daily limit. You can make more %s.", plural(limits.UserDailyLimit, "song"), relative(retryAt))
-	case string(storage.RefusedGuildActive):
+	case RefusedGuildActive:
 		return fmt.Sprintf("🎶 This server already has %s on the way. Please try again when one is done.", plural(limits.GuildMaxActive, "song"))
-	case string(storage.RefusedQueueFull):
+	case RefusedQueueFull:
 		return fmt.Sprintf("🚦 The queue is full right now (%s waiting). Please try again in a few minutes.", plural(limits.MaxQueued, "song"))
 	}
 	return msgInternal

@@ -21,14 +21,15 @@ func TestPolicyRefuse(t *testing.T) {
 	t.Parallel()
 	p := policy{allowedGuilds: []string{"g1"}, blockedUsers: []string{"u9"}, words: newWordFilter([]string{"forbidden"})}
 	tests := []struct {
-		guild, user, prompt, want string
+		guild, user, prompt string
+		want                RefusalReason
 	}{
 		{"g1", "u1", "a nice song", ""},
 		{"", "u1", "a DM song", ""},
-		{"g2", "u1", "a nice song", refusedGuildNotAllowed},
-		{"g1", "u9", "a nice song", refusedBlockedUser},
-		{"", "u9", "a DM song", refusedBlockedUser},
-		{"g1", "u1", "a Forbidden song", refusedBlockedWord},
+		{"g2", "u1", "a nice song", RefusedGuildNotAllowed},
+		{"g1", "u9", "a nice song", RefusedBlockedUser},
+		{"", "u9", "a DM song", RefusedBlockedUser},
+		{"g1", "u1", "a Forbidden song", RefusedBlockedWord},
 	}
 	for _, tt := range tests {
 		if got := p.refuse(tt.guild, tt.user, tt.prompt); got != tt.want {
@@ -42,17 +43,17 @@ func TestRefusalTextSaysWhichLimitAndWhen(t *testing.T) {
 	limits := storage.Limits{UserMaxActive: 2, UserDailyLimit: 5, GuildMaxActive: 10, MaxQueued: 200}
 	at := time.Unix(1_800_000_000, 0)
 	tests := []struct {
-		reason string
+		reason RefusalReason
 		want   []string
 	}{
-		{string(storage.RefusedUserActive), []string{"2 songs"}},
-		{string(storage.RefusedCooldown), []string{"<t:1800000000:R>"}},
-		{string(storage.RefusedDaily), []string{"5 songs", "daily limit", "<t:1800000000:R>"}},
-		{string(storage.RefusedGuildActive), []string{"10 songs", "server"}},
-		{string(storage.RefusedQueueFull), []string{"queue is full", "200 songs"}},
-		{refusedBlockedWord, []string{"isn't allowed"}},
-		{refusedGuildNotAllowed, []string{"server"}},
-		{refusedBlockedUser, []string{"can't"}},
+		{RefusedUserActive, []string{"2 songs"}},
+		{RefusedCooldown, []string{"<t:1800000000:R>"}},
+		{RefusedDaily, []string{"5 songs", "daily limit", "<t:1800000000:R>"}},
+		{RefusedGuildActive, []string{"10 songs", "server"}},
+		{RefusedQueueFull, []string{"queue is full", "200 songs"}},
+		{RefusedBlockedWord, []string{"isn't allowed"}},
+		{RefusedGuildNotAllowed, []string{"server"}},
+		{RefusedBlockedUser, []string{"can't"}},
 	}
 	for _, tt := range tests {
 		got := refusalText(tt.reason, limits, at)

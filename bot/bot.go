@@ -19,13 +19,24 @@ import (
 	"github.com/songbot-dev/songbot/whisul"
 )
 
-// Store is what the bot keeps outside the process: pending jobs, the
-// fair-use counts and finished songs. storage.Redis and storage.Bolt
-// implement it.
+// Backend is everything the bot keeps outside the process: pending jobs,
+// the fair-use counts, finished songs and its own small values. It is the
+// union of the small interfaces the bot's parts use, each declared beside
+// its user, so main wires one store value (storage.Redis or storage.Bolt)
+// while each part, and each test, deals only with the methods it calls.
+type Backend interface {
+	JobQueue    // poller.go
+	Admitter    // admission.go
+	SongHistory // history.go
+	CommandMeta // commands.go
+}
+
+// Store is the store as main opens it: a Backend that main can also ping,
+// count and close. The bot does not use it; it stays only while main's
+// openStore names it.
 type Store interface {
 	storage.Store
-	storage.Gate
-	storage.History
+	Backend
 }
 
 // Options configure a Bot. Token, Whisul and Store are required.
@@ -36,7 +47,7 @@ type Options struct {
 	Version string // shown in the User-Agent
 
 	Whisul *whisul.Client
-	Store  Store
+	Store  Backend
 	Logger *slog.Logger // default discards
 
 	PollInterval    time.Duration // between two polls of one job; 0 polls back to back
@@ -86,9 +97,8 @@ type Options struct {
 	Metrics Metrics
 
 	// OnJobDone, if set, is called after a job left the store, with its
-	// outcome: completed, failed, timed_out, not_found or rejected. It must
-	// be fast.
-	OnJobDone func(id, outcome string)
+	// outcome. It must be fast.
+	OnJobDone func(id string, outcome JobOutcome)
 
 	// Transport carries Discord REST calls; default a pooled transport.
 	Transport http.RoundTripper
@@ -100,12 +110,20 @@ type Options struct {
 type Bot struct {
 	opts    Options
 	log     *slog.Logger
-	session *discordgo.Session
-	whisul  *whisul.Client
-	store   Store
+	session *discordgo.Session // the gateway; nil in unit tests
+	discord discordAPI         // what handlers and the poll loop send
+	whisul  composer
 	policy  policy
-	now     func() time.Time
-	limiter *adaptiveLimiter
+
+	// The store, by use: each part of the bot sees only its own methods.
+	queue   JobQueue
+	gate    Admitter
+	history SongHistory
+	meta    CommandMeta
+
+	handlers handlerTable
+	now      func() time.Time
+	limiter  *adaptiveLimiter
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
@@ -142,6 +160,19 @@ func New(opts Options) (*Bot, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
+	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
+	if err != nil {
+		return nil, err
+	}
+	b := newBot(opts, sessionAPI{s}, opts.Whisul)
+	b.session = s
+	return b, nil
+}
+
+// newBot fills in opts' defaults and builds a Bot that talks to Discord
+// through api and to Whisul through w, without a gateway: what unit tests
+// run with fakes.
+func newBot(opts Options, api discordAPI, w composer) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -169,17 +200,16 @@ func New(opts Options) (*Bot, error) {
 	if opts.AudioClient == nil {
 		opts.AudioClient = &http.Client{}
 	}
-	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
-	if err != nil {
-		return nil, err
-	}
 	workCtx, stop := context.WithCancel(context.Background())
-	return &Bot{
+	b := &Bot{
 		opts:    opts,
 		log:     opts.Logger,
-		session: s,
-		whisul:  opts.Whisul,
-		store:   opts.Store,
+		discord: api,
+		whisul:  w,
+		queue:   opts.Store,
+		gate:    opts.Store,
+		history: opts.Store,
+		meta:    opts.Store,
 		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
@@ -191,7 +221,9 @@ func New(opts Options) (*Bot, error) {
 		ready:   make(chan string, 1),
 		workCtx: workCtx,
 		stop:    stop,
-	}, nil
+	}
+	b.handlers = b.newHandlerTable()
+	return b
 }
 
 // Run connects to the gateway, registers the commands, serves interactions
@@ -214,7 +246,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return b.session.Close()
 	}
-	if err := registerCommands(ctx, b.session, b.store, b.log, appID, b.opts.GuildID, commands(b.opts.PromptMaxLength)); err != nil {
+	if err := registerCommands(ctx, b.discord, b.meta, b.log, appID, b.opts.GuildID, b.handlers.definitions()); err != nil {
 		b.session.Close()
 		return err
 	}

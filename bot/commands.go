@@ -8,11 +8,71 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/songbot-dev/songbot/storage"
 )
+
+// command is one application command: its definition, registered with
+// Discord, and its handler. Each lives in the file of its handler.
+type command struct {
+	def    *discordgo.ApplicationCommand
+	handle func(ctx context.Context, in incoming)
+}
+
+// component handles the message components (buttons) whose custom_id
+// starts with prefix.
+type component struct {
+	prefix string
+	handle func(ctx context.Context, in incoming)
+}
+
+// handlerTable is everything the bot answers. It feeds both registration
+// (definitions) and dispatch (route), so a command is named once, in its
+// definition; adding one is a file with its command value and a line in
+// newHandlerTable.
+type handlerTable struct {
+	commands   []command
+	components []component
+}
+
+func (b *Bot) newHandlerTable() handlerTable {
+	return handlerTable{
+		commands:   []command{b.songCommand(), b.songsCommand()},
+		components: []component{b.regenerateButton()},
+	}
+}
+
+// definitions are the application commands to register.
+func (t handlerTable) definitions() []*discordgo.ApplicationCommand {
+	defs := make([]*discordgo.ApplicationCommand, len(t.commands))
+	for i, c := range t.commands {
+		defs[i] = c.def
+	}
+	return defs
+}
+
+// route returns the handler of an interaction, or nil when the bot does not
+// answer it.
+func (t handlerTable) route(in incoming) func(context.Context, incoming) {
+	switch in.Type {
+	case discordgo.InteractionApplicationCommand:
+		name := in.ApplicationCommandData().Name
+		for _, c := range t.commands {
+			if c.def.Name == name {
+				return c.handle
+			}
+		}
+	case discordgo.InteractionMessageComponent:
+		id := in.MessageComponentData().CustomID
+		for _, c := range t.components {
+			if strings.HasPrefix(id, c.prefix) {
+				return c.handle
+			}
+		}
+	}
+	return nil
+}
 
 // discordMaxOptionLength is the longest string option Discord accepts.
 const discordMaxOptionLength = 6000
@@ -30,43 +90,19 @@ var guildAndUserInstall = &[]discordgo.ApplicationIntegrationType{
 	discordgo.ApplicationIntegrationUserInstall,
 }
 
-// commands are the application commands the bot registers.
-func commands(promptMax int) []*discordgo.ApplicationCommand {
-	if promptMax <= 0 || promptMax > discordMaxOptionLength {
-		promptMax = discordMaxOptionLength
-	}
-	minLen := 1
-	return []*discordgo.ApplicationCommand{{
-		Name:        "song",
-		Type:        discordgo.ChatApplicationCommand,
-		Description: "Make an original song from a description",
-		Options: []*discordgo.ApplicationCommandOption{{
-			Type:        discordgo.ApplicationCommandOptionString,
-			Name:        "prompt",
-			Description: "What should it sound like? Genre, mood, instruments, tempo…",
-			Required:    true,
-			MinLength:   &minLen,
-			MaxLength:   promptMax,
-		}, {
-			Type:        discordgo.ApplicationCommandOptionBoolean,
-			Name:        "private",
-			Description: "Only you see the song (default: everyone in the channel)",
-		}},
-		Contexts:         everywhere,
-		IntegrationTypes: guildAndUserInstall,
-	}, {
-		Name:             "songs",
-		Type:             discordgo.ChatApplicationCommand,
-		Description:      "Your latest songs (only you see the list)",
-		Contexts:         everywhere,
-		IntegrationTypes: guildAndUserInstall,
-	}}
+// CommandMeta remembers small values across restarts: registerCommands
+// keeps the hash of the registered definitions there. storage.Redis and
+// storage.Bolt implement it.
+type CommandMeta interface {
+	// Meta returns the value stored under key, "" when there is none.
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
 }
 
 // registerCommands overwrites the commands in guildID, or globally when it
 // is empty, unless the same definitions were registered before and are
 // still there: Discord limits command creations per day.
-func registerCommands(ctx context.Context, s *discordgo.Session, meta storage.History, log *slog.Logger, appID, guildID string, cmds []*discordgo.ApplicationCommand) error {
+func registerCommands(ctx context.Context, api discordAPI, meta CommandMeta, log *slog.Logger, appID, guildID string, cmds []*discordgo.ApplicationCommand) error {
 	where := "globally"
 	if guildID != "" {
 		where = "in guild " + guildID
@@ -78,12 +114,12 @@ func registerCommands(ctx context.Context, s *discordgo.Session, meta storage.Hi
 	key := "commands:" + appID + ":" + guildID
 	if stored, err := meta.Meta(ctx, key); err != nil {
 		log.Warn("cannot read the registered commands' hash; registering them again", "err", err)
-	} else if stored == hash && registered(ctx, s, log, appID, guildID, cmds) {
+	} else if stored == hash && registered(ctx, api, log, appID, guildID, cmds) {
 		log.Info("commands unchanged; not registering them again", "where", where)
 		return nil
 	}
-	if _, err := s.ApplicationCommandBulkOverwrite(appID, guildID, cmds, discordgo.WithContext(ctx)); err != nil {
-		return fmt.Errorf("discord: register commands %s: %w", where, redact(err))
+	if err := api.SetCommands(ctx, appID, guildID, cmds); err != nil {
+		return fmt.Errorf("discord: register commands %s: %w", where, err)
 	}
 	log.Info("commands registered", "where", where)
 	if err := meta.SetMeta(ctx, key, hash); err != nil {
@@ -94,10 +130,10 @@ func registerCommands(ctx context.Context, s *discordgo.Session, meta storage.Hi
 
 // registered reports whether Discord still lists every command by name; an
 // admin may have deleted one by hand since the hash was stored.
-func registered(ctx context.Context, s *discordgo.Session, log *slog.Logger, appID, guildID string, cmds []*discordgo.ApplicationCommand) bool {
-	have, err := s.ApplicationCommands(appID, guildID, discordgo.WithContext(ctx))
+func registered(ctx context.Context, api discordAPI, log *slog.Logger, appID, guildID string, cmds []*discordgo.ApplicationCommand) bool {
+	have, err := api.Commands(ctx, appID, guildID)
 	if err != nil {
-		log.Warn("cannot list the registered commands", "err", redact(err))
+		log.Warn("cannot list the registered commands", "err", err)
 		return false
 	}
 	for _, c := range cmds {

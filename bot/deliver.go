@@ -16,7 +16,7 @@ import (
 // delivery is the final state of a user's reply: the song, or why there is
 // none.
 type delivery struct {
-	outcome    string // completed, failed, timed_out, not_found
+	outcome    JobOutcome
 	content    string
 	embeds     []*discordgo.MessageEmbed
 	components []discordgo.MessageComponent
@@ -30,7 +30,7 @@ type delivery struct {
 
 func songDelivery(job storage.Job, r *whisul.Result) delivery {
 	return delivery{
-		outcome:    "completed",
+		outcome:    JobCompleted,
 		embeds:     []*discordgo.MessageEmbed{songEmbed(r, job.Prompt)},
 		components: songButtons(r.SongURL, job.ID),
 		audioURL:   r.SongURL,
@@ -39,19 +39,19 @@ func songDelivery(job storage.Job, r *whisul.Result) delivery {
 }
 
 func failedDelivery(whisulError string) delivery {
-	return delivery{outcome: "failed", content: failedText(whisulError), notice: "about your `/song`:"}
+	return delivery{outcome: JobFailed, content: failedText(whisulError), notice: "about your `/song`:"}
 }
 
 func timedOutDelivery() delivery {
-	return delivery{outcome: "timed_out", content: msgTimedOut, notice: "about your `/song`:"}
+	return delivery{outcome: JobTimedOut, content: msgTimedOut, notice: "about your `/song`:"}
 }
 
 func rejectedDelivery(err error) delivery {
-	return delivery{outcome: "rejected", content: userMessage(err), notice: "about your `/song`:"}
+	return delivery{outcome: JobRejected, content: userMessage(err), notice: "about your `/song`:"}
 }
 
 func notFoundDelivery() delivery {
-	return delivery{outcome: "not_found", content: msgNotFound, notice: "about your `/song`:"}
+	return delivery{outcome: JobNotFound, content: msgNotFound, notice: "about your `/song`:"}
 }
 
 // editAttempts bounds retries of a failing edit before falling back.
@@ -71,7 +71,7 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	// A fresh lease for the delivery: the poll may have used most of its
 	// own, and an audio download takes a while.
 	job.NextPollAt = b.now().Add(b.lease())
-	if err := b.store.Reschedule(ctx, job); err != nil {
+	if err := b.saveState(ctx, job); err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
 		}
@@ -90,21 +90,17 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		cancelAudio()
 		defer release() // the slot bounds the audio held, until it is uploaded
 	}
+	r := replyTo(b.discord, job)
 	editErr := errTokenExpired
-	if b.tokenAlive(job) {
-		editErr = b.editFinal(ctx, job, d, audio)
-		if editErr != nil && audio != nil && !tokenGone(editErr) && ctx.Err() == nil {
-			// Discord may refuse the file itself (too large for this
-			// server, say): the song still goes out, as a link.
-			log.Warn("the edit with the audio attached failed; sending the link alone", "err", editErr)
-			audio = nil
-			editErr = b.editFinal(ctx, job, d, nil)
-		}
+	if r.live(b.now()) {
+		audio, editErr = orLinkAlone(ctx, log, audio, func(audio *discordgo.File) error {
+			return b.editFinal(ctx, log, r, d, audio)
+		})
 	}
 
 	after, cancelAfter := context.WithTimeout(context.WithoutCancel(ctx), finishBudget)
 	defer cancelAfter()
-	removed, err := b.store.Finish(after, job.ID)
+	removed, err := b.queue.Finish(after, job.ID)
 	if err != nil {
 		log.Error("could not remove a delivered job; it will be delivered again", "err", err)
 		return
@@ -125,13 +121,32 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		return
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
-	where, err := b.sendFallback(after, job, d, audio)
+	where, err := r.fallback(after, log, func(channelID string) error {
+		_, err := orLinkAlone(after, log, audio, func(audio *discordgo.File) error {
+			return b.discord.Send(after, channelID, fallbackMessage(job.UserID, d, audio))
+		})
+		return err
+	})
 	b.metrics.Fallback(where)
 	if err != nil {
 		log.Error("could not deliver the result anywhere", "err", err)
 		return
 	}
 	log.Info("job delivered by fallback message", "where", where)
+}
+
+// orLinkAlone sends with the audio attached and, when Discord refuses that
+// for another reason than a dead token or the end of ctx, once more with
+// the link alone: a file too large for this server, say, must not cost the
+// user the song. It returns the audio still worth attaching to a later
+// message (nil once Discord refused it) and send's last error.
+func orLinkAlone(ctx context.Context, log *slog.Logger, audio *discordgo.File, send func(*discordgo.File) error) (*discordgo.File, error) {
+	err := send(audio)
+	if err == nil || audio == nil || tokenGone(err) || ctx.Err() != nil {
+		return audio, err
+	}
+	log.Warn("sending with the audio attached failed; sending the link alone", "err", err)
+	return nil, send(nil)
 }
 
 // fetchAudio downloads the song for attachment, or returns nil (and logs
@@ -157,7 +172,7 @@ func files(audio *discordgo.File) []*discordgo.File {
 }
 
 // editFinal edits the reply, retrying transient failures a few times.
-func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) error {
+func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d delivery, audio *discordgo.File) error {
 	content := truncate(d.content, maxContent)
 	embeds := d.embeds
 	if embeds == nil {
@@ -171,14 +186,14 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio 
 	var err error
 	for attempt := range editAttempts {
 		edit.Files = files(audio)
-		if err = editOriginal(ctx, b.session, job.AppID, job.InteractionToken, edit); err == nil {
+		if err = r.edit(ctx, edit); err == nil {
 			return nil
 		}
 		b.metrics.DiscordEditFailed()
 		if !transient(err) || ctx.Err() != nil {
 			return err
 		}
-		b.log.Warn("editing the reply failed; retrying", "job_id", job.ID, "err", err)
+		log.Warn("editing the reply failed; retrying", "err", err)
 		if !sleep(ctx, time.Duration(attempt+1)*time.Second) {
 			return ctx.Err()
 		}
@@ -186,47 +201,20 @@ func (b *Bot) editFinal(ctx context.Context, job storage.Job, d delivery, audio 
 	return err
 }
 
-// sendFallback posts the outcome where the user will see it when the reply
-// can no longer be edited: in the interaction's channel, mentioning only the
-// requester, or else in a DM; with the audio if Discord takes it, else with
-// the link alone. A private song goes to a DM only. It returns where the
-// message went: channel, dm, or lost.
-func (b *Bot) sendFallback(ctx context.Context, job storage.Job, d delivery, audio *discordgo.File) (string, error) {
-	content := "<@" + job.UserID + ">, " + d.notice
+// fallbackMessage is the outcome as a new message for the requester,
+// mentioning only them.
+func fallbackMessage(userID string, d delivery, audio *discordgo.File) *discordgo.MessageSend {
+	content := "<@" + userID + ">, " + d.notice
 	if d.content != "" {
 		content += "\n" + d.content
 	}
-	send := func(channelID string, audio *discordgo.File) error {
-		_, err := b.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-			Content:         truncate(content, maxContent),
-			Embeds:          d.embeds,
-			Components:      d.components,
-			Files:           files(audio),
-			AllowedMentions: onlyUser(job.UserID),
-		}, discordgo.WithContext(ctx))
-		if err != nil && audio != nil && ctx.Err() == nil {
-			b.log.Info("posting with the audio attached failed; trying the link alone", "job_id", job.ID, "err", redact(err))
-			_, err = b.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-				Content: truncate(content, maxContent), Embeds: d.embeds, Components: d.components, AllowedMentions: onlyUser(job.UserID),
-			}, discordgo.WithContext(ctx))
-		}
-		return redact(err)
+	return &discordgo.MessageSend{
+		Content:         truncate(content, maxContent),
+		Embeds:          d.embeds,
+		Components:      d.components,
+		Files:           files(audio),
+		AllowedMentions: onlyUser(userID),
 	}
-	var chanErr error
-	if !job.Ephemeral && job.ChannelID != "" {
-		if chanErr = send(job.ChannelID, audio); chanErr == nil {
-			return "channel", nil
-		}
-		b.log.Info("cannot post in the channel; trying a DM", "job_id", job.ID, "err", chanErr)
-	}
-	dm, err := b.session.UserChannelCreate(job.UserID, discordgo.WithContext(ctx))
-	if err == nil {
-		err = send(dm.ID, audio)
-	}
-	if err == nil {
-		return "dm", nil
-	}
-	return "lost", errors.Join(chanErr, redact(err))
 }
 
 // sleep waits d or until ctx ends, reporting whether d passed.

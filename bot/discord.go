@@ -61,18 +61,69 @@ func (r rewriteOrigin) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
-// editOriginal edits an interaction's reply. It uses a bucket per token:
-// discordgo would put every JSON webhook edit of the process in one bucket
-// and hold its lock for the whole request, capping edits at 10-20 a second.
-func editOriginal(ctx context.Context, s *discordgo.Session, appID, token string, edit *discordgo.WebhookEdit) error {
+// discordAPI is what the handlers and the poll loop send to Discord. The
+// bot's is a thin adapter over a discordgo Session (sessionAPI); tests use
+// a fake. Every error it returns is redacted: webhook URLs carry
+// interaction tokens.
+type discordAPI interface {
+	// Respond sends an interaction's first response.
+	Respond(ctx context.Context, in *discordgo.Interaction, resp *discordgo.InteractionResponse) error
+	// EditReply edits the interaction's reply; only reply calls it.
+	EditReply(ctx context.Context, appID, token string, edit *discordgo.WebhookEdit) error
+	// Send posts a message in a channel.
+	Send(ctx context.Context, channelID string, msg *discordgo.MessageSend) error
+	// OpenDM returns the id of the DM channel with a user.
+	OpenDM(ctx context.Context, userID string) (channelID string, err error)
+	// SetCommands overwrites the application's commands in guildID, or
+	// globally when it is empty.
+	SetCommands(ctx context.Context, appID, guildID string, cmds []*discordgo.ApplicationCommand) error
+	// Commands lists the registered commands.
+	Commands(ctx context.Context, appID, guildID string) ([]*discordgo.ApplicationCommand, error)
+}
+
+// sessionAPI is discordAPI over a discordgo Session.
+type sessionAPI struct{ s *discordgo.Session }
+
+func (a sessionAPI) Respond(ctx context.Context, in *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+	return redact(a.s.InteractionRespond(in, resp, discordgo.WithContext(ctx)))
+}
+
+// EditReply uses a bucket per token: discordgo would put every JSON webhook
+// edit of the process in one bucket and hold its lock for the whole
+// request, capping edits at 10-20 a second. Multipart edits already have a
+// bucket of their own.
+func (a sessionAPI) EditReply(ctx context.Context, appID, token string, edit *discordgo.WebhookEdit) error {
 	var err error
 	if len(edit.Files) > 0 {
-		_, err = s.WebhookMessageEdit(appID, token, "@original", edit, discordgo.WithContext(ctx))
+		_, err = a.s.WebhookMessageEdit(appID, token, "@original", edit, discordgo.WithContext(ctx))
 	} else {
 		uri := discordgo.EndpointWebhookMessage(appID, token, "@original")
-		_, err = s.RequestWithBucketID(http.MethodPatch, uri, edit, discordgo.EndpointWebhookToken(appID, token), discordgo.WithContext(ctx))
+		_, err = a.s.RequestWithBucketID(http.MethodPatch, uri, edit, discordgo.EndpointWebhookToken(appID, token), discordgo.WithContext(ctx))
 	}
 	return redact(err)
+}
+
+func (a sessionAPI) Send(ctx context.Context, channelID string, msg *discordgo.MessageSend) error {
+	_, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
+	return redact(err)
+}
+
+func (a sessionAPI) OpenDM(ctx context.Context, userID string) (string, error) {
+	ch, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", redact(err)
+	}
+	return ch.ID, nil
+}
+
+func (a sessionAPI) SetCommands(ctx context.Context, appID, guildID string, cmds []*discordgo.ApplicationCommand) error {
+	_, err := a.s.ApplicationCommandBulkOverwrite(appID, guildID, cmds, discordgo.WithContext(ctx))
+	return redact(err)
+}
+
+func (a sessionAPI) Commands(ctx context.Context, appID, guildID string) ([]*discordgo.ApplicationCommand, error) {
+	cmds, err := a.s.ApplicationCommands(appID, guildID, discordgo.WithContext(ctx))
+	return cmds, redact(err)
 }
 
 // redact drops request URLs from transport errors: webhook URLs carry the
@@ -99,13 +150,6 @@ func restCode(err error) (code, status int) {
 		code = re.Message.Code
 	}
 	return code, status
-}
-
-// tokenGone reports whether err means the interaction token can no longer
-// edit the reply: it expired after 15 minutes or the webhook is unknown.
-func tokenGone(err error) bool {
-	code, _ := restCode(err)
-	return code == discordgo.ErrCodeInvalidWebhookTokenProvided || code == discordgo.ErrCodeUnknownWebhook
 }
 
 // transient reports whether a Discord call may succeed if tried again later.

@@ -1,45 +1,34 @@
 package bot
 
 import (
+	"context"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/bwmarrin/discordgo"
 
 	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
-// songsListed is how many songs /songs shows.
-const songsListed = 10
-
-// songsText lists a user's songs, newest first: title (linking to the
-// audio), length and when.
-func songsText(songs []storage.Song, ttl time.Duration) string {
-	if len(songs) == 0 {
-		return "🎵 You have no songs to list yet" + keptFor(ttl) + ". Make one with `/song`!"
-	}
-	var b strings.Builder
-	b.WriteString("🎵 **Your latest songs**\n")
-	for i, s := range songs {
-		line := fmt.Sprintf("%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, "Untitled song"), 80)), s.SongURL)
-		if s.Duration != "" {
-			line += " · " + escape(s.Duration)
-		}
-		line += fmt.Sprintf(" · <t:%d:R>\n", s.CreatedAt.Unix())
-		// Whole lines only: a cut would break a link.
-		if utf8.RuneCountInString(b.String())+utf8.RuneCountInString(line) > maxContent {
-			break
-		}
-		b.WriteString(line)
-	}
-	return b.String()
+// SongHistory keeps finished songs for /songs and their Regenerate
+// buttons. storage.Redis and storage.Bolt implement it.
+type SongHistory interface {
+	// AddSong keeps song for ttl (0: for ever).
+	AddSong(ctx context.Context, song storage.Song, ttl time.Duration) error
+	// Song returns the song with ref, or storage.ErrNotFound.
+	Song(ctx context.Context, ref string) (storage.Song, error)
+	// Songs returns a user's latest songs, newest first.
+	Songs(ctx context.Context, userID string, limit int) ([]storage.Song, error)
 }
 
-// expiredButtonText answers a Regenerate press whose song is forgotten.
-func expiredButtonText(ttl time.Duration) string {
-	return "🕰️ Sorry, I no longer remember that song" + keptFor(ttl) + ", so I can't make it again. Try `/song` with a new description!"
+// remember keeps a finished song for /songs and its Regenerate button.
+func (b *Bot) remember(ctx context.Context, job storage.Job, r *whisul.Result) {
+	song := storage.Song{
+		Ref: job.ID, UserID: job.UserID, Prompt: job.Prompt, Title: r.Title,
+		Duration: r.DurationText, SongURL: r.SongURL, ImageURL: r.ImageURL, CreatedAt: b.now(),
+	}
+	if err := b.history.AddSong(ctx, song, b.opts.HistoryTTL); err != nil {
+		b.log.Warn("cannot keep the song for /songs and Regenerate", "job_id", job.ID, "err", err)
+	}
 }
 
 // keptFor says how long songs are remembered, e.g. " (songs are kept for
@@ -52,19 +41,4 @@ func keptFor(ttl time.Duration) string {
 		return fmt.Sprintf(" (songs are kept for %s)", plural(days, "day"))
 	}
 	return fmt.Sprintf(" (songs are kept for %v)", ttl)
-}
-
-// songButtons are the finished song's buttons: a link to the audio and
-// Regenerate, which carries the song's reference.
-func songButtons(songURL, ref string) []discordgo.MessageComponent {
-	row := discordgo.ActionsRow{}
-	if songURL != "" && len(songURL) <= maxButtonURL {
-		row.Components = append(row.Components, discordgo.Button{
-			Label: "Listen", Style: discordgo.LinkButton, URL: songURL, Emoji: &discordgo.ComponentEmoji{Name: "🎧"},
-		})
-	}
-	row.Components = append(row.Components, discordgo.Button{
-		Label: "Regenerate", Style: discordgo.SecondaryButton, CustomID: regenPrefix + ref, Emoji: &discordgo.ComponentEmoji{Name: "🔁"},
-	})
-	return []discordgo.MessageComponent{row}
 }

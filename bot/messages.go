@@ -14,15 +14,13 @@ import (
 
 // Discord's limits on message parts, in characters.
 const (
-	maxContent     = 2000
-	maxEmbedTitle  = 256
-	maxEmbedDesc   = 4096
-	maxFieldValue  = 1024
-	maxButtonURL   = 512
-	embedColor     = 0x8E5CF7
-	promptPreview  = 900 // prompt shown back, leaving room for the rest
-	tokenLifetime  = 15 * time.Minute
-	tokenSafetyGap = 30 * time.Second
+	maxContent    = 2000
+	maxEmbedTitle = 256
+	maxEmbedDesc  = 4096
+	maxFieldValue = 1024
+	maxButtonURL  = 512
+	embedColor    = 0x8E5CF7
+	promptPreview = 900 // prompt shown back, leaving room for the rest
 )
 
 // noMentions lets nothing in a prompt or a title ping anyone.

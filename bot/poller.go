@@ -10,6 +10,27 @@ import (
 	"github.com/songbot-dev/songbot/whisul"
 )
 
+// JobQueue holds the pending jobs the poll loop works on. storage.Redis and
+// storage.Bolt implement it; a store shared by processes lets any of them
+// poll any job, one at a time.
+type JobQueue interface {
+	// Claim returns up to limit jobs due at now and hides them from other
+	// claimers for lease.
+	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
+	// Reschedule writes the job's state back, due at its NextPollAt; it
+	// returns storage.ErrNotFound when the job was finished meanwhile.
+	Reschedule(ctx context.Context, job storage.Job) error
+	// Finish removes the job, reporting true only to the caller that did.
+	Finish(ctx context.Context, id string) (bool, error)
+}
+
+// composer is the part of the Whisul client the bot calls: submit a song,
+// then poll it.
+type composer interface {
+	Generate(ctx context.Context, prompt string) (whisul.Submission, error)
+	Job(ctx context.Context, jobID, pollURL string) (whisul.Job, error)
+}
+
 // pollLoop claims due jobs from the store, as many as there are free
 // workers, and polls each at Whisul until ctx ends. Jobs live in the store,
 // so any process sharing it may poll them, one at a time.
@@ -21,7 +42,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 	for {
 		promoteErr := b.promote(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
-			jobs, err := b.store.Claim(ctx, b.now(), b.lease(), free)
+			jobs, err := b.queue.Claim(ctx, b.now(), b.lease(), free)
 			err = errors.Join(promoteErr, err)
 			switch {
 			case ctx.Err() != nil:
@@ -61,7 +82,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 // and submits them like any due job. It runs even when MAX_RUNNING is off,
 // to start songs queued before a restart that switched it off.
 func (b *Bot) promote(ctx context.Context) error {
-	ids, err := b.store.Promote(ctx, b.now(), b.opts.Limits)
+	ids, err := b.gate.Promote(ctx, b.now(), b.opts.Limits)
 	for _, id := range ids {
 		b.log.Info("job leaves the queue", "job_id", id, "interaction_id", id)
 	}
@@ -153,8 +174,17 @@ func (b *Bot) backoff() time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
+// saveState writes what a step of the job changed (its Whisul id, times,
+// status, error) back to the store, due at job.NextPollAt. It is the one
+// call of JobQueue.Reschedule.
+func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
+	return b.queue.Reschedule(ctx, job)
+}
+
+// reschedule is saveState for a job whose next poll is all that is left
+// to do: a failure is only logged, since the lease makes the job due again.
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
-	err := b.store.Reschedule(ctx, job)
+	err := b.saveState(ctx, job)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		// Another process finished it meanwhile.
@@ -176,16 +206,5 @@ func (b *Bot) putBack(jobs ...storage.Job) {
 			job.NextPollAt = job.NextPollAt.Add(b.backoff())
 		}
 		b.reschedule(ctx, job)
-	}
-}
-
-// remember keeps a finished song for /songs and its Regenerate button.
-func (b *Bot) remember(ctx context.Context, job storage.Job, r *whisul.Result) {
-	song := storage.Song{
-		Ref: job.ID, UserID: job.UserID, Prompt: job.Prompt, Title: r.Title,
-		Duration: r.DurationText, SongURL: r.SongURL, ImageURL: r.ImageURL, CreatedAt: b.now(),
-	}
-	if err := b.store.AddSong(ctx, song, b.opts.HistoryTTL); err != nil {
-		b.log.Warn("cannot keep the song for /songs and Regenerate", "job_id", job.ID, "err", err)
 	}
 }

@@ -15,6 +15,41 @@ import (
 	"github.com/songbot-dev/songbot/whisul"
 )
 
+// songCommand is /song prompt:... private:...: a new song from a
+// description.
+func (b *Bot) songCommand() command {
+	promptMax := b.opts.PromptMaxLength
+	if promptMax <= 0 || promptMax > discordMaxOptionLength {
+		promptMax = discordMaxOptionLength
+	}
+	minLen := 1
+	return command{
+		def: &discordgo.ApplicationCommand{
+			Name:        "song",
+			Type:        discordgo.ChatApplicationCommand,
+			Description: "Make an original song from a description",
+			Options: []*discordgo.ApplicationCommandOption{{
+				Type:        discordgo.ApplicationCommandOptionString,
+				Name:        "prompt",
+				Description: "What should it sound like? Genre, mood, instruments, tempo…",
+				Required:    true,
+				MinLength:   &minLen,
+				MaxLength:   promptMax,
+			}, {
+				Type:        discordgo.ApplicationCommandOptionBoolean,
+				Name:        "private",
+				Description: "Only you see the song (default: everyone in the channel)",
+			}},
+			Contexts:         everywhere,
+			IntegrationTypes: guildAndUserInstall,
+		},
+		handle: func(ctx context.Context, in incoming) {
+			opts := in.ApplicationCommandData().Options
+			b.request(ctx, in, stringOption(opts, "prompt"), boolOption(opts, "private"))
+		},
+	}
+}
+
 // request starts a song for the interaction's user: for /song, and for a
 // Regenerate button. Checks that need no I/O come first, then one store
 // round trip applies the limits and stores the job; only then is the
@@ -26,7 +61,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
 	if problem := b.checkPrompt(prompt); problem != "" {
-		b.metrics.Interaction("invalid_prompt")
+		b.metrics.Interaction(InteractionInvalidPrompt)
 		b.respondEphemeral(ctx, log, in.Interaction, problem)
 		return
 	}
@@ -34,30 +69,18 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		b.refuse(ctx, log, in.Interaction, reason, time.Time{})
 		return
 	}
-	job := storage.Job{
-		ID:               in.ID,
-		InteractionToken: in.Token,
-		AppID:            in.AppID,
-		ChannelID:        in.ChannelID,
-		GuildID:          in.GuildID,
-		UserID:           user,
-		Prompt:           prompt,
-		Ephemeral:        private,
-		AttachmentLimit:  in.attachmentLimit,
-		InteractionAt:    interactionTime(in.ID, received),
-		// Hidden from the poll loop while this handler submits it; if the
-		// process dies first, the loop submits it when this runs out.
-		NextPollAt: received.Add(b.lease()),
-	}
-	adm, err := b.store.Admit(ctx, received, job, b.opts.Limits)
+	// Hidden from the poll loop while this handler submits it; if the
+	// process dies first, the loop submits it when this runs out.
+	job := newJob(in, user, prompt, private, received, received.Add(b.lease()))
+	adm, err := b.gate.Admit(ctx, received, job, b.opts.Limits)
 	if err != nil {
 		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
-		b.metrics.Interaction("error")
+		b.metrics.Interaction(InteractionError)
 		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
 		return
 	}
 	if adm.Refused != "" {
-		b.refuse(ctx, log, in.Interaction, string(adm.Refused), adm.RetryAt)
+		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm.RetryAt)
 		return
 	}
 
@@ -65,28 +88,46 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	if private {
 		flags = discordgo.MessageFlagsEphemeral // for the whole exchange
 	}
-	err = b.session.InteractionRespond(in.Interaction, &discordgo.InteractionResponse{
+	err = b.discord.Respond(ctx, in.Interaction, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
 		Data: &discordgo.InteractionResponseData{Flags: flags, AllowedMentions: noMentions()},
-	}, discordgo.WithContext(ctx))
+	})
 	if err != nil {
-		b.metrics.Interaction("error")
-		log.Error("could not acknowledge /song; the user sees 'did not respond'", "err", redact(err))
-		if _, err := b.store.Finish(ctx, job.ID); err != nil {
+		b.metrics.Interaction(InteractionError)
+		log.Error("could not acknowledge /song; the user sees 'did not respond'", "err", err)
+		if _, err := b.queue.Finish(ctx, job.ID); err != nil {
 			log.Error("could not release the song's slot", "err", err)
 		}
 		return
 	}
 	b.metrics.Acknowledged(b.now().Sub(received))
-	b.metrics.Interaction("accepted")
+	b.metrics.Interaction(InteractionAccepted)
 	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", private)
 
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
-		b.editText(ctx, log, job.AppID, job.InteractionToken, queuedText(prompt, adm.Position))
+		replyTo(b.discord, job).editText(ctx, log, queuedText(prompt, adm.Position))
 		return
 	}
 	b.start(ctx, job)
+}
+
+// newJob is the one place a job is built: what the interaction fixed, due
+// at due. Fields are set one by one so the code stays the same whether
+// storage.Job holds them or an embedded part of it does.
+func newJob(in incoming, user, prompt string, private bool, received, due time.Time) storage.Job {
+	job := storage.Job{ID: in.ID}
+	job.InteractionToken = in.Token
+	job.AppID = in.AppID
+	job.ChannelID = in.ChannelID
+	job.GuildID = in.GuildID
+	job.UserID = user
+	job.Prompt = prompt
+	job.Ephemeral = private
+	job.AttachmentLimit = in.attachmentLimit
+	job.InteractionAt = interactionTime(in.ID, received)
+	job.NextPollAt = due
+	return job
 }
 
 // start submits an admitted job to Whisul and shows the user it is being
@@ -116,13 +157,21 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 	job.WhisulID, job.PollURL, job.SubmittedAt = sub.JobID, sub.PollURL, now
 	job.LastError = ""
 	job.NextPollAt = now.Add(b.opts.PollInterval)
-	if err := b.store.Reschedule(ctx, job); err != nil {
+	if err := b.saveState(ctx, job); err != nil {
 		// The job stays due for submission: Whisul may be asked twice.
 		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
 		return
 	}
 	log.Info("job submitted", "whisul_id", job.WhisulID)
 	b.editLive(ctx, log, job, composingText(job.Prompt, now))
+}
+
+// editLive edits the job's reply while its token still works; later the
+// final result goes by fallback anyway.
+func (b *Bot) editLive(ctx context.Context, log *slog.Logger, job storage.Job, text string) {
+	if r := replyTo(b.discord, job); r.live(b.now()) {
+		r.editText(ctx, log, text)
+	}
 }
 
 // jobLog is the logger of one job's transitions. The job id is the
@@ -149,83 +198,9 @@ func (b *Bot) checkPrompt(prompt string) string {
 }
 
 // refuse answers with an ephemeral refusal that says which limit applied.
-func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason string, retryAt time.Time) {
+func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason RefusalReason, retryAt time.Time) {
 	log.Info("song refused", "reason", reason)
-	b.metrics.Interaction("refused")
+	b.metrics.Interaction(InteractionRefused)
 	b.metrics.Refused(reason)
 	b.respondEphemeral(ctx, log, in, refusalText(reason, b.opts.Limits, retryAt))
 }
-
-// respondEphemeral answers the interaction with text only its user sees.
-func (b *Bot) respondEphemeral(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, text string) {
-	err := b.session.InteractionRespond(in, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{
-			Content:         truncate(text, maxContent),
-			Flags:           discordgo.MessageFlagsEphemeral,
-			AllowedMentions: noMentions(),
-		},
-	}, discordgo.WithContext(ctx))
-	if err != nil {
-		log.Warn("could not answer the interaction", "err", redact(err))
-	}
-}
-
-// editLive edits the job's reply while its token still works; later the
-// final result goes by fallback anyway.
-func (b *Bot) editLive(ctx context.Context, log *slog.Logger, job storage.Job, text string) {
-	if b.tokenAlive(job) {
-		b.editText(ctx, log, job.AppID, job.InteractionToken, text)
-	}
-}
-
-func (b *Bot) tokenAlive(job storage.Job) bool {
-	return b.now().Before(job.InteractionAt.Add(tokenLifetime - tokenSafetyGap))
-}
-
-// editText replaces the interaction's reply with plain text. A failure is
-// logged: the user may keep seeing the previous state of the reply.
-func (b *Bot) editText(ctx context.Context, log *slog.Logger, appID, token, text string) {
-	content := truncate(text, maxContent)
-	err := editOriginal(ctx, b.session, appID, token, &discordgo.WebhookEdit{
-		Content:         &content,
-		AllowedMentions: noMentions(),
-	})
-	if err != nil {
-		log.Warn("could not edit the reply", "err", err)
-	}
-}
-
-func stringOption(opts []*discordgo.ApplicationCommandInteractionDataOption, name string) string {
-	for _, o := range opts {
-		if o.Name == name && o.Type == discordgo.ApplicationCommandOptionString {
-			if s, ok := o.Value.(string); ok {
-				return s
-			}
-		}
-	}
-	return ""
-}
-
-// userID is the invoking user: Member.User in guilds, User in DMs.
-func userID(in *discordgo.Interaction) string {
-	if in.Member != nil && in.Member.User != nil {
-		return in.Member.User.ID
-	}
-	if in.User != nil {
-		return in.User.ID
-	}
-	return ""
-}
-
-// interactionTime reads the creation time from the interaction's snowflake
-// id; the token expires 15 minutes after it.
-func interactionTime(id string, fallback time.Time) time.Time {
-	t, err := discordgo.SnowflakeTimestamp(id)
-	if err != nil {
-		return fallback
-	}
-	return t
-}
-
-var errTokenExpired = errors.New("interaction token expired (older than 15 minutes)")

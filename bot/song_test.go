@@ -1,158 +1,171 @@
-package bot_test
+package bot
 
 import (
-	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
-	"github.com/songbot-dev/songbot/bot/discordtest"
-	"github.com/songbot-dev/songbot/whisul/whisultest"
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
 )
 
-func TestSongDeliversTheFinishedSong(t *testing.T) {
+func TestSongIsAcknowledgedBeforeWhisulIsCalled(t *testing.T) {
 	t.Parallel()
-	for _, where := range []struct {
-		name  string
-		where discordtest.Where
+	d := &fakeDiscord{}
+	var admitted, saved []storage.Job
+	store := fakeStore{
+		fakeGate: fakeGate{AdmitFn: func(_ time.Time, job storage.Job, _ storage.Limits) (storage.Admission, error) {
+			admitted = append(admitted, job)
+			return storage.Admission{}, nil
+		}},
+		fakeQueue: fakeQueue{RescheduleFn: func(job storage.Job) error {
+			saved = append(saved, job)
+			return nil
+		}},
+	}
+	var callsAtGenerate []string
+	w := fakeWhisul{GenerateFn: func(prompt string) (whisul.Submission, error) {
+		callsAtGenerate = d.Calls()
+		return whisul.Submission{JobID: "w1", PollURL: "/jobs/w1"}, nil
+	}}
+	m := &fakeMetrics{}
+	b := newTestBot(t, Options{Metrics: m}, d, store, w)
+
+	b.onEvent(nil, songEvent(time.Now(), "u1", "lo-fi beat", false))
+
+	if want := []string{"respond"}; !slices.Equal(callsAtGenerate, want) {
+		t.Fatalf("Discord calls when Generate was called = %v; want %v", callsAtGenerate, want)
+	}
+	if r := d.Responses()[0]; r.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || r.Data.Flags != 0 {
+		t.Errorf("first response = type %d, flags %d; want a public deferral (type 5)", r.Type, r.Data.Flags)
+	}
+	if len(admitted) != 1 || admitted[0].Prompt != "lo-fi beat" || admitted[0].UserID != "u1" || admitted[0].WhisulID != "" {
+		t.Errorf("Admit got %+v; want one job for u1 with the prompt, not yet submitted", admitted)
+	}
+	if len(saved) != 1 || saved[0].WhisulID != "w1" || saved[0].PollURL != "/jobs/w1" || saved[0].SubmittedAt.IsZero() {
+		t.Errorf("Reschedule got %+v; want the job with Whisul's id, poll URL and submission time", saved)
+	}
+	if e := d.Edits(); len(e) != 1 || e[0].token != "token-u1" || !strings.Contains(e[0].content, "Composing your song") {
+		t.Errorf("edits = %+v; want the reply edited to the composing message", e)
+	}
+	if !slices.Equal(m.interactions, []InteractionOutcome{InteractionAccepted}) {
+		t.Errorf("interactions counted = %v; want [accepted]", m.interactions)
+	}
+}
+
+func TestInvalidPromptIsEphemeralAndStoresNothing(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, prompt, want string
 	}{
-		{"guild", discordtest.InGuild},
-		{"bot DM", discordtest.InDM},
-		{"user-installed app in a private channel", discordtest.InPrivateChannel},
+		{"blank", "  \t ", "✏️ Please describe the song you'd like"},
+		{"too long", strings.Repeat("la ", 100), "That description is 299 characters long; please keep it to 200 or fewer."},
 	} {
-		t.Run(where.name, func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, nil)
-			h.whisul.SetDefault(whisultest.Script{Polls: 2})
-			h.start()
-			in := h.song(discordtest.SongCommand{Prompt: "lo-fi beat for a rainy night", Where: where.where})
-
-			h.wait("the acknowledgement", func() bool { _, ok := h.discord.Callback(in.ID); return ok })
-			cb, _ := h.discord.Callback(in.ID)
-			var resp struct {
-				Type int `json:"type"`
+			d := &fakeDiscord{}
+			m := &fakeMetrics{}
+			// Every store and Whisul call panics: none is expected.
+			b := newTestBot(t, Options{PromptMaxLength: 200, Metrics: m}, d, fakeStore{}, fakeWhisul{})
+			b.onEvent(nil, songEvent(time.Now(), "u1", tt.prompt, false))
+			r := d.Responses()
+			if len(r) != 1 || r[0].Type != discordgo.InteractionResponseChannelMessageWithSource || r[0].Data.Flags != discordgo.MessageFlagsEphemeral {
+				t.Fatalf("responses to %q = %+v; want one ephemeral reply (type 4, flag 64)", tt.prompt, r)
 			}
-			if err := json.Unmarshal(cb.JSON, &resp); err != nil || resp.Type != 5 {
-				t.Fatalf("callback = %s; want a deferred reply (type 5)", cb.JSON)
+			if !strings.Contains(r[0].Data.Content, tt.want) {
+				t.Errorf("reply to %q = %q; want it to contain %q", tt.prompt, r[0].Data.Content, tt.want)
 			}
-
-			m := h.finalReply(in)
-			h.wait("the job to leave the store", func() bool { return h.outcome(in.ID) == "completed" })
-			e := embed(t, m)
-			jobs := h.whisul.Jobs()
-			if len(jobs) != 1 {
-				t.Fatalf("whisul saw %d jobs; want 1", len(jobs))
-			}
-			if jobs[0].Prompt != "lo-fi beat for a rainy night" {
-				t.Errorf("whisul prompt = %q; want the user's prompt", jobs[0].Prompt)
-			}
-			if e["title"] == "" || e["url"] == nil {
-				t.Errorf("embed title/url = %v/%v; want the song title linking to the audio", e["title"], e["url"])
-			}
-			if img, _ := e["image"].(map[string]any); img == nil || !strings.HasSuffix(img["url"].(string), ".jpg") {
-				t.Errorf("embed image = %v; want the cover art", e["image"])
-			}
-			fields := map[string]string{}
-			for _, f := range e["fields"].([]any) {
-				f := f.(map[string]any)
-				fields[f["name"].(string)] = f["value"].(string)
-			}
-			for _, name := range []string{"BPM", "Length", "Tags", "Prompt"} {
-				if fields[name] == "" {
-					t.Errorf("embed field %q missing; fields %v", name, fields)
-				}
-			}
-			if !strings.Contains(string(m.Components[0]), `"style":5`) || !strings.Contains(string(m.Components[0]), "/cdn/audio/") {
-				t.Errorf("components = %s; want a link button to the audio", m.Components[0])
-			}
-			if n := h.whisul.Count("GET", "/api/jobs/"); n != 3 {
-				t.Errorf("whisul saw %d polls; want 3 (2 running, 1 completed), none after the end", n)
-			}
-			if n, err := h.store.Count(t.Context()); err != nil || n != 0 {
-				t.Errorf("store.Count() = %d, %v; want 0 after delivery", n, err)
+			if !slices.Equal(m.interactions, []InteractionOutcome{InteractionInvalidPrompt}) {
+				t.Errorf("interactions counted = %v; want [invalid_prompt]", m.interactions)
 			}
 		})
 	}
 }
 
-func TestInvalidPromptIsRefusedPrivately(t *testing.T) {
+func TestRefusalSaysWhichLimitApplied(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	h.start()
-	for _, prompt := range []string{"   \t ", strings.Repeat("la ", 100)} {
-		in := h.song(discordtest.SongCommand{Prompt: prompt})
-		h.wait("the refusal", func() bool { _, ok := h.discord.Callback(in.ID); return ok })
-		cb, _ := h.discord.Callback(in.ID)
-		var resp struct {
-			Type int `json:"type"`
-			Data struct {
-				Content string `json:"content"`
-				Flags   int    `json:"flags"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(cb.JSON, &resp); err != nil {
-			t.Fatalf("decode callback: %v", err)
-		}
-		if resp.Type != 4 || resp.Data.Flags&64 == 0 || resp.Data.Content == "" {
-			t.Errorf("callback for %q = %s; want an ephemeral reply (type 4, flag 64) that says why", prompt, cb.JSON)
-		}
-	}
-	if n := h.whisul.Count("POST", "/api/generate"); n != 0 {
-		t.Errorf("whisul saw %d submissions; want none for invalid prompts", n)
+	retryAt := time.Unix(1_800_000_000, 0)
+	for _, tt := range []struct {
+		name   string
+		opts   Options
+		admit  storage.Admission // nil Admit when zero: the store is not asked
+		reason RefusalReason
+		want   string
+	}{
+		{"store cooldown", Options{}, storage.Admission{Refused: storage.RefusedCooldown, RetryAt: retryAt}, RefusedCooldown,
+			"⏳ Please wait a little between songs. You can ask again <t:1800000000:R>."},
+		{"store user limit", Options{Limits: storage.Limits{UserMaxActive: 2}}, storage.Admission{Refused: storage.RefusedUserActive}, RefusedUserActive,
+			"🎶 You already have 2 songs on the way. You can ask for another as soon as one is done."},
+		{"blocked word, before the store", Options{BlockedWords: []string{"forbidden"}}, storage.Admission{}, RefusedBlockedWord,
+			"✏️ Your description contains a word that isn't allowed here. Please describe the song differently."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := &fakeDiscord{}
+			m := &fakeMetrics{}
+			var store fakeStore
+			if tt.admit.Refused != "" {
+				store.AdmitFn = func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) { return tt.admit, nil }
+			}
+			opts := tt.opts
+			opts.Metrics = m
+			b := newTestBot(t, opts, d, store, fakeWhisul{})
+			b.onEvent(nil, songEvent(time.Now(), "u1", "a forbidden song", false))
+			r := d.Responses()
+			if len(r) != 1 || r[0].Data.Flags != discordgo.MessageFlagsEphemeral || r[0].Data.Content != tt.want {
+				t.Fatalf("responses = %+v; want one ephemeral reply %q", r, tt.want)
+			}
+			if !slices.Equal(m.refusals, []RefusalReason{tt.reason}) {
+				t.Errorf("refusals counted = %v; want [%s]", m.refusals, tt.reason)
+			}
+		})
 	}
 }
 
-func TestMentionsInPromptsPingNoOne(t *testing.T) {
+func TestQueuedSongSaysItsPlaceInLine(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	cdn := strings.TrimSuffix(h.whisul.URL, "/api") + "/cdn"
-	h.whisul.SetDefault(whisultest.Script{Polls: 1, Result: &whisultest.WireResult{
-		Title: "@everyone <@&42> anthem", BPM: 120, Duration: "1:00",
-		SongURL: cdn + "/audio/a.mp3", ImageURL: cdn + "/covers/a.jpg", Tags: "@here, <@7>",
-	}})
-	h.start()
-	in := h.song(discordtest.SongCommand{Prompt: "@everyone @here <@&123> <@456> sing along"})
-	if m := h.finalReply(in); len(m.Files) != 1 {
-		t.Fatalf("final reply has %d files; want the audio, so the multipart edit is checked too", len(m.Files))
+	d := &fakeDiscord{}
+	store := fakeStore{fakeGate: fakeGate{AdmitFn: func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) {
+		return storage.Admission{Queued: true, Position: 3}, nil
+	}}}
+	b := newTestBot(t, Options{}, d, store, fakeWhisul{}) // Generate panics: a queued song waits
+	b.onEvent(nil, songEvent(time.Now(), "u1", "lo-fi beat", false))
+	if r := d.Responses(); len(r) != 1 || r[0].Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+		t.Fatalf("responses = %+v; want one deferral", r)
 	}
-
-	for _, r := range h.discord.Requests() {
-		if r.Method == "GET" || len(r.JSON) == 0 || strings.Contains(r.Path, "/commands") {
-			continue
-		}
-		var body struct {
-			Data *struct {
-				AllowedMentions json.RawMessage `json:"allowed_mentions"`
-			} `json:"data"`
-			AllowedMentions json.RawMessage `json:"allowed_mentions"`
-		}
-		if err := json.Unmarshal(r.JSON, &body); err != nil {
-			t.Fatalf("decode %s %s: %v", r.Method, r.Path, err)
-		}
-		am := body.AllowedMentions
-		if body.Data != nil {
-			am = body.Data.AllowedMentions
-		}
-		if strings.Contains(r.Path, "/callback") && body.Data == nil {
-			continue // a deferral carries no message
-		}
-		if got := mentions(t, am); got != "parse=[] users=[] roles=[]" {
-			t.Errorf("%s %s allowed_mentions = %s; want nothing allowed", r.Method, r.Path, am)
-		}
+	if e := d.Edits(); len(e) != 1 || !strings.Contains(e[0].content, "yours is **3rd in line**") {
+		t.Errorf("edits = %+v; want the reply to say it is 3rd in line", e)
 	}
 }
 
-func TestWhisulKeyNeverReachesDiscord(t *testing.T) {
+func TestRateLimitedSubmissionIsRescheduled(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	h.whisul.SetDefault(whisultest.Script{Fail: true, ErrorText: "failed with key " + whisulKey})
-	h.start()
-	h.finalReply(h.song(discordtest.SongCommand{Prompt: "a trap song"}))
-	for _, r := range h.discord.Requests() {
-		if strings.Contains(string(r.Body), whisulKey) || strings.Contains(r.Path, whisulKey) {
-			t.Errorf("%s %s carries the Whisul key", r.Method, r.Path)
-		}
+	d := &fakeDiscord{}
+	var saved []storage.Job
+	store := fakeStore{
+		fakeGate: fakeGate{AdmitFn: func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) {
+			return storage.Admission{}, nil
+		}},
+		// Finish is unset: a rate-limited song must not end.
+		fakeQueue: fakeQueue{RescheduleFn: func(job storage.Job) error { saved = append(saved, job); return nil }},
 	}
-	if strings.Contains(h.logs.String(), whisulKey) {
-		t.Error("the logs contain the Whisul key")
+	w := fakeWhisul{GenerateFn: func(string) (whisul.Submission, error) {
+		return whisul.Submission{}, &whisul.APIError{Op: "generate", StatusCode: 429, RetryAfter: 5 * time.Second}
+	}}
+	b := newTestBot(t, Options{}, d, store, w)
+	start := time.Now()
+	b.onEvent(nil, songEvent(start, "u1", "lo-fi beat", false))
+	if len(saved) != 1 {
+		t.Fatalf("Reschedule called %d times; want once", len(saved))
+	}
+	if j := saved[0]; j.WhisulID != "" || j.LastError == "" || j.NextPollAt.Before(start.Add(5*time.Second)) {
+		t.Errorf("rescheduled job = WhisulID %q, LastError %q, due in %v; want unsubmitted, the error kept, due after Retry-After (5s)",
+			j.WhisulID, j.LastError, j.NextPollAt.Sub(start))
+	}
+	if e := d.Edits(); len(e) != 1 || e[0].content != msgBusyWaiting {
+		t.Errorf("edits = %+v; want the busy message", e)
 	}
 }

@@ -8,26 +8,21 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/songbot-dev/songbot/bot"
-	"github.com/songbot-dev/songbot/storage"
 )
 
-// Label values known in advance. Their series are created at zero, so a
-// rate() or an alert works before the first event of each kind.
+// Label values known in advance besides the bot's, which come from its
+// typed constants (bot.JobOutcomes and the like). Their series are created
+// at zero, so a rate() or an alert works before the first event of each
+// kind.
 var (
-	interactionOutcomes = []string{"accepted", "invalid_prompt", "refused", "error"}
-	refusalReasons      = []string{
-		string(storage.RefusedUserActive), string(storage.RefusedCooldown), string(storage.RefusedDaily),
-		string(storage.RefusedGuildActive), string(storage.RefusedQueueFull),
-		"guild_not_allowed", "blocked_user", "blocked_word",
-	}
-	jobOutcomes      = []string{"completed", "failed", "timed_out", "not_found", "rejected"}
-	fallbackWheres   = []string{"channel", "dm", "lost"}
-	whisulEndpoints  = []string{"generate", "job"}
-	whisulClasses    = []string{"2xx", "4xx", "5xx", "network"}
-	ackBuckets       = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5}
-	jobBuckets       = []float64{10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 2700, 3600}
-	storeCollectWait = 2 * time.Second
+	whisulEndpoints = []string{"generate", "job"}
+	whisulClasses   = []string{"2xx", "4xx", "5xx", "network"}
+	ackBuckets      = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5}
+	jobBuckets      = []float64{10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 2700, 3600}
 )
+
+// storeCollectWait bounds each read of the store during a scrape.
+const storeCollectWait = 2 * time.Second
 
 // Metrics counts what the bot does, for Prometheus. It implements
 // bot.Metrics; WhisulResponse plugs into whisul.Options.OnResponse and
@@ -93,11 +88,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Results sent outside their reply because it could no longer be edited: to the channel, by DM, or lost when neither worked.",
 		}, []string{"where"}),
 	}
-	for _, o := range interactionOutcomes {
-		m.interactions.WithLabelValues(o)
+	for _, o := range bot.InteractionOutcomes() {
+		m.interactions.WithLabelValues(string(o))
 	}
-	for _, r := range refusalReasons {
-		m.refusals.WithLabelValues(r)
+	for _, r := range bot.RefusalReasons() {
+		m.refusals.WithLabelValues(string(r))
 	}
 	for _, e := range whisulEndpoints {
 		m.whisul429s.WithLabelValues(e)
@@ -105,11 +100,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			m.whisulReqs.WithLabelValues(e, c)
 		}
 	}
-	for _, o := range jobOutcomes {
-		m.jobsFinished.WithLabelValues(o)
+	for _, o := range bot.JobOutcomes() {
+		m.jobsFinished.WithLabelValues(string(o))
 	}
-	for _, w := range fallbackWheres {
-		m.fallbacks.WithLabelValues(w)
+	for _, w := range bot.FallbackPlaces() {
+		m.fallbacks.WithLabelValues(string(w))
 	}
 	reg.MustRegister(m.interactions, m.refusals, m.ackLatency, m.whisulReqs, m.whisul429s,
 		m.jobsFinished, m.jobDuration, m.editFailures, m.fallbacks)
@@ -117,20 +112,22 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Interaction implements bot.Metrics.
-func (m *Metrics) Interaction(outcome string) { m.interactions.WithLabelValues(outcome).Inc() }
+func (m *Metrics) Interaction(outcome bot.InteractionOutcome) {
+	m.interactions.WithLabelValues(string(outcome)).Inc()
+}
 
 // Refused implements bot.Metrics.
-func (m *Metrics) Refused(reason string) { m.refusals.WithLabelValues(reason).Inc() }
+func (m *Metrics) Refused(reason bot.RefusalReason) { m.refusals.WithLabelValues(string(reason)).Inc() }
 
 // Acknowledged implements bot.Metrics.
 func (m *Metrics) Acknowledged(latency time.Duration) { m.ackLatency.Observe(latency.Seconds()) }
 
 // JobFinished implements bot.Metrics. A rejected job never ran at Whisul,
 // so it is counted but kept out of the duration histogram.
-func (m *Metrics) JobFinished(outcome string, sinceSubmit time.Duration) {
-	m.jobsFinished.WithLabelValues(outcome).Inc()
-	if outcome != "rejected" {
-		m.jobDuration.WithLabelValues(outcome).Observe(sinceSubmit.Seconds())
+func (m *Metrics) JobFinished(outcome bot.JobOutcome, sinceSubmit time.Duration) {
+	m.jobsFinished.WithLabelValues(string(outcome)).Inc()
+	if outcome != bot.JobRejected {
+		m.jobDuration.WithLabelValues(string(outcome)).Observe(sinceSubmit.Seconds())
 	}
 }
 
@@ -138,7 +135,7 @@ func (m *Metrics) JobFinished(outcome string, sinceSubmit time.Duration) {
 func (m *Metrics) DiscordEditFailed() { m.editFailures.Inc() }
 
 // Fallback implements bot.Metrics.
-func (m *Metrics) Fallback(where string) { m.fallbacks.WithLabelValues(where).Inc() }
+func (m *Metrics) Fallback(where bot.FallbackPlace) { m.fallbacks.WithLabelValues(string(where)).Inc() }
 
 // WhisulResponse counts one HTTP attempt at Whisul; it has the signature of
 // whisul.Options.OnResponse (status 0 is a network failure).
@@ -161,12 +158,24 @@ func statusClass(status int) string {
 	return strconv.Itoa(status/100) + "xx"
 }
 
+// JobCounter is the store as the gauges read it: the number of pending
+// jobs. storage.Redis and storage.Bolt implement it.
+type JobCounter interface {
+	Count(ctx context.Context) (int, error)
+}
+
+// SlotCounter is a store that keeps running slots and a queue
+// (storage.Gate); CollectStore looks for it on the JobCounter it is given.
+type SlotCounter interface {
+	Counts(ctx context.Context) (running, queued int, err error)
+}
+
 // CollectStore registers gauges read from store at each scrape:
-// songbot_jobs_pending and, when store is a storage.Gate,
+// songbot_jobs_pending and, when store is also a SlotCounter,
 // songbot_jobs_running and songbot_queue_length. A read that fails or
 // takes longer than 2s leaves its gauges out of that scrape and counts
 // songbot_store_errors_total, so a dead store never hangs /metrics.
-func (m *Metrics) CollectStore(store storage.Store) {
+func (m *Metrics) CollectStore(store JobCounter) {
 	c := &storeCollector{
 		store: store,
 		errors: prometheus.NewCounter(prometheus.CounterOpts{
@@ -175,7 +184,7 @@ func (m *Metrics) CollectStore(store storage.Store) {
 		}),
 		pending: prometheus.NewDesc("songbot_jobs_pending", "Songs in the store: submitted to Whisul, waiting to be submitted, or queued.", nil, nil),
 	}
-	if g, ok := store.(storage.Gate); ok {
+	if g, ok := store.(SlotCounter); ok {
 		c.gate = g
 		c.running = prometheus.NewDesc("songbot_jobs_running", "Songs holding a running slot (MAX_RUNNING), across all processes.", nil, nil)
 		c.queued = prometheus.NewDesc("songbot_queue_length", "Songs waiting for a running slot (MAX_QUEUED), across all processes.", nil, nil)
@@ -185,8 +194,8 @@ func (m *Metrics) CollectStore(store storage.Store) {
 
 // storeCollector reads the store's counts when scraped.
 type storeCollector struct {
-	store                    storage.Store
-	gate                     storage.Gate // nil when the store keeps no queue
+	store                    JobCounter
+	gate                     SlotCounter // nil when the store keeps no queue
 	errors                   prometheus.Counter
 	pending, running, queued *prometheus.Desc
 }

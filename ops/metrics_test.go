@@ -2,7 +2,6 @@ package ops_test
 
 import (
 	"context"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,11 +107,13 @@ func TestStoreGauges(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	now := time.Now()
 	for _, id := range []string{"1", "2"} {
-		if err := store.Save(t.Context(), storage.Job{ID: id, WhisulID: "w" + id, SubmittedAt: now, NextPollAt: now}); err != nil {
+		job := storage.Job{ID: id}
+		job.UserID, job.NextPollAt = "u"+id, now
+		if _, err := store.Admit(t.Context(), now, job, storage.Limits{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	gate := gateStore{Store: store, running: 3, queued: 4}
+	gate := gateStore{JobCounter: store, running: 3, queued: 4}
 	reg := prometheus.NewPedanticRegistry()
 	ops.NewMetrics(reg).CollectStore(gate)
 	fams := gather(t, reg)
@@ -218,28 +219,19 @@ func sampleValue(families []*dto.MetricFamily, name string, labels map[string]st
 	return -1
 }
 
-// gateStore is a store with a queue whose counts are fixed.
+// gateStore counts a real store's jobs and reports fixed slot counts.
 type gateStore struct {
-	storage.Store
+	ops.JobCounter
 	running, queued int
 }
 
-func (g gateStore) Admit(context.Context, time.Time, storage.Job, storage.Limits) (storage.Admission, error) {
-	return storage.Admission{}, errors.New("not used")
-}
-func (g gateStore) Promote(context.Context, time.Time, storage.Limits) ([]string, error) {
-	return nil, errors.New("not used")
-}
-func (g gateStore) QueuePosition(context.Context, string) (int, error) {
-	return 0, errors.New("not used")
-}
 func (g gateStore) Counts(context.Context) (int, int, error) { return g.running, g.queued, nil }
 
-// plainStore hides any Gate the wrapped store implements.
-type plainStore struct{ storage.Store }
+// plainStore hides any slot counts the wrapped store keeps.
+type plainStore struct{ ops.JobCounter }
 
 // hungStore answers nothing until its context ends.
-type hungStore struct{ gateStore }
+type hungStore struct{}
 
 func (hungStore) Count(ctx context.Context) (int, error) {
 	<-ctx.Done()

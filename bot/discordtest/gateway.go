@@ -18,6 +18,8 @@ const (
 )
 
 // privilegedIntents are GUILD_MEMBERS, GUILD_PRESENCES and MESSAGE_CONTENT.
+// The application has none enabled: an IDENTIFY asking for one is closed
+// with 4014, as Discord does.
 const privilegedIntents = 1<<1 | 1<<8 | 1<<15
 
 // Identify is one IDENTIFY (op 2) the fake received.
@@ -34,9 +36,6 @@ type gatewayState struct {
 	readies    int // READY payloads sent
 	resumes    int // RESUMED payloads sent
 	next       int // round robin over ready connections
-	// allowedPrivileged are the privileged intents the application has
-	// enabled; see AllowPrivilegedIntents.
-	allowedPrivileged int
 }
 
 func (g *gatewayState) init() { g.sessions = map[string]*gwSession{} }
@@ -114,28 +113,6 @@ func (s *Server) Resumes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.gateway.resumes
-}
-
-// AllowPrivilegedIntents enables privileged intents (GUILD_MEMBERS 1<<1,
-// GUILD_PRESENCES 1<<8, MESSAGE_CONTENT 1<<15) for the application. By
-// default none are enabled, and an IDENTIFY asking for one is closed with
-// 4014 "Disallowed intent(s).", as Discord does.
-func (s *Server) AllowPrivilegedIntents(intents int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.gateway.allowedPrivileged = intents
-}
-
-// DropConnections closes every gateway websocket abruptly, without a close
-// frame, as a network failure would. Sessions stay resumable.
-func (s *Server) DropConnections() {
-	s.mu.Lock()
-	conns := s.gateway.takeAll()
-	s.notify()
-	s.mu.Unlock()
-	for _, c := range conns {
-		c.ws.Close()
-	}
 }
 
 // dispatch sends an event to one ready connection, waiting for one if there

@@ -82,23 +82,3 @@ func TestIdentifyCloses(t *testing.T) {
 		})
 	}
 }
-
-func TestDropConnectionsResumes(t *testing.T) {
-	t.Parallel()
-	s := NewServer(t)
-	_, got := openSession(t, s)
-	ctx := testContext(t)
-	if err := s.WaitReady(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s.DropConnections()
-	err := s.Wait(ctx, func() bool { return s.Resumes() >= 1 && s.Sessions() == 1 })
-	if err != nil {
-		t.Fatalf("waiting for the resume: %v", err)
-	}
-	// The resumed session still receives interactions.
-	sendAndReceive(ctx, t, s, got, SongCommand{Prompt: "after the drop"})
-	if n := len(s.Identifies()); n != 1 {
-		t.Errorf("len(Identifies()) = %d; want 1 (the session resumed)", n)
-	}
-}

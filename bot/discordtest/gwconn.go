@@ -222,7 +222,6 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage, authed bool) bool {
 	}
 	s.mu.Lock()
 	s.gateway.identifies = append(s.gateway.identifies, Identify{Token: d.Token, Intents: d.Intents, Time: time.Now()})
-	allowed := s.gateway.allowedPrivileged
 	s.notify()
 	s.mu.Unlock()
 
@@ -233,7 +232,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage, authed bool) bool {
 	case strings.TrimPrefix(d.Token, "Bot ") != s.Token:
 		c.closeWith(closeAuthFailed, "Authentication failed.")
 		return false
-	case d.Intents&privilegedIntents&^allowed != 0:
+	case d.Intents&privilegedIntents != 0:
 		c.closeWith(closeDisallowedIntents, "Disallowed intent(s).")
 		return false
 	}

@@ -102,7 +102,6 @@ type interaction struct {
 	seen        bool // a callback arrived
 	acked       bool // a callback succeeded
 	original    string
-	followups   []string
 	componentOf string // the message a button is on
 }
 

@@ -95,23 +95,6 @@ func (s *Server) Original(token string) (Message, bool) {
 	return m.snapshot(), true
 }
 
-// Followups returns the follow-up messages of the interaction with token.
-// A follow-up sent while the deferred reply was still thinking resolves
-// that reply instead (Discord's rule), so it is also the Original.
-func (s *Server) Followups(token string) []Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []Message
-	if in := s.inter.byToken[token]; in != nil {
-		for _, id := range in.followups {
-			if m := s.msgs.byID[id]; m != nil {
-				out = append(out, m.snapshot())
-			}
-		}
-	}
-	return out
-}
-
 // ChannelMessages returns the messages posted with POST
 // /channels/{id}/messages in channelID, DM channels included.
 func (s *Server) ChannelMessages(channelID string) []Message {
@@ -124,17 +107,6 @@ func (s *Server) ChannelMessages(channelID string) []Message {
 		}
 	}
 	return out
-}
-
-// Message returns any message the fake knows by id.
-func (s *Server) Message(id string) (Message, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	m := s.msgs.byID[id]
-	if m == nil {
-		return Message{}, false
-	}
-	return m.snapshot(), true
 }
 
 // DMChannel returns the DM channel id the bot opened for a user with POST

@@ -69,47 +69,6 @@ func TestFileOverSizeLimit(t *testing.T) {
 	wantRESTError(t, err, http.StatusRequestEntityTooLarge, discordgo.ErrCodeRequestEntityTooLarge)
 }
 
-func TestFollowups(t *testing.T) {
-	t.Parallel()
-	s := NewServer(t)
-	dg, got := openSession(t, s)
-	sent, i := sendAndReceive(testContext(t), t, s, got, SongCommand{Prompt: "followups"})
-	_, err := dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "too early"})
-	wantRESTError(t, err, http.StatusNotFound, discordgo.ErrCodeUnknownWebhook)
-
-	deferReply(t, dg, i, discordgo.MessageFlagsEphemeral)
-	// The first follow-up resolves the deferred reply, keeping it ephemeral.
-	first, err := dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "first"})
-	if err != nil {
-		t.Fatalf("FollowupMessageCreate: %v", err)
-	}
-	orig, _ := s.Original(sent.Token)
-	if first.ID != orig.ID || orig.Content != "first" || orig.Thinking || orig.Flags != 64 {
-		t.Errorf("first follow-up %s, Original %+v; want it to resolve the ephemeral deferred reply", first.ID, orig)
-	}
-	for k := 2; k <= 5; k++ {
-		if _, err := dg.FollowupMessageCreate(i, k%2 == 0, &discordgo.WebhookParams{Content: "more"}); err != nil {
-			t.Fatalf("follow-up %d: %v", k, err)
-		}
-	}
-	_, err = dg.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Content: "sixth"})
-	wantRESTError(t, err, http.StatusBadRequest, 40094)
-	fs := s.Followups(sent.Token)
-	if len(fs) != 5 || fs[1].Flags != 0 || fs[1].ID == orig.ID {
-		t.Fatalf("Followups = %+v; want 5, the later ones public", fs)
-	}
-	edited, err := dg.FollowupMessageEdit(i, fs[1].ID, &discordgo.WebhookEdit{Content: ptr("edited")})
-	if err != nil || edited.Content != "edited" {
-		t.Errorf("FollowupMessageEdit = %+v, %v", edited, err)
-	}
-	if err := dg.FollowupMessageDelete(i, fs[2].ID); err != nil {
-		t.Errorf("FollowupMessageDelete: %v", err)
-	}
-	if n := len(s.Followups(sent.Token)); n != 4 {
-		t.Errorf("after a delete, %d follow-ups; want 4", n)
-	}
-}
-
 func TestChannelMessagesAndDMs(t *testing.T) {
 	t.Parallel()
 	s := NewServer(t)

@@ -158,7 +158,6 @@ type route struct {
 
 var routes = []route{
 	{"GET", "gateway", false, (*Server).getGateway},
-	{"GET", "gateway/bot", true, (*Server).getGatewayBot},
 	{"GET", "users/@me", true, (*Server).getMe},
 	{"POST", "users/@me/channels", true, (*Server).createDM},
 	{"GET", "applications/{app}/commands", true, (*Server).getCommands},
@@ -166,12 +165,8 @@ var routes = []route{
 	{"GET", "applications/{app}/guilds/{guild}/commands", true, (*Server).getCommands},
 	{"PUT", "applications/{app}/guilds/{guild}/commands", true, (*Server).putCommands},
 	{"POST", "interactions/{id}/{token}/callback", false, (*Server).interactionCallback},
-	{"POST", "webhooks/{app}/{token}", false, (*Server).createFollowup},
-	{"GET", "webhooks/{app}/{token}/messages/{msg}", false, (*Server).getWebhookMessage},
 	{"PATCH", "webhooks/{app}/{token}/messages/{msg}", false, (*Server).editWebhookMessage},
-	{"DELETE", "webhooks/{app}/{token}/messages/{msg}", false, (*Server).deleteWebhookMessage},
 	{"POST", "channels/{channel}/messages", true, (*Server).createChannelMessage},
-	{"PATCH", "channels/{channel}/messages/{msg}", true, (*Server).editChannelMessage},
 }
 
 // match reports whether path segments fit pattern, and its parameters.
@@ -378,16 +373,6 @@ func (c *call) object() (map[string]json.RawMessage, *reply) {
 
 func (s *Server) getGateway(*call) reply {
 	return jsonReply(http.StatusOK, map[string]any{"url": s.wsURL})
-}
-
-func (s *Server) getGatewayBot(*call) reply {
-	return jsonReply(http.StatusOK, map[string]any{
-		"url":    s.wsURL,
-		"shards": 1,
-		"session_start_limit": map[string]any{
-			"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1,
-		},
-	})
 }
 
 func (s *Server) getMe(*call) reply {

@@ -46,7 +46,6 @@ func TestRESTErrors(t *testing.T) {
 		{"GET", "/api/v8/users/@me", bot, 404, `{"message":"404: Not Found","code":0}`},
 		{"DELETE", "/api/v9/users/@me", bot, 405, `{"message":"405: Method Not Allowed","code":0}`},
 		{"GET", "/api/v9/gateway", "", 200, `{"url":"` + s.wsURL + `"}`},
-		{"GET", "/api/v10/gateway/bot", bot, 200, `"shards":1`},
 	}
 	for _, tt := range tests {
 		status, body := get(t, tt.method, s.URL+tt.path, tt.auth)
@@ -70,10 +69,6 @@ func TestUserAndGatewayThroughDiscordgo(t *testing.T) {
 	u, err := dg.User("@me")
 	if err != nil || u.ID != s.AppID || !u.Bot || u.Username != "songbot" || u.Discriminator != "0" {
 		t.Errorf("User(@me) = %+v, %v; want the bot", u, err)
-	}
-	gb, err := dg.GatewayBot()
-	if err != nil || gb.Shards != 1 || !strings.HasPrefix(gb.URL, "ws://") || gb.SessionStartLimit.MaxConcurrency != 1 {
-		t.Errorf("GatewayBot() = %+v, %v", gb, err)
 	}
 }
 

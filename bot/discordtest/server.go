@@ -8,16 +8,14 @@
 // the fake returns from GET /api/v9/gateway.
 //
 // Everything the fake receives is recorded (Requests, Identifies) and the
-// resulting state can be inspected (Original, Followups, ChannelMessages,
+// resulting state can be inspected (Original, ChannelMessages,
 // Commands). Wait blocks until a condition over that state holds; it is
 // re-checked after every REST request and gateway event, so tests never
 // sleep.
 //
 // Discord rules the fake enforces beyond plain routing: the 3 s window for
 // the first callback and the 15 min token lifetime; one callback per
-// interaction; ephemerality fixed at the first response; a follow-up to a
-// still-thinking deferred reply resolves that reply; at most 5 follow-ups;
-// message limits (content 2000, embeds, buttons, upload size); no access to
+// interaction; ephemerality fixed at the first response; message limits (content 2000, embeds, buttons, upload size); no access to
 // the private channels of user-installed interactions; privileged intents
 // refused unless allowed; RESUME replays missed dispatches.
 package discordtest
@@ -37,6 +35,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/songbot-dev/songbot/internal/testkit"
 )
 
 // discordEpoch is the first millisecond of 2015, the zero of Discord's
@@ -66,8 +66,8 @@ type Server struct {
 	serial   atomic.Uint64
 	wg       sync.WaitGroup // gateway connection handlers
 
+	changed  testkit.Signal // notified on every event
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced on every event
 	closed   bool
 	requests []Request
 	failures []*failure
@@ -87,7 +87,6 @@ func NewServer(tb testing.TB) *Server {
 		AckTimeout:        3 * time.Second,
 		TokenLifetime:     15 * time.Minute,
 		tb:                tb,
-		changed:           make(chan struct{}),
 		upgrader: websocket.Upgrader{
 			CheckOrigin: func(*http.Request) bool { return true },
 		},
@@ -131,28 +130,16 @@ func (s *Server) close() {
 }
 
 // notify wakes every Wait. The caller holds s.mu.
-func (s *Server) notify() {
-	close(s.changed)
-	s.changed = make(chan struct{})
-}
+func (s *Server) notify() { s.changed.Notify() }
 
 // Wait returns nil as soon as cond() is true, or the context's error.
 // cond is re-checked after every REST request and gateway event the fake
 // handles; it may call the Server's methods.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("discordtest: wait: %w", context.Cause(ctx))
-		case <-ch:
-		}
+	if err := s.changed.Wait(ctx, cond); err != nil {
+		return fmt.Errorf("discordtest: %w", err)
 	}
+	return nil
 }
 
 // Requests returns every REST request received so far, in arrival order.

@@ -1,7 +1,6 @@
-package bot_test
+package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/songbot-dev/songbot/bot"
 	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/internal/testkit"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/storage/storagetest"
 	"github.com/songbot-dev/songbot/whisul"
@@ -26,21 +26,21 @@ type harness struct {
 	t       testing.TB
 	discord *discordtest.Server
 	whisul  *whisultest.Server
-	store   bot.Store // the first bot's store
+	store   *storage.Redis // the first bot's store
 	prefix  string
-	logs    *syncBuffer
+	logs    *testkit.Buffer
 	opts    bot.Options
 
 	mu      sync.Mutex
 	done    map[string]string // job id -> outcome, from OnJobDone
-	changed chan struct{}     // closed and replaced on every OnJobDone
+	changed testkit.Signal    // notified on every OnJobDone
 }
 
 // running is one bot process, stopped by cancel.
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
-	store  bot.Store
+	store  *storage.Redis
 }
 
 func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
@@ -50,9 +50,8 @@ func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 		discord: discordtest.NewServer(t),
 		whisul:  whisultest.NewServer(t, whisulKey),
 		prefix:  storagetest.Prefix(t),
-		logs:    &syncBuffer{},
+		logs:    &testkit.Buffer{},
 		done:    map[string]string{},
-		changed: make(chan struct{}),
 	}
 	h.opts = bot.Options{
 		Token:           h.discord.Token,
@@ -79,7 +78,7 @@ func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 
 // newStore opens a Store on the test Redis under the harness's prefix, so
 // every bot of the harness shares the same jobs.
-func (h *harness) newStore() bot.Store {
+func (h *harness) newStore() *storage.Redis {
 	h.t.Helper()
 	s, err := storage.OpenRedis(h.t.Context(), storagetest.RedisURL(h.t), storage.RedisOptions{Prefix: h.prefix, JobTTL: time.Hour})
 	if err != nil {
@@ -102,11 +101,10 @@ func (h *harness) newWhisul(key string) *whisul.Client {
 func (h *harness) start() *running {
 	h.t.Helper()
 	opts := h.opts
-	if opts.Store == nil {
-		opts.Store = h.newStore()
-	}
+	store := h.newStore() // a new process opens its own connection
+	opts.Store = store
 	if h.store == nil {
-		h.store = opts.Store
+		h.store = store
 	}
 	if opts.Whisul == nil {
 		opts.Whisul = h.newWhisul(whisulKey)
@@ -116,7 +114,7 @@ func (h *harness) start() *running {
 		h.t.Fatalf("bot.New() = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{cancel: cancel, done: make(chan error, 1), store: opts.Store}
+	r := &running{cancel: cancel, done: make(chan error, 1), store: store}
 	go func() { r.done <- b.Run(ctx) }()
 	h.t.Cleanup(func() { r.stop(h.t) })
 	select {
@@ -169,12 +167,11 @@ func (h *harness) wait(what string, cond func() bool) {
 	<-errs
 }
 
-func (h *harness) jobDone(id, outcome string) {
+func (h *harness) jobDone(id string, outcome bot.JobOutcome) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.done[id] = outcome
-	close(h.changed)
-	h.changed = make(chan struct{})
+	h.done[id] = string(outcome)
+	h.changed.Notify()
 }
 
 // outcome is how the job ended, "" while it has not.
@@ -185,19 +182,7 @@ func (h *harness) outcome(id string) string {
 }
 
 func (h *harness) waitDone(ctx context.Context, cond func() bool) error {
-	for {
-		h.mu.Lock()
-		ch := h.changed
-		h.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
-		}
-	}
+	return h.changed.Wait(ctx, cond)
 }
 
 // song sends /song and returns the interaction.
@@ -233,24 +218,6 @@ func embed(t *testing.T, m discordtest.Message) map[string]any {
 		t.Fatalf("decode embed: %v", err)
 	}
 	return e
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // mentions summarises an allowed_mentions object; a missing one allows

@@ -1,4 +1,4 @@
-package bot_test
+package e2e_test
 
 import (
 	"strings"

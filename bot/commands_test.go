@@ -1,0 +1,79 @@
+package bot
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+func TestHandlerTableRoutesEachCommandAndButton(t *testing.T) {
+	t.Parallel()
+	b := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
+	var names []string
+	for _, d := range b.handlers.definitions() {
+		names = append(names, d.Name)
+	}
+	if want := []string{"song", "songs"}; !slices.Equal(names, want) {
+		t.Errorf("definitions() names = %v; want %v", names, want)
+	}
+	command := func(name string) incoming {
+		return incoming{Interaction: &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, Data: discordgo.ApplicationCommandInteractionData{Name: name}}}
+	}
+	button := func(id string) incoming {
+		return incoming{Interaction: &discordgo.Interaction{Type: discordgo.InteractionMessageComponent, Data: discordgo.MessageComponentInteractionData{CustomID: id}}}
+	}
+	for _, tt := range []struct {
+		name string
+		in   incoming
+		want bool
+	}{
+		{"/song", command("song"), true},
+		{"/songs", command("songs"), true},
+		{"/other", command("other"), false},
+		{"Regenerate", button(regenPrefix + "123"), true},
+		{"foreign button", button("other:1"), false},
+	} {
+		if got := b.handlers.route(tt.in) != nil; got != tt.want {
+			t.Errorf("route(%s) found a handler = %v; want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRegisterCommandsOnlyWhenChanged(t *testing.T) {
+	t.Parallel()
+	b := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
+	cmds := b.handlers.definitions()
+	hash, err := commandsHash(cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		stored string
+		listed []*discordgo.ApplicationCommand
+		want   []string
+	}{
+		{"first start", "", nil, []string{"set commands"}},
+		{"unchanged and listed", hash, cmds, []string{"list commands"}},
+		{"unchanged but deleted by hand", hash, cmds[:1], []string{"list commands", "set commands"}},
+		{"changed", "old", cmds, []string{"set commands"}},
+	} {
+		d := &fakeDiscord{CommandsFn: func(string, string) ([]*discordgo.ApplicationCommand, error) { return tt.listed, nil }}
+		var set []string
+		meta := fakeMeta{
+			MetaFn:    func(key string) (string, error) { return tt.stored, nil },
+			SetMetaFn: func(key, value string) error { set = append(set, key+"="+value); return nil },
+		}
+		if err := registerCommands(t.Context(), d, meta, b.log, "app1", "g1", cmds); err != nil {
+			t.Fatalf("%s: registerCommands() = %v", tt.name, err)
+		}
+		if got := d.Calls(); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: registerCommands() made Discord calls %v; want %v", tt.name, got, tt.want)
+		}
+		wrote := slices.Contains(tt.want, "set commands")
+		if wrote != (len(set) == 1 && set[0] == "commands:app1:g1="+hash) {
+			t.Errorf("%s: SetMeta calls %v; want the new hash stored only after registering", tt.name, set)
+		}
+	}
+}

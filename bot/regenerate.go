@@ -1,0 +1,63 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/storage"
+)
+
+// regenPrefix starts the custom_id of Regenerate buttons: the button
+// carries its own state, a version and the song's reference, so it works
+// after restarts and in any process.
+const regenPrefix = "song:v1:regen:"
+
+// regenerateButton is the Regenerate button of a finished song: a new song
+// with its prompt, for whoever pressed it, under the same checks and
+// limits as /song. A private song's button makes another private song.
+func (b *Bot) regenerateButton() component {
+	return component{prefix: regenPrefix, handle: b.handleRegenerate}
+}
+
+func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
+	ref := strings.TrimPrefix(in.MessageComponentData().CustomID, regenPrefix)
+	log := b.log.With("interaction_id", in.ID, "user_id", userID(in.Interaction), "ref", ref)
+	song, err := b.history.Song(ctx, ref)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		log.Info("regenerate pressed on a song the store no longer has")
+		b.respondEphemeral(ctx, log, in.Interaction, expiredButtonText(b.opts.HistoryTTL))
+		return
+	case err != nil:
+		log.Error("cannot read the song to regenerate (is the store reachable?)", "err", err)
+		b.metrics.Interaction(InteractionError)
+		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
+		return
+	}
+	private := in.Message != nil && in.Message.Flags&discordgo.MessageFlagsEphemeral != 0
+	b.request(ctx, in, song.Prompt, private)
+}
+
+// songButtons are the finished song's buttons: a link to the audio and
+// Regenerate, which carries the song's reference.
+func songButtons(songURL, ref string) []discordgo.MessageComponent {
+	row := discordgo.ActionsRow{}
+	if songURL != "" && len(songURL) <= maxButtonURL {
+		row.Components = append(row.Components, discordgo.Button{
+			Label: "Listen", Style: discordgo.LinkButton, URL: songURL, Emoji: &discordgo.ComponentEmoji{Name: "🎧"},
+		})
+	}
+	row.Components = append(row.Components, discordgo.Button{
+		Label: "Regenerate", Style: discordgo.SecondaryButton, CustomID: regenPrefix + ref, Emoji: &discordgo.ComponentEmoji{Name: "🔁"},
+	})
+	return []discordgo.MessageComponent{row}
+}
+
+// expiredButtonText answers a Regenerate press whose song is forgotten.
+func expiredButtonText(ttl time.Duration) string {
+	return "🕰️ Sorry, I no longer remember that song" + keptFor(ttl) + ", so I can't make it again. Try `/song` with a new description!"
+}

@@ -1,0 +1,107 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/storage"
+)
+
+// An interaction token edits its reply for 15 minutes after the
+// interaction was created. The bot stops using it a little earlier, so an
+// edit never races the expiry; the result then goes by fallback.
+const (
+	tokenLifetime  = 15 * time.Minute
+	tokenSafetyGap = 30 * time.Second
+)
+
+// errTokenExpired is why a reply is not edited once its token is too old.
+var errTokenExpired = errors.New("interaction token expired (older than 15 minutes)")
+
+// reply is a user's reply to a /song after the acknowledgement: the one
+// way to edit it and, once its token no longer works, to send the result
+// elsewhere. It owns the token and its lifetime, so nothing else handles
+// the token.
+type reply struct {
+	api   discordAPI
+	appID string
+	token string // never log it
+	// createdAt is the interaction's creation time, read from its id; the
+	// token dies tokenLifetime later.
+	createdAt time.Time
+	// Where a fallback goes: the channel (unless the song is private),
+	// else a DM to the user.
+	channelID string
+	userID    string
+	private   bool
+}
+
+// replyTo is the reply of job's interaction.
+func replyTo(api discordAPI, job storage.Job) reply {
+	return reply{
+		api: api, appID: job.AppID, token: job.InteractionToken, createdAt: job.InteractionAt,
+		channelID: job.ChannelID, userID: job.UserID, private: job.Ephemeral,
+	}
+}
+
+// live reports whether the token is young enough to edit the reply at now.
+func (r reply) live(now time.Time) bool {
+	return now.Before(r.createdAt.Add(tokenLifetime - tokenSafetyGap))
+}
+
+// edit changes the reply; tokenGone(err) says when the token stopped
+// working early.
+func (r reply) edit(ctx context.Context, e *discordgo.WebhookEdit) error {
+	return r.api.EditReply(ctx, r.appID, r.token, e)
+}
+
+// editText replaces the reply with plain text. A failure is logged: the
+// user may keep seeing the previous state of the reply.
+func (r reply) editText(ctx context.Context, log *slog.Logger, text string) {
+	content := truncate(text, maxContent)
+	if err := r.edit(ctx, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}); err != nil {
+		log.Warn("could not edit the reply", "err", err)
+	}
+}
+
+// fallback posts a message where the user will see it when the reply can
+// no longer be edited: in the interaction's channel or else in a DM; a
+// private song goes to a DM only. send posts the message in one channel.
+func (r reply) fallback(ctx context.Context, log *slog.Logger, send func(channelID string) error) (FallbackPlace, error) {
+	var chanErr error
+	if !r.private && r.channelID != "" {
+		if chanErr = send(r.channelID); chanErr == nil {
+			return FallbackChannel, nil
+		}
+		log.Info("cannot post in the channel; trying a DM", "err", chanErr)
+	}
+	dm, err := r.api.OpenDM(ctx, r.userID)
+	if err == nil {
+		err = send(dm)
+	}
+	if err == nil {
+		return FallbackDM, nil
+	}
+	return FallbackLost, errors.Join(chanErr, err)
+}
+
+// tokenGone reports whether err means the interaction token can no longer
+// edit the reply: it expired after 15 minutes or the webhook is unknown.
+func tokenGone(err error) bool {
+	code, _ := restCode(err)
+	return code == discordgo.ErrCodeInvalidWebhookTokenProvided || code == discordgo.ErrCodeUnknownWebhook
+}
+
+// interactionTime reads the creation time from the interaction's snowflake
+// id; the token expires 15 minutes after it.
+func interactionTime(id string, fallback time.Time) time.Time {
+	t, err := discordgo.SnowflakeTimestamp(id)
+	if err != nil {
+		return fallback
+	}
+	return t
+}

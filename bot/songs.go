@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/storage"
+)
+
+// songsListed is how many songs /songs shows.
+const songsListed = 10
+
+// songsCommand is /songs: the caller's latest songs, privately.
+func (b *Bot) songsCommand() command {
+	return command{
+		def: &discordgo.ApplicationCommand{
+			Name:             "songs",
+			Type:             discordgo.ChatApplicationCommand,
+			Description:      "Your latest songs (only you see the list)",
+			Contexts:         everywhere,
+			IntegrationTypes: guildAndUserInstall,
+		},
+		handle: b.handleSongs,
+	}
+}
+
+func (b *Bot) handleSongs(ctx context.Context, in incoming) {
+	user := userID(in.Interaction)
+	log := b.log.With("interaction_id", in.ID, "user_id", user)
+	songs, err := b.history.Songs(ctx, user, songsListed)
+	if err != nil {
+		log.Error("cannot read the user's songs (is the store reachable?)", "err", err)
+		b.respondEphemeral(ctx, log, in.Interaction, msgInternal)
+		return
+	}
+	b.respondEphemeral(ctx, log, in.Interaction, songsText(songs, b.opts.HistoryTTL))
+}
+
+// songsText lists a user's songs, newest first: title (linking to the
+// audio), length and when.
+func songsText(songs []storage.Song, ttl time.Duration) string {
+	if len(songs) == 0 {
+		return "🎵 You have no songs to list yet" + keptFor(ttl) + ". Make one with `/song`!"
+	}
+	var b strings.Builder
+	b.WriteString("🎵 **Your latest songs**\n")
+	for i, s := range songs {
+		line := fmt.Sprintf("%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, "Untitled song"), 80)), s.SongURL)
+		if s.Duration != "" {
+			line += " · " + escape(s.Duration)
+		}
+		line += fmt.Sprintf(" · <t:%d:R>\n", s.CreatedAt.Unix())
+		// Whole lines only: a cut would break a link.
+		if utf8.RuneCountInString(b.String())+utf8.RuneCountInString(line) > maxContent {
+			break
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
