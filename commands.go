@@ -85,7 +85,8 @@ func usage() string {
 		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(&b, "  %-*s  %s\n", width, "help", "show a command's help: songbot help <command>")
-	b.WriteString("\nThe bot is configured with environment variables; see README.md.\n")
+	b.WriteString("\n")
+	b.WriteString(envHelp())
 	return b.String()
 }
 

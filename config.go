@@ -12,18 +12,20 @@ import (
 
 // config is everything the bot reads from the environment. env.go reads it
 // from the tags: env names the variable, default is used when it is unset,
-// required marks what the bot cannot start without, and desc feeds
+// required marks what the bot cannot start without, file lets NAME_FILE
+// name a file holding the value instead (for Docker and Kubernetes
+// secrets, which docker inspect does not show), and desc feeds
 // `songbot --help`. README.md's table must list the same variables with the
 // same defaults, and .env.example too (readme_test.go checks both).
 type config struct {
-	DiscordToken   secret.Value `env:"DISCORD_TOKEN" required:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
+	DiscordToken   secret.Value `env:"DISCORD_TOKEN" required:"true" file:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
 	DiscordAPIURL  string       `env:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
 	DiscordGuildID string       `env:"DISCORD_GUILD_ID" desc:"register the commands in this guild only (instant, for development); empty registers them globally"`
 
-	WhisulAPIKey secret.Value `env:"WHISUL_API_KEY" required:"true" desc:"Whisul API key"`
+	WhisulAPIKey secret.Value `env:"WHISUL_API_KEY" required:"true" file:"true" desc:"Whisul API key"`
 	WhisulAPIURL string       `env:"WHISUL_API_URL" default:"https://whisul.com/api" desc:"Whisul base URL"`
 
-	RedisURL    secret.Value `env:"REDIS_URL" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
+	RedisURL    secret.Value `env:"REDIS_URL" file:"true" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
 	RedisPrefix string       `env:"REDIS_PREFIX" default:"songbot:" desc:"prefix of every Redis key"`
 	DataDir     string       `env:"DATA_DIR" default:"./data" desc:"folder of the embedded store"`
 
@@ -55,10 +57,10 @@ type config struct {
 func (c config) validate() map[string]string {
 	problems := map[string]string{}
 	if strings.TrimSpace(c.DiscordToken.Reveal()) == "" {
-		problems["DISCORD_TOKEN"] = "DISCORD_TOKEN is not set: set it to your bot's token (Discord developer portal → your application → Bot → Reset Token)"
+		problems["DISCORD_TOKEN"] = "DISCORD_TOKEN is not set: set it to your bot's token (Discord developer portal → your application → Bot → Reset Token), or DISCORD_TOKEN_FILE to a file holding it"
 	}
 	if strings.TrimSpace(c.WhisulAPIKey.Reveal()) == "" {
-		problems["WHISUL_API_KEY"] = "WHISUL_API_KEY is not set: set it to your Whisul API key (Whisul account dashboard → API keys)"
+		problems["WHISUL_API_KEY"] = "WHISUL_API_KEY is not set: set it to your Whisul API key (Whisul account dashboard → API keys), or WHISUL_API_KEY_FILE to a file holding it"
 	}
 	for _, v := range []struct {
 		name  string

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"reflect"
 	"slices"
 	"strconv"
@@ -29,7 +32,8 @@ func envMap(m map[string]string) lookupFunc {
 type envVar struct {
 	name, def, desc string
 	required        bool
-	field           int // index in config
+	file            bool // NAME_FILE may name a file holding the value
+	field           int  // index in config
 }
 
 // configVars lists config's variables in field order, from the tags that
@@ -44,6 +48,7 @@ func configVars() []envVar {
 			def:      f.Tag.Get("default"),
 			desc:     f.Tag.Get("desc"),
 			required: f.Tag.Get("required") == "true",
+			file:     f.Tag.Get("file") == "true",
 			field:    i,
 		})
 	}
@@ -76,6 +81,16 @@ func loadConfig(lookup lookupFunc, only ...string) (config, error) {
 		}
 		order = append(order, v.name)
 		raw, ok := lookup(v.name)
+		if v.file {
+			fromFile, set, problem := readVarFile(v.name, raw, lookup)
+			if problem != "" {
+				problems[v.name] = problem
+				continue
+			}
+			if set {
+				raw, ok = fromFile, true
+			}
+		}
 		if !ok {
 			raw = v.def
 		}
@@ -98,6 +113,56 @@ func loadConfig(lookup lookupFunc, only ...string) (config, error) {
 		return c, configError{list}
 	}
 	return c, nil
+}
+
+// readVarFile reads the value of name from the file NAME_FILE names, once,
+// at start, with one trailing newline (as editors and `echo` leave it)
+// removed. set is false when NAME_FILE is unset or empty. Setting both name
+// and NAME_FILE is a problem: which one wins would be a guess. An empty
+// variable does not count as set, so a blank DISCORD_TOKEN= line copied
+// from .env.example does not clash with DISCORD_TOKEN_FILE.
+func readVarFile(name, value string, lookup lookupFunc) (v string, set bool, problem string) {
+	path, _ := lookup(name + "_FILE")
+	if path == "" {
+		return "", false, ""
+	}
+	if value != "" {
+		return "", false, fmt.Sprintf("both %s and %s_FILE are set: unset one of them", name, name)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is said once, below
+		}
+		return "", false, fmt.Sprintf("%s_FILE is %q, which cannot be read (%v): point it at a file the bot's user can read, or unset it", name, path, err)
+	}
+	v = strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if v == "" {
+		return "", false, fmt.Sprintf("%s_FILE is %q, which is empty: put the value in it", name, path)
+	}
+	return v, true, ""
+}
+
+// envHelp lists the variables for `songbot --help`, generated from the
+// same tags loadConfig reads, so the list cannot drift from the program.
+func envHelp() string {
+	var b strings.Builder
+	b.WriteString("Environment variables (README.md, Configuration, says more):\n")
+	for _, v := range configVars() {
+		head := "  " + v.name
+		switch {
+		case v.required:
+			head += " (required)"
+		case v.def != "":
+			head += " (default " + v.def + ")"
+		}
+		fmt.Fprintf(&b, "%s\n        %s\n", head, v.desc)
+		if v.file {
+			fmt.Fprintf(&b, "        or %s_FILE: a file holding it (read once at start)\n", v.name)
+		}
+	}
+	return b.String()
 }
 
 // decodeVar sets field from raw, for the kinds of value config holds. Its

@@ -21,9 +21,10 @@ import (
 // DefaultBaseURL is Whisul's production API.
 const DefaultBaseURL = "https://whisul.com/api"
 
-// Version names this build in the default User-Agent; set it at link time
-// with -ldflags "-X github.com/songbot-dev/songbot/whisul.Version=1.2.3".
-var Version = "dev"
+// DefaultUserAgent names this client when Options.UserAgent is empty. The
+// client has no version of its own to set at link time: a program names
+// itself and its version in UserAgent, as songbot does.
+const DefaultUserAgent = "github.com/songbot-dev/songbot/whisul (+https://github.com/songbot-dev/songbot)"
 
 // Defaults for Options fields left zero.
 const (
@@ -49,7 +50,7 @@ type Options struct {
 	APIKey     string
 	HTTPClient *http.Client // default: &http.Client{Timeout: DefaultTimeout}
 	Logger     *slog.Logger // default: discards
-	UserAgent  string       // default: "github.com/songbot-dev/songbot/<Version> (+https://github.com/songbot)"
+	UserAgent  string       // default: DefaultUserAgent; name your program and its version
 	// MaxRetries counts retries after the first attempt: 0 means
 	// DefaultMaxRetries, negative means none.
 	MaxRetries int
@@ -132,7 +133,7 @@ func New(opts Options) (*Client, error) {
 	// server could echo the key back in it.
 	c.log = slog.New(secret.Handler(c.log.Handler(), key))
 	if c.userAgent == "" {
-		c.userAgent = "github.com/songbot-dev/songbot/" + Version + " (+https://github.com/songbot)"
+		c.userAgent = DefaultUserAgent
 	}
 	switch {
 	case c.maxRetries == 0:
