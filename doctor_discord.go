@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -92,11 +91,7 @@ func discordProblem(err error, where, fix string) error {
 			return fmt.Errorf("%s answered %d: Discord may be having trouble; try again later", where, status)
 		}
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL adds nothing and must never carry a token
-	}
-	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, err)
+	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, redactedCause(err))
 }
 
 // discordSession is a REST-only session whose requests go to apiURL with

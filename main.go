@@ -20,6 +20,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/internal/secret"
 	"github.com/songbot-dev/songbot/ops"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
@@ -84,9 +85,23 @@ func runBot(ctx context.Context, env lookupFunc, stderr io.Writer) error {
 		return configError{[]string{err.Error()}}
 	}
 	// The server outlives the signal, so probes read 503 (not a refused
-	// connection) while the bot drains; stopHTTP ends it after Run.
+	// connection) while the bot drains; stopHTTP ends it after Run. It
+	// starts before Discord is reached, so /healthz answers while the bot
+	// waits for the network.
 	stopHTTP := startHTTP(context.WithoutCancel(ctx), cfg.HTTPAddr, log, reg, readiness(b.Ready, store))
-	if err := errors.Join(b.Run(ctx), stopHTTP()); err != nil {
+	probe, err := discordProbe(cfg.DiscordToken.Reveal(), cfg.DiscordAPIURL)
+	if err != nil {
+		return errors.Join(err, stopHTTP())
+	}
+	err = awaitDiscord(ctx, probe, secret.URL(cfg.DiscordAPIURL), log.With("component", "startup"), startupBackoff())
+	if ctx.Err() != nil {
+		log.Info("stopped before Discord answered; pending jobs stay in the store")
+		return stopHTTP()
+	}
+	if err != nil {
+		return errors.Join(err, stopHTTP())
+	}
+	if err := errors.Join(gatewayProblem(b.Run(ctx)), stopHTTP()); err != nil {
 		return err
 	}
 	log.Info("stopped; pending jobs stay in the store")
