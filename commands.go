@@ -21,6 +21,7 @@ func commands() []command {
 	return []command{
 		{"doctor", "check the configuration, the store, Whisul and Discord", runDoctor},
 		{"song", `make one song from the terminal, without Discord: songbot song "<prompt>"`, runSong},
+		{"healthcheck", "exit 0 if the running bot answers GET /healthz on HTTP_ADDR within 2s, else 1", runHealthcheck},
 		{"version", "print the version, the Go version and the VCS revision (also --version)", runVersion},
 	}
 }

@@ -65,6 +65,9 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	if code, body := testkit.HTTPGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("GET /healthz = %d %q; want 200 ok", code, body)
 	}
+	if stdout, stderr, code := runCLI(t, map[string]string{"HTTP_ADDR": m[1]}, "healthcheck"); code != 0 {
+		t.Errorf("songbot healthcheck against the running bot = %d\n%s%s; want 0", code, stdout, stderr)
+	}
 	// Registration was sent; the bot marks itself ready when the answer
 	// arrives, which no event of the fakes reports.
 	eventually(t, "/readyz to answer 200", func() bool {
