@@ -93,12 +93,12 @@ func shouldRetryStart(err error) (retry bool, reason string) {
 func startupProblem(err error, where string) error {
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("Discord at %s rejected DISCORD_TOKEN (401): set DISCORD_TOKEN to the token on the Bot page of your application in the Discord developer portal (Reset Token gives a new one)", where)
+		return fmt.Errorf("discord at %s rejected DISCORD_TOKEN (401): set DISCORD_TOKEN to the token on the Bot page of your application in the Discord developer portal (Reset Token gives a new one)", where)
 	}
 	if errors.As(err, &re) && re.Response != nil {
-		return fmt.Errorf("Discord at %s answered %d when asked who the bot is: check DISCORD_API_URL (Discord's origin, https://discord.com, or your REST proxy's)", where, re.Response.StatusCode)
+		return fmt.Errorf("discord at %s answered %d when asked who the bot is: check DISCORD_API_URL (Discord's origin, https://discord.com, or your REST proxy's)", where, re.Response.StatusCode)
 	}
-	return fmt.Errorf("Discord at %s: %w", where, redactedCause(err))
+	return fmt.Errorf("discord at %s: %w", where, redactedCause(err))
 }
 
 // gatewayProblem names DISCORD_TOKEN when the gateway refused it (close
