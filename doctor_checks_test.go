@@ -28,13 +28,13 @@ func TestRunChecksPrintsOneAlignedLineEach(t *testing.T) {
 		{Name: "store", Run: func(context.Context) (string, error) { return "", skip("needs a valid configuration") }},
 	})
 	if ok {
-		t.Error("RunChecks() = true with a failed check; want false")
+		t.Error("runChecks() = true with a failed check; want false")
 	}
 	want := "ok    config      valid\n" +
 		"FAIL  whisul key  rejected (401) ; set WHISUL_API_KEY\n" +
 		"skip  store       needs a valid configuration\n"
 	if out.String() != want {
-		t.Errorf("RunChecks printed\n%s\nwant\n%s", out.String(), want)
+		t.Errorf("runChecks printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
@@ -42,7 +42,7 @@ func TestRunChecksAllPass(t *testing.T) {
 	t.Parallel()
 	pass := func(context.Context) (string, error) { return "fine", nil }
 	if !runChecks(t.Context(), &bytes.Buffer{}, []check{{Name: "a", Run: pass}, {Name: "b", Run: pass}}) {
-		t.Error("RunChecks() = false with every check passing; want true")
+		t.Error("runChecks() = false with every check passing; want true")
 	}
 }
 

@@ -41,7 +41,7 @@ func TestRunSongPrintsTheSong(t *testing.T) {
 				Interval: 10 * time.Millisecond, Out: &out, Err: &progress, Terminal: terminal,
 			})
 			if err != nil {
-				t.Fatalf("RunSong() = %v; progress:\n%s", err, progress.String())
+				t.Fatalf("makeSong() = %v; progress:\n%s", err, progress.String())
 			}
 			id := fake.Jobs()[0].ID
 			for _, want := range []string{
@@ -138,14 +138,14 @@ func TestRunSongStopsWhenCancelled(t *testing.T) {
 	case err := <-done:
 		var stopped *stoppedError
 		if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("RunSong() after cancel = %v; want a *StoppedError wrapping context.Canceled", err)
+			t.Fatalf("makeSong() after cancel = %v; want a *stoppedError wrapping context.Canceled", err)
 		}
 		id := fake.Jobs()[0].ID
 		if want := "stopped waiting; job " + id + " may still finish at Whisul"; err.Error() != want {
 			t.Errorf("error = %q; want %q", err, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("RunSong did not return after its context was cancelled")
+		t.Fatal("makeSong did not return after its context was cancelled")
 	}
 }
 
@@ -155,7 +155,7 @@ func TestRunSongGivesUpAfterTimeout(t *testing.T) {
 	err := makeSong(t.Context(), c, "a long song", songOptions{Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
 	var stopped *stoppedError
 	if !errors.As(err, &stopped) || stopped.After != 100*time.Millisecond || !strings.Contains(err.Error(), "gave up after 100ms") {
-		t.Errorf("RunSong() past its timeout = %v; want a *StoppedError after 100ms", err)
+		t.Errorf("makeSong() past its timeout = %v; want a *stoppedError after 100ms", err)
 	}
 }
 
@@ -165,7 +165,7 @@ func TestRunSongRetriesTransientPollErrors(t *testing.T) {
 	var out, progress bytes.Buffer
 	err := makeSong(t.Context(), c, "a song", songOptions{Interval: 10 * time.Millisecond, Out: &out, Err: &progress})
 	if err != nil {
-		t.Fatalf("RunSong() = %v; want the song after two 500s", err)
+		t.Fatalf("makeSong() = %v; want the song after two 500s", err)
 	}
 	if n := strings.Count(progress.String(), "poll failed, retrying"); n != 2 {
 		t.Errorf("progress shows %d retried polls; want 2:\n%s", n, progress.String())
@@ -195,7 +195,7 @@ func TestRunSongErrors(t *testing.T) {
 			var progress bytes.Buffer
 			err = makeSong(t.Context(), c, "a song", songOptions{Interval: 10 * time.Millisecond, Err: &progress})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("RunSong() = %v; want an error with %q", err, tt.want)
+				t.Errorf("makeSong() = %v; want an error with %q", err, tt.want)
 			}
 			assertNoSecret(t, tt.key, errString(err), progress.String())
 		})
