@@ -2,26 +2,49 @@
 
 # songbot's container image. Build:
 #   docker build -t songbot --build-arg VERSION=$(git describe --always --dirty) .
-# Run (settings and secrets come from .env at run time, never from the image):
+# For several platforms at once (cross-compiled, no emulation):
+#   docker buildx build --platform linux/amd64,linux/arm64 -t songbot .
+# Run (settings come from .env at run time, never from the image):
 #   docker run -d --env-file .env -v songbot-data:/data songbot
+#
+# Base images are pinned by exact tag. Pin them by digest as well where you
+# can pull: docker buildx imagetools inspect <image>:<tag> prints the
+# digest; write it as image:tag@sha256:... and keep the tag for readers.
 
-FROM golang:1.26-bookworm AS build
+# The build stage runs on the builder's own platform and cross-compiles for
+# the target's: Go needs no emulator for that.
+# golang:1.26.8-bookworm (go.mod asks for go 1.26.8)
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
 WORKDIR /src
 
-# Dependencies first, so this layer stays cached until go.mod or go.sum change.
+# Dependencies first, so this layer stays cached until go.mod or go.sum
+# change; the module cache survives between builds in a cache mount.
 COPY go.mod go.sum ./
-RUN go mod download
+RUN --mount=type=cache,target=/go/pkg/mod \
+    go mod download
 
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/songbot . \
- && mkdir -p /out/data \
- && chown 65532:65532 /out/data
+ARG TARGETOS
+ARG TARGETARCH
+RUN --mount=type=cache,target=/go/pkg/mod \
+    --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/songbot . \
+ && mkdir -p /out/data
 
 # distroless/static has CA certificates and nothing else: no shell, no
-# package manager. Its nonroot user is 65532; it is written as a number so
-# that Kubernetes' runAsNonRoot can check it.
+# package manager, no curl (hence `songbot healthcheck`). Its nonroot user
+# is 65532; it is written as a number so that Kubernetes' runAsNonRoot can
+# check it.
+# gcr.io/distroless/static-debian12:nonroot
 FROM gcr.io/distroless/static-debian12:nonroot
+ARG VERSION=dev
+LABEL org.opencontainers.image.title="songbot" \
+      org.opencontainers.image.description="Discord bot that turns /song into an original song made by the Whisul music API" \
+      org.opencontainers.image.source="https://github.com/songbot-dev/songbot" \
+      org.opencontainers.image.url="https://github.com/songbot-dev/songbot" \
+      org.opencontainers.image.version="${VERSION}"
 COPY --from=build /out/songbot /songbot
 # The embedded store lives in /data; the nonroot user must be able to write it.
 COPY --from=build --chown=65532:65532 /out/data /data
@@ -33,4 +56,8 @@ ENV HTTP_ADDR=:8080
 EXPOSE 8080
 VOLUME /data
 USER 65532:65532
+# Liveness for Docker and compose. Kubernetes ignores HEALTHCHECK: probe
+# /healthz (liveness) and /readyz (readiness) with httpGet instead.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["/songbot", "healthcheck"]
 ENTRYPOINT ["/songbot"]

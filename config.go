@@ -1,79 +1,66 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
-
+	"github.com/songbot-dev/songbot/internal/secret"
 	"github.com/songbot-dev/songbot/storage"
 )
 
-// config is everything the bot reads from the environment. The desc tags
-// feed `songbot --help`; README.md's table must list the same variables
-// (a test checks it).
+// config is everything the bot reads from the environment. env.go reads it
+// from the tags: env names the variable, default is used when it is unset,
+// required marks what the bot cannot start without, file lets NAME_FILE
+// name a file holding the value instead (for Docker and Kubernetes
+// secrets, which docker inspect does not show), and desc feeds
+// `songbot --help`. README.md's table must list the same variables with the
+// same defaults, and .env.example too (readme_test.go checks both).
 type config struct {
-	DiscordToken   secret `envconfig:"DISCORD_TOKEN" required:"true" desc:"bot token (required); the 'Bot ' prefix is added when missing"`
-	DiscordAPIURL  string `envconfig:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
-	DiscordGuildID string `envconfig:"DISCORD_GUILD_ID" desc:"register the commands in this guild only (instant, for development); empty registers them globally"`
+	DiscordToken   secret.Value `env:"DISCORD_TOKEN" required:"true" file:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
+	DiscordAPIURL  string       `env:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
+	DiscordGuildID string       `env:"DISCORD_GUILD_ID" desc:"register the commands in this guild only (instant, for development); empty registers them globally"`
 
-	WhisulAPIKey secret `envconfig:"WHISUL_API_KEY" required:"true" desc:"Whisul API key (required)"`
-	WhisulAPIURL string `envconfig:"WHISUL_API_URL" default:"https://whisul.com/api" desc:"Whisul base URL"`
+	WhisulAPIKey secret.Value `env:"WHISUL_API_KEY" required:"true" file:"true" desc:"Whisul API key"`
+	WhisulAPIURL string       `env:"WHISUL_API_URL" default:"https://whisul.com/api" desc:"Whisul base URL"`
 
-	RedisURL    string `envconfig:"REDIS_URL" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
-	RedisPrefix string `envconfig:"REDIS_PREFIX" default:"songbot:" desc:"prefix of every Redis key"`
-	DataDir     string `envconfig:"DATA_DIR" default:"./data" desc:"folder of the embedded store"`
+	RedisURL    secret.Value `env:"REDIS_URL" file:"true" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
+	RedisPrefix string       `env:"REDIS_PREFIX" default:"songbot:" desc:"prefix of every Redis key"`
+	DataDir     string       `env:"DATA_DIR" default:"./data" desc:"folder of the embedded store"`
 
-	PollInterval    time.Duration `envconfig:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
-	JobTimeout      time.Duration `envconfig:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
-	PromptMaxLength int           `envconfig:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
+	PollInterval    time.Duration `env:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
+	JobTimeout      time.Duration `env:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
+	PromptMaxLength int           `env:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
 
-	MaxRunning      int           `envconfig:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
-	MaxQueued       int           `envconfig:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
-	UserMaxActive   int           `envconfig:"USER_MAX_ACTIVE" default:"2" desc:"one user's songs running or queued (0 = no limit)"`
-	UserCooldown    time.Duration `envconfig:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
-	UserDailyLimit  int           `envconfig:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
-	GuildMaxActive  int           `envconfig:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
-	AllowedGuildIDs []string      `envconfig:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
-	BlockedUserIDs  []string      `envconfig:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
-	BlockedWords    []string      `envconfig:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
+	MaxRunning      int           `env:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
+	MaxQueued       int           `env:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
+	UserMaxActive   int           `env:"USER_MAX_ACTIVE" default:"2" desc:"one user's songs running or queued (0 = no limit)"`
+	UserCooldown    time.Duration `env:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
+	UserDailyLimit  int           `env:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
+	GuildMaxActive  int           `env:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
+	AllowedGuildIDs []string      `env:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
+	BlockedUserIDs  []string      `env:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
+	BlockedWords    []string      `env:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
 
-	HistoryTTL time.Duration `envconfig:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
+	HistoryTTL time.Duration `env:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
 
-	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
+	HTTPAddr string `env:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
 
-	LogLevel  string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
+	LogLevel  string `env:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat string `env:"LOG_FORMAT" default:"text" desc:"text or json"`
 }
 
-// configError marks a bad environment: the program exits with status 2.
-type configError struct{ err error }
-
-func (e configError) Error() string { return "configuration: " + e.err.Error() }
-func (e configError) Unwrap() error { return e.err }
-
-// loadConfig reads and checks the environment.
-func loadConfig() (config, error) {
-	var c config
-	if err := envconfig.Process("", &c); err != nil {
-		return c, configError{err}
+// validate returns one problem per variable whose value the bot cannot use,
+// each saying what to do, keyed by the variable's name so that a command
+// reading only some variables reports only theirs.
+func (c config) validate() map[string]string {
+	problems := map[string]string{}
+	if strings.TrimSpace(c.DiscordToken.Reveal()) == "" {
+		problems["DISCORD_TOKEN"] = "DISCORD_TOKEN is not set: set it to your bot's token (Discord developer portal → your application → Bot → Reset Token), or DISCORD_TOKEN_FILE to a file holding it"
 	}
-	if err := c.validate(); err != nil {
-		return c, configError{err}
-	}
-	return c, nil
-}
-
-func (c config) validate() error {
-	var errs []error
-	if strings.TrimSpace(string(c.DiscordToken)) == "" {
-		errs = append(errs, errors.New("DISCORD_TOKEN is empty; set it to your bot's token from the Discord developer portal"))
-	}
-	if strings.TrimSpace(string(c.WhisulAPIKey)) == "" {
-		errs = append(errs, errors.New("WHISUL_API_KEY is empty; set it to your Whisul API key"))
+	if strings.TrimSpace(c.WhisulAPIKey.Reveal()) == "" {
+		problems["WHISUL_API_KEY"] = "WHISUL_API_KEY is not set: set it to your Whisul API key (Whisul account dashboard → API keys), or WHISUL_API_KEY_FILE to a file holding it"
 	}
 	for _, v := range []struct {
 		name  string
@@ -85,19 +72,19 @@ func (c config) validate() error {
 		{"HISTORY_TTL", int64(c.HistoryTTL)},
 	} {
 		if v.value < 0 {
-			errs = append(errs, fmt.Errorf("%s cannot be negative (0 switches it off)", v.name))
+			problems[v.name] = fmt.Sprintf("%s cannot be negative: set it to a positive value, or to 0 to switch it off", v.name)
 		}
 	}
 	if c.PromptMaxLength > 6000 {
-		errs = append(errs, fmt.Errorf("PROMPT_MAX_LENGTH is %d; Discord allows at most 6000", c.PromptMaxLength))
+		problems["PROMPT_MAX_LENGTH"] = fmt.Sprintf("PROMPT_MAX_LENGTH is %d: Discord allows at most 6000; set it to 6000 or less (0 means 6000)", c.PromptMaxLength)
 	}
 	if _, err := c.level(); err != nil {
-		errs = append(errs, err)
+		problems["LOG_LEVEL"] = err.Error()
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("LOG_FORMAT is %q; use text or json", c.LogFormat))
+		problems["LOG_FORMAT"] = fmt.Sprintf("LOG_FORMAT is %q: set it to text or json", c.LogFormat)
 	}
-	return errors.Join(errs...)
+	return problems
 }
 
 // limits are the fair-use limits the store applies.
@@ -115,14 +102,7 @@ func (c config) limits() storage.Limits {
 func (c config) level() (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		return l, fmt.Errorf("LOG_LEVEL is %q; use debug, info, warn or error", c.LogLevel)
+		return l, fmt.Errorf("LOG_LEVEL is %q: set it to debug, info, warn or error", c.LogLevel)
 	}
 	return l, nil
 }
-
-// secret holds a token or key; it prints as [redacted] everywhere.
-type secret string
-
-func (secret) String() string       { return "[redacted]" }
-func (secret) GoString() string     { return "[redacted]" }
-func (secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }

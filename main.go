@@ -12,19 +12,19 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/internal/secret"
 	"github.com/songbot-dev/songbot/ops"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -32,57 +32,15 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
-	var ce configError
-	switch {
-	case err == nil:
-	case errors.As(err, &ce), errors.Is(err, errUsage):
-		fmt.Fprintln(os.Stderr, "songbot:", err)
-		os.Exit(2)
-	case errors.Is(err, errChecksFailed):
-		os.Exit(1) // doctor printed why
-	default:
-		fmt.Fprintln(os.Stderr, "songbot:", err)
-		os.Exit(1)
-	}
+	os.Exit(exitStatus(err, os.Stderr))
 }
 
-// usage is the whole program's help; each subcommand has its own --help.
-const usage = `usage: songbot [command]
-
-Commands:
-  (none)           run the bot
-  doctor           check the configuration, the store, Whisul and Discord
-  song "<prompt>"  make one song from the terminal, without Discord
-
-The bot is configured with environment variables; see README.md.
-`
-
-// errUsage marks a command line that cannot be run; the program exits 2.
-var errUsage = errors.New("unknown command; run songbot --help")
-
-// run runs the command args name and blocks until it ends or ctx ends.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return runBot(ctx, stderr)
-	}
-	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	case "doctor":
-		return runDoctor(ctx, args[1:], stdout, stderr)
-	case "song":
-		return runSong(ctx, args[1:], stdout, stderr)
-	}
-	fmt.Fprint(stderr, usage)
-	return errUsage
-}
-
-// runBot starts the bot and blocks until ctx ends.
-func runBot(ctx context.Context, stderr io.Writer) error {
-	cfg, err := loadConfig()
+// runBot starts the bot and blocks until ctx ends: configuration, logger,
+// store, Whisul client, bot, operator HTTP server.
+func runBot(ctx context.Context, env lookupFunc, stderr io.Writer) error {
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}
@@ -106,10 +64,10 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		return err
 	}
 	b, err := bot.New(bot.Options{
-		Token:           string(cfg.DiscordToken),
+		Token:           cfg.DiscordToken.Reveal(),
 		APIURL:          cfg.DiscordAPIURL,
 		GuildID:         cfg.DiscordGuildID,
-		Version:         version,
+		Version:         buildVersion(),
 		Whisul:          wc,
 		Store:           store,
 		Logger:          log,
@@ -124,12 +82,26 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		Metrics:         metrics,
 	})
 	if err != nil {
-		return configError{err}
+		return configError{[]string{err.Error()}}
 	}
 	// The server outlives the signal, so probes read 503 (not a refused
-	// connection) while the bot drains; stopHTTP ends it after Run.
+	// connection) while the bot drains; stopHTTP ends it after Run. It
+	// starts before Discord is reached, so /healthz answers while the bot
+	// waits for the network.
 	stopHTTP := startHTTP(context.WithoutCancel(ctx), cfg.HTTPAddr, log, reg, readiness(b.Ready, store))
-	if err := errors.Join(b.Run(ctx), stopHTTP()); err != nil {
+	probe, err := discordProbe(cfg.DiscordToken.Reveal(), cfg.DiscordAPIURL)
+	if err != nil {
+		return errors.Join(err, stopHTTP())
+	}
+	err = awaitDiscord(ctx, probe, secret.URL(cfg.DiscordAPIURL), log.With("component", "startup"), startupBackoff())
+	if ctx.Err() != nil {
+		log.Info("stopped before Discord answered; pending jobs stay in the store")
+		return stopHTTP()
+	}
+	if err != nil {
+		return errors.Join(err, stopHTTP())
+	}
+	if err := errors.Join(gatewayProblem(b.Run(ctx)), stopHTTP()); err != nil {
 		return err
 	}
 	log.Info("stopped; pending jobs stay in the store")
@@ -141,13 +113,13 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 func newWhisul(cfg config, log *slog.Logger, onResponse func(endpoint string, status int)) (*whisul.Client, error) {
 	wc, err := whisul.New(whisul.Options{
 		BaseURL:    cfg.WhisulAPIURL,
-		APIKey:     string(cfg.WhisulAPIKey),
+		APIKey:     cfg.WhisulAPIKey.Reveal(),
 		Logger:     log.With("component", "whisul"),
-		UserAgent:  "github.com/songbot-dev/songbot/" + version,
+		UserAgent:  userAgent(),
 		OnResponse: onResponse,
 	})
 	if err != nil {
-		return nil, configError{err}
+		return nil, configError{[]string{err.Error() + ": check WHISUL_API_KEY and WHISUL_API_URL"}}
 	}
 	return wc, nil
 }
@@ -161,31 +133,42 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
+// discordgoLog is where discordgo's own messages go: the logger of the bot
+// started last. discordgo keeps its logger in a package variable, so it is
+// set once and reads this, which tests running several bots in one process
+// may change without a data race.
+var (
+	discordgoLog     atomic.Pointer[slog.Logger]
+	discordgoLogOnce sync.Once
+)
+
 // routeDiscordgoLogs sends discordgo's own messages (gateway reconnects and
 // the like) to log instead of the standard logger, so every line of the
-// process has one format. discordgo keeps its logger in a package variable.
-// Its default level logs errors only, which never print request URLs (and
-// so never interaction tokens).
+// process has one format. Its default level logs errors only, which never
+// print request URLs (and so never interaction tokens).
 func routeDiscordgoLogs(log *slog.Logger) {
-	discordgo.Logger = func(level, _ int, format string, a ...any) {
-		l := slog.LevelError
-		switch level {
-		case discordgo.LogWarning:
-			l = slog.LevelWarn
-		case discordgo.LogInformational:
-			l = slog.LevelInfo
-		case discordgo.LogDebug:
-			l = slog.LevelDebug
+	discordgoLog.Store(log)
+	discordgoLogOnce.Do(func() {
+		discordgo.Logger = func(level, _ int, format string, a ...any) {
+			l := slog.LevelError
+			switch level {
+			case discordgo.LogWarning:
+				l = slog.LevelWarn
+			case discordgo.LogInformational:
+				l = slog.LevelInfo
+			case discordgo.LogDebug:
+				l = slog.LevelDebug
+			}
+			discordgoLog.Load().Log(context.Background(), l, fmt.Sprintf(format, a...))
 		}
-		log.Log(context.Background(), l, fmt.Sprintf(format, a...))
-	}
+	})
 }
 
 // openStore opens Redis when REDIS_URL is set, else the embedded store.
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
 	log = log.With("component", "storage")
-	if cfg.RedisURL == "" {
-		path := filepath.Join(cfg.DataDir, "songbot.db")
+	if cfg.RedisURL.IsZero() {
+		path := filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
 		s, err := storage.OpenBolt(path, storage.BoltOptions{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open the embedded store (set DATA_DIR to a writable folder, or REDIS_URL): %w", err)
@@ -197,7 +180,7 @@ func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, er
 	if cfg.JobTimeout > 0 {
 		ttl = cfg.JobTimeout + time.Hour
 	}
-	s, err := storage.OpenRedis(ctx, cfg.RedisURL, storage.RedisOptions{Prefix: cfg.RedisPrefix, JobTTL: ttl, Logger: log})
+	s, err := storage.OpenRedis(ctx, cfg.RedisURL.Reveal(), storage.RedisOptions{Prefix: cfg.RedisPrefix, JobTTL: ttl, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Redis (check REDIS_URL, or unset it to use the embedded store): %w", err)
 	}

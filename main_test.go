@@ -1,24 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/internal/testkit"
 	"github.com/songbot-dev/songbot/storage/storagetest"
 	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
-// TestMain lets tests run the real program as a child process: the test
-// binary re-executes itself with SONGBOT_TEST_MAIN=1.
+// TestMain lets the tests that need a real process (signals, SIGKILL) run
+// the program as a child: the test binary re-executes itself with
+// SONGBOT_TEST_MAIN=1. Every other test calls run in-process.
 func TestMain(m *testing.M) {
 	if os.Getenv("SONGBOT_TEST_MAIN") == "1" {
 		main()
@@ -29,90 +29,90 @@ func TestMain(m *testing.M) {
 
 const testWhisulKey = "wk-main-test-c0ffee-secret"
 
-// process is songbot running as a child process.
-type process struct {
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
-	exited chan struct{}
-	err    error
+// runCLI runs songbot with args in-process, on exactly env, to its end; it
+// returns what it printed and the exit status main would use.
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var out, errOut testkit.Buffer
+	err := run(ctx, args, envMap(env), &out, &errOut)
+	code = exitStatus(err, &errOut)
+	return out.String(), errOut.String(), code
 }
 
-// startProcess runs songbot with env on top of a clean environment.
-func startProcess(t *testing.T, env map[string]string) *process {
+// running is songbot running, in this process or as a child process.
+type running struct {
+	out    *testkit.Buffer // stdout and stderr
+	exited chan struct{}
+	code   int       // the exit status, once exited is closed
+	cmd    *exec.Cmd // the child process; nil in-process
+	cancel func()    // ends an in-process run, as a signal would
+}
+
+// startInProcess runs `songbot args...` in a goroutine until the test ends
+// or stop is called.
+func startInProcess(t *testing.T, env map[string]string, args ...string) *running {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{out: &testkit.Buffer{}, exited: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(r.exited)
+		r.code = exitStatus(run(ctx, args, envMap(env), r.out, r.out), r.out)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-r.exited
+		if t.Failed() {
+			t.Logf("songbot output:\n%s", r.out.String())
+		}
+	})
+	return r
+}
+
+// startProcess runs the real program with env on top of a clean
+// environment, for the tests that send it signals.
+func startProcess(t *testing.T, env map[string]string) *running {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = []string{"SONGBOT_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &process{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout = p.stderr
-	cmd.Stderr = p.stderr
+	r := &running{out: &testkit.Buffer{}, exited: make(chan struct{}), cmd: cmd}
+	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start songbot: %v", err)
 	}
 	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
+		defer close(r.exited)
+		var ee *exec.ExitError
+		switch err := cmd.Wait(); {
+		case errors.As(err, &ee):
+			r.code = ee.ExitCode()
+		case err != nil:
+			r.code = -1
+		}
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-p.exited
+		<-r.exited
 		if t.Failed() {
-			t.Logf("songbot output:\n%s", p.stderr.String())
+			t.Logf("songbot output:\n%s", r.out.String())
 		}
 	})
-	return p
+	return r
 }
 
-// exitCode waits for the process to end and returns its status.
-func (p *process) exitCode(t *testing.T, within time.Duration) int {
+// exitCode waits for songbot to end and returns its exit status.
+func (r *running) exitCode(t *testing.T, within time.Duration) int {
 	t.Helper()
 	select {
-	case <-p.exited:
+	case <-r.exited:
 	case <-time.After(within):
 		t.Fatalf("songbot still running after %v", within)
 	}
-	var ee *exec.ExitError
-	if errors.As(p.err, &ee) {
-		return ee.ExitCode()
-	}
-	if p.err != nil {
-		t.Fatalf("songbot: %v", p.err)
-	}
-	return 0
-}
-
-func TestMissingRequiredVariableExitsWithStatus2(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name string
-		env  map[string]string
-		want string
-	}{
-		{"no Discord token", map[string]string{"WHISUL_API_KEY": testWhisulKey}, "DISCORD_TOKEN"},
-		{"no Whisul key", map[string]string{"DISCORD_TOKEN": "discord-secret-token"}, "WHISUL_API_KEY"},
-		{"bad duration", map[string]string{"DISCORD_TOKEN": "discord-secret-token", "WHISUL_API_KEY": testWhisulKey, "POLL_INTERVAL": "soon"}, "POLL_INTERVAL"},
-		{"bad log level", map[string]string{"DISCORD_TOKEN": "discord-secret-token", "WHISUL_API_KEY": testWhisulKey, "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			p := startProcess(t, tt.env)
-			if code := p.exitCode(t, 10*time.Second); code != 2 {
-				t.Errorf("exit status = %d; want 2", code)
-			}
-			out := p.stderr.String()
-			if !strings.Contains(out, tt.want) {
-				t.Errorf("output %q does not name %s", out, tt.want)
-			}
-			for _, secret := range []string{testWhisulKey, "discord-secret-token"} {
-				if strings.Contains(out, secret) {
-					t.Errorf("output %q contains a secret", out)
-				}
-			}
-		})
-	}
+	return r.code
 }
 
 // fakes are the services one songbot process talks to.
@@ -139,15 +139,31 @@ func newFakes(t *testing.T, env map[string]string) *fakes {
 	return f
 }
 
-// start runs songbot and waits until it registered its commands.
-func (f *fakes) start(t *testing.T) *process {
+// start runs the bot in-process and waits until it registered its
+// commands.
+func (f *fakes) start(t *testing.T) *running {
 	t.Helper()
 	before := f.commandRequests()
-	p := startProcess(t, f.env)
-	// The bot registers its commands, or checks that they are registered,
-	// right after READY.
+	r := startInProcess(t, f.env)
+	f.waitRegistered(t, before)
+	return r
+}
+
+// startProcess runs the bot as a child process and waits until it
+// registered its commands.
+func (f *fakes) startProcess(t *testing.T) *running {
+	t.Helper()
+	before := f.commandRequests()
+	r := startProcess(t, f.env)
+	f.waitRegistered(t, before)
+	return r
+}
+
+// waitRegistered waits for a request that reads or writes the commands:
+// the bot sends one right after READY.
+func (f *fakes) waitRegistered(t *testing.T, before int) {
+	t.Helper()
 	f.wait(t, "command registration", func() bool { return f.commandRequests() > before })
-	return p
 }
 
 // commandRequests counts the requests that read or write commands.
@@ -177,11 +193,23 @@ func (f *fakes) delivered(in discordtest.Interaction) func() bool {
 	}
 }
 
-func TestEmbeddedStoreDeliversASong(t *testing.T) {
+// assertNoSecrets fails the test if any output holds a secret.
+func assertNoSecrets(t *testing.T, secrets []string, outputs ...string) {
+	t.Helper()
+	for _, o := range outputs {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(o, s) {
+				t.Errorf("output shows a secret (%.6s…):\n%s", s, o)
+			}
+		}
+	}
+}
+
+func TestSIGTERMStopsTheBotWithStatus0(t *testing.T) {
 	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f.whisul.SetDefault(whisultest.Script{Polls: 1})
-	p := f.start(t)
+	p := f.startProcess(t)
 	in, err := f.discord.SendCommand(t.Context(), "song", discordtest.SongCommand{Prompt: "lo-fi beat for a rainy night"})
 	if err != nil {
 		t.Fatalf("SendCommand() = %v", err)
@@ -192,12 +220,7 @@ func TestEmbeddedStoreDeliversASong(t *testing.T) {
 	if code := p.exitCode(t, 10*time.Second); code != 0 {
 		t.Errorf("exit status after SIGTERM = %d; want 0", code)
 	}
-	out := p.stderr.String()
-	for _, secret := range []string{testWhisulKey, f.discord.Token, in.Token} {
-		if strings.Contains(out, secret) {
-			t.Errorf("the logs contain a secret (%.6s…)", secret)
-		}
-	}
+	assertNoSecrets(t, []string{testWhisulKey, f.discord.Token, in.Token}, p.out.String())
 }
 
 func TestKilledBotDeliversAfterRestart(t *testing.T) {
@@ -206,7 +229,7 @@ func TestKilledBotDeliversAfterRestart(t *testing.T) {
 	storagetest.DeleteKeysAtCleanup(t, prefix)
 	f := newFakes(t, map[string]string{"REDIS_URL": storagetest.RedisURL(t), "REDIS_PREFIX": prefix})
 	f.whisul.SetDefault(whisultest.Script{After: time.Hour})
-	first := f.start(t)
+	first := f.startProcess(t)
 	in, err := f.discord.SendCommand(t.Context(), "song", discordtest.SongCommand{Prompt: "a song that survives SIGKILL"})
 	if err != nil {
 		t.Fatalf("SendCommand() = %v", err)
@@ -225,20 +248,23 @@ func TestKilledBotDeliversAfterRestart(t *testing.T) {
 	f.wait(t, "the song after the restart", f.delivered(in))
 }
 
-// lockedBuffer collects a child's output safely.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+func TestEmbeddedStoreDeliversASongInProcess(t *testing.T) {
+	t.Parallel()
+	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
+	f.whisul.SetDefault(whisultest.Script{Polls: 1})
+	r := f.start(t)
+	in, err := f.discord.SendCommand(t.Context(), "song", discordtest.SongCommand{Prompt: "lo-fi beat for a rainy night"})
+	if err != nil {
+		t.Fatalf("SendCommand() = %v", err)
+	}
+	f.wait(t, "the song", f.delivered(in))
+	r.cancel()
+	if code := r.exitCode(t, 10*time.Second); code != 0 {
+		t.Errorf("exit status after the context ended = %d; want 0", code)
+	}
+	out := r.out.String()
+	if !strings.Contains(out, "stopped; pending jobs stay in the store") {
+		t.Errorf("the log does not say the bot stopped cleanly:\n%s", out)
+	}
+	assertNoSecrets(t, []string{testWhisulKey, f.discord.Token, in.Token}, out)
 }

@@ -3,7 +3,6 @@ package ops_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/songbot-dev/songbot/internal/testkit"
 	"github.com/songbot-dev/songbot/ops"
 )
 
@@ -44,7 +44,7 @@ func TestEndpointsBeforeAndAfterReady(t *testing.T) {
 		{"/nope", 404, ""},
 	}
 	for _, tt := range tests {
-		if status, body := get(t, srv.URL+tt.path); status != tt.wantStatus || !strings.Contains(body, tt.wantBody) {
+		if status, body := testkit.HTTPGet(t, srv.URL+tt.path); status != tt.wantStatus || !strings.Contains(body, tt.wantBody) {
 			t.Errorf("GET %s before ready = %d %q; want %d with %q", tt.path, status, body, tt.wantStatus, tt.wantBody)
 		}
 	}
@@ -59,7 +59,7 @@ func TestEndpointsBeforeAndAfterReady(t *testing.T) {
 		{"/readyz", "ready"},
 		{"/metrics", `songbot_song_interactions_total{outcome="accepted"} 1`},
 	} {
-		if status, body := get(t, srv.URL+tt.path); status != 200 || !strings.Contains(body, tt.wantBody) {
+		if status, body := testkit.HTTPGet(t, srv.URL+tt.path); status != 200 || !strings.Contains(body, tt.wantBody) {
 			t.Errorf("GET %s when ready = %d %q; want 200 with %q", tt.path, status, body, tt.wantBody)
 		}
 	}
@@ -105,7 +105,7 @@ func TestServeAndShutDown(t *testing.T) {
 	go func() { served <- s.Serve(ctx) }()
 
 	// Listen bound the port already: a request cannot arrive too early.
-	if status, _ := get(t, "http://"+s.Addr()+"/readyz"); status != 200 {
+	if status, _ := testkit.HTTPGet(t, "http://"+s.Addr()+"/readyz"); status != 200 {
 		t.Errorf("GET /readyz = %d; want 200", status)
 	}
 	cancel()
@@ -133,22 +133,4 @@ func TestListenOnABusyAddressFails(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), ln.Addr().String()) {
 		t.Errorf("Listen(%s) on a busy address = %v; want an error naming the address", ln.Addr(), err)
 	}
-}
-
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: reading the body: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
 }

@@ -34,7 +34,7 @@ var (
 	_ = []whisul.Status{whisul.StatusRunning, whisul.StatusCompleted, whisul.StatusFailed}
 	_ = []error{whisul.ErrInvalidPrompt, whisul.ErrUnauthorized, whisul.ErrNotFound, whisul.ErrRateLimited,
 		whisul.ErrServer, whisul.ErrNetwork, whisul.ErrMalformed}
-	_ = &whisul.Version
+	_ = whisul.DefaultUserAgent
 
 	_ func(testing.TB, string) *whisultest.Server                  = whisultest.NewServer
 	_ func(*whisultest.Server, whisultest.Script)                  = (*whisultest.Server).SetDefault

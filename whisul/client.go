@@ -14,14 +14,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // DefaultBaseURL is Whisul's production API.
 const DefaultBaseURL = "https://whisul.com/api"
 
-// Version names this build in the default User-Agent; set it at link time
-// with -ldflags "-X github.com/songbot-dev/songbot/whisul.Version=1.2.3".
-var Version = "dev"
+// DefaultUserAgent names this client when Options.UserAgent is empty. The
+// client has no version of its own to set at link time: a program names
+// itself and its version in UserAgent, as songbot does.
+const DefaultUserAgent = "github.com/songbot-dev/songbot/whisul (+https://github.com/songbot-dev/songbot)"
 
 // Defaults for Options fields left zero.
 const (
@@ -47,7 +50,7 @@ type Options struct {
 	APIKey     string
 	HTTPClient *http.Client // default: &http.Client{Timeout: DefaultTimeout}
 	Logger     *slog.Logger // default: discards
-	UserAgent  string       // default: "github.com/songbot-dev/songbot/<Version> (+https://github.com/songbot)"
+	UserAgent  string       // default: DefaultUserAgent; name your program and its version
 	// MaxRetries counts retries after the first attempt: 0 means
 	// DefaultMaxRetries, negative means none.
 	MaxRetries int
@@ -65,7 +68,7 @@ type Options struct {
 // Client talks to Whisul. It is safe for concurrent use.
 type Client struct {
 	base       *url.URL
-	key        secret
+	key        secret.Value
 	http       *http.Client
 	log        *slog.Logger
 	userAgent  string
@@ -78,16 +81,6 @@ type Client struct {
 	unknown    *logOnce                            // unknown job statuses
 	unsafePoll *logOnce                            // poll_url values refused by jobURL
 }
-
-// secret holds the API key behind a pointer, so even printing a Client
-// value with %v shows only an address, and redacts when printed itself.
-type secret struct{ p *string }
-
-func (s secret) value() string                { return *s.p }
-func (secret) String() string                 { return "[redacted]" }
-func (secret) GoString() string               { return "[redacted]" }
-func (secret) LogValue() slog.Value           { return slog.StringValue("[redacted]") }
-func (s secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
 
 // New returns a Client, or an error if opts are unusable.
 func New(opts Options) (*Client, error) {
@@ -117,7 +110,7 @@ func New(opts Options) (*Client, error) {
 	key := opts.APIKey
 	c := &Client{
 		base:       base,
-		key:        secret{&key},
+		key:        secret.New(key),
 		http:       opts.HTTPClient,
 		log:        opts.Logger,
 		userAgent:  opts.UserAgent,
@@ -136,9 +129,11 @@ func New(opts Options) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.log = slog.New(redactingHandler{c.log.Handler(), key})
+	// Log lines quote server text (an odd image_url, a status), and a
+	// server could echo the key back in it.
+	c.log = slog.New(secret.Handler(c.log.Handler(), key))
 	if c.userAgent == "" {
-		c.userAgent = "github.com/songbot-dev/songbot/" + Version + " (+https://github.com/songbot)"
+		c.userAgent = DefaultUserAgent
 	}
 	switch {
 	case c.maxRetries == 0:
@@ -272,7 +267,7 @@ func (c *Client) attempt(ctx context.Context, op, method, target string, body []
 	if err != nil {
 		return nil, fmt.Errorf("whisul: %s: building request: %w", op, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.key.value())
+	req.Header.Set("Authorization", "Bearer "+c.key.Reveal())
 	req.Header.Set("User-Agent", c.userAgent)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
@@ -299,10 +294,7 @@ func (c *Client) report(op string, status int) {
 // only then is the text clipped to n bytes, so that no part of a key that
 // straddles the cut survives.
 func (c *Client) scrub(s string, n int) string {
-	if k := c.key.value(); k != "" && strings.Contains(s, k) {
-		s = strings.ReplaceAll(s, k, "[redacted]")
-	}
-	return clip(s, n)
+	return clip(secret.Scrub(s, c.key.Reveal()), n)
 }
 
 // logOnce remembers which values were logged, so that a job polled every

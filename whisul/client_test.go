@@ -103,8 +103,8 @@ func TestNew(t *testing.T) {
 		c.maxBackoff != 10*time.Second || c.http.Timeout != 30*time.Second || c.log == nil {
 		t.Errorf("New(key only) defaults = %+v", *c)
 	}
-	if want := "github.com/songbot-dev/songbot/" + Version; !strings.HasPrefix(c.userAgent, want) {
-		t.Errorf("default User-Agent = %q; want prefix %q", c.userAgent, want)
+	if c.userAgent != DefaultUserAgent {
+		t.Errorf("default User-Agent = %q; want %q", c.userAgent, DefaultUserAgent)
 	}
 	if c, _ := New(Options{APIKey: key, MaxRetries: -1}); c.maxRetries != 0 {
 		t.Errorf("New(MaxRetries -1).maxRetries = %d; want 0", c.maxRetries)

@@ -1,15 +1,15 @@
 package whisul
 
 import (
-	"bytes"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/songbot-dev/songbot/internal/testkit"
 )
 
 // The documentation's example bodies.
@@ -38,26 +38,8 @@ var (
 	finished = time.Date(2026, 2, 17, 15, 41, 58, 0, time.UTC)
 )
 
-// logBuffer is a concurrency-safe log sink for checking what was logged.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func newTestLogger() (*slog.Logger, *logBuffer) {
-	buf := &logBuffer{}
+func newTestLogger() (*slog.Logger, *testkit.Buffer) {
+	buf := &testkit.Buffer{}
 	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), buf
 }
 

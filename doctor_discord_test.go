@@ -1,4 +1,4 @@
-package ops_test
+package main
 
 import (
 	"bytes"
@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/songbot-dev/songbot/bot/discordtest"
-	"github.com/songbot-dev/songbot/ops"
 )
 
 const testGuild = "1100000000000000001"
@@ -17,27 +16,27 @@ func TestDiscordChecks(t *testing.T) {
 	tests := []struct {
 		name       string
 		registerIn string // "-" registers nowhere
-		opts       func(d *discordtest.Server) ops.DiscordOptions
+		opts       func(d *discordtest.Server) discordOptions
 		wantOK     bool
 		want       []string
 	}{
-		{"registered globally", "", func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: d.Token, APIURL: d.URL}
+		{"registered globally", "", func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: d.Token, APIURL: d.URL}
 		}, true, []string{"ok    discord token  accepted: bot songbot", "ok    song command   /song is registered globally"}},
-		{"registered in the guild", testGuild, func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: "Bot " + d.Token, APIURL: d.URL, GuildID: testGuild}
+		{"registered in the guild", testGuild, func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: "Bot " + d.Token, APIURL: d.URL, GuildID: testGuild}
 		}, true, []string{"ok    song command   /song is registered in guild " + testGuild}},
-		{"not registered yet", "-", func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: d.Token, APIURL: d.URL}
-		}, false, []string{"ok    discord token", "FAIL  song command   /song is not registered globally; start the bot once"}},
-		{"registered in another guild", testGuild, func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: d.Token, APIURL: d.URL}
-		}, false, []string{"FAIL  song command   /song is not registered globally"}},
-		{"wrong token", "", func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: "not-the-token", APIURL: d.URL}
+		{"not registered yet", "-", func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: d.Token, APIURL: d.URL}
+		}, true, []string{"ok    discord token", "warn  song command   /song is not registered globally yet; the bot registers it when it connects"}},
+		{"registered in another guild", testGuild, func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: d.Token, APIURL: d.URL}
+		}, true, []string{"warn  song command   /song is not registered globally yet"}},
+		{"wrong token", "", func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: "not-the-token", APIURL: d.URL}
 		}, false, []string{"FAIL  discord token  rejected (401)", "DISCORD_TOKEN", "skip  song command   needs an accepted Discord token"}},
-		{"unreachable", "", func(d *discordtest.Server) ops.DiscordOptions {
-			return ops.DiscordOptions{Token: d.Token, APIURL: "http://" + closedAddr(t)}
+		{"unreachable", "", func(d *discordtest.Server) discordOptions {
+			return discordOptions{Token: d.Token, APIURL: "http://" + closedAddr(t)}
 		}, false, []string{"FAIL  discord token  could not reach Discord", "DISCORD_API_URL"}},
 	}
 	for _, tt := range tests {
@@ -49,7 +48,7 @@ func TestDiscordChecks(t *testing.T) {
 			}
 			opts := tt.opts(d)
 			var out bytes.Buffer
-			ok := ops.RunChecks(t.Context(), &out, ops.DiscordChecks(opts))
+			ok := runChecks(t.Context(), &out, discordChecks(opts))
 			if ok != tt.wantOK {
 				t.Errorf("Discord checks = %v; want %v; output:\n%s", ok, tt.wantOK, out.String())
 			}

@@ -1,4 +1,4 @@
-package ops
+package main
 
 import (
 	"context"
@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/songbot-dev/songbot/internal/secret"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
@@ -18,9 +18,9 @@ import (
 // instead of hanging the doctor.
 const checkTimeout = 15 * time.Second
 
-// Check is one thing the doctor verifies. Run returns a short detail for
+// check is one thing the doctor verifies. Run returns a short detail for
 // the ok line, or an error whose text says what is wrong and what to do.
-type Check struct {
+type check struct {
 	Name string
 	Run  func(ctx context.Context) (detail string, err error)
 }
@@ -28,17 +28,26 @@ type Check struct {
 // errSkipped marks a check that could not run because one it needs failed.
 var errSkipped = errors.New("skipped")
 
-// Skip returns the error a check returns when it cannot run because an
-// earlier one failed; RunChecks prints it as "skip" with reason.
-func Skip(reason string) error { return fmt.Errorf("%w: %s", errSkipped, reason) }
+// skip returns the error a check returns when it cannot run because an
+// earlier one failed; runChecks prints it as "skip" with reason.
+func skip(reason string) error { return fmt.Errorf("%w: %s", errSkipped, reason) }
 
-// RunChecks runs checks in order and prints one line for each:
+// errWarning marks what the operator should know but need not fix, such as
+// a command the bot will register itself when it starts.
+var errWarning = errors.New("warning")
+
+// warn returns the error a check returns for a warning; runChecks prints
+// it as "warn" with reason, and it does not fail the run.
+func warn(reason string) error { return fmt.Errorf("%w: %s", errWarning, reason) }
+
+// runChecks runs checks in order and prints one line for each:
 //
 //	ok    store        Redis at redis://127.0.0.1:6379 answers; 0 songs pending
 //	FAIL  whisul key   rejected (401): set WHISUL_API_KEY to a valid key
+//	warn  song command /song is not registered globally yet; the bot registers it when it starts
 //
-// It reports whether every check passed.
-func RunChecks(ctx context.Context, w io.Writer, checks []Check) bool {
+// It reports whether every check passed or only warned.
+func runChecks(ctx context.Context, w io.Writer, checks []check) bool {
 	width := 0
 	for _, c := range checks {
 		width = max(width, len(c.Name))
@@ -50,6 +59,8 @@ func RunChecks(ctx context.Context, w io.Writer, checks []Check) bool {
 		cancel()
 		verdict := "ok"
 		switch {
+		case errors.Is(err, errWarning):
+			verdict, detail = "warn", strings.TrimPrefix(err.Error(), errWarning.Error()+": ")
 		case errors.Is(err, errSkipped):
 			verdict, detail = "skip", strings.TrimPrefix(err.Error(), errSkipped.Error()+": ")
 			allOK = false
@@ -67,12 +78,12 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ; ")), " ")
 }
 
-// StoreCheck opens the store with open and pings it. where names the store
+// storeCheck opens the store with open and pings it. where names the store
 // for the operator, without credentials: "Redis at redis://host:6379/0" or
 // "embedded file data/songbot.db". An embedded file held by another process
 // passes: that is a running bot, which is what the doctor expects to find.
-func StoreCheck(where string, open func(context.Context) (storage.Store, error)) Check {
-	return Check{Name: "store", Run: func(ctx context.Context) (string, error) {
+func storeCheck(where string, open func(context.Context) (storage.Store, error)) check {
+	return check{Name: "store", Run: func(ctx context.Context) (string, error) {
 		store, err := open(ctx)
 		if errors.Is(err, storage.ErrLocked) {
 			return where + " is in use by a running songbot (expected while the bot runs; stop it to check the file itself)", nil
@@ -98,12 +109,12 @@ func StoreCheck(where string, open func(context.Context) (storage.Store, error))
 	}}
 }
 
-// WhisulKeyCheck asks Whisul for a job id that cannot exist: 404 means the
+// whisulKeyCheck asks Whisul for a job id that cannot exist: 404 means the
 // key was accepted, 401 that it was not. Nothing is generated and no credit
 // is spent. baseURL is shown in messages, without any user information.
-func WhisulKeyCheck(client *whisul.Client, baseURL string) Check {
-	where := RedactURL(baseURL)
-	return Check{Name: "whisul key", Run: func(ctx context.Context) (string, error) {
+func whisulKeyCheck(client *whisul.Client, baseURL string) check {
+	where := secret.URL(baseURL)
+	return check{Name: "whisul key", Run: func(ctx context.Context) (string, error) {
 		_, err := client.Job(ctx, randomJobID(), "")
 		var ae *whisul.APIError
 		switch {
@@ -131,15 +142,6 @@ func randomJobID() string {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
-
-// RedactURL drops user information and query, which may hold credentials.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
 func plural(n int, one, many string) string {

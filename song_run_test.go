@@ -1,4 +1,4 @@
-package ops_test
+package main
 
 import (
 	"bytes"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/songbot-dev/songbot/ops"
 	"github.com/songbot-dev/songbot/whisul"
 	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
@@ -38,11 +37,11 @@ func TestRunSongPrintsTheSong(t *testing.T) {
 			t.Parallel()
 			fake, c := newSongFake(t, whisultest.Script{Polls: 2})
 			var out, progress bytes.Buffer
-			err := ops.RunSong(t.Context(), c, "lo-fi beat for a rainy night", ops.SongOptions{
+			err := makeSong(t.Context(), c, "lo-fi beat for a rainy night", songOptions{
 				Interval: 10 * time.Millisecond, Out: &out, Err: &progress, Terminal: terminal,
 			})
 			if err != nil {
-				t.Fatalf("RunSong() = %v; progress:\n%s", err, progress.String())
+				t.Fatalf("makeSong() = %v; progress:\n%s", err, progress.String())
 			}
 			id := fake.Jobs()[0].ID
 			for _, want := range []string{
@@ -69,7 +68,7 @@ func TestRunSongJSON(t *testing.T) {
 	t.Parallel()
 	fake, c := newSongFake(t, whisultest.Script{Polls: 1})
 	var out bytes.Buffer
-	err := ops.RunSong(t.Context(), c, "synthwave", ops.SongOptions{JSON: true, Interval: 10 * time.Millisecond, Out: &out})
+	err := makeSong(t.Context(), c, "synthwave", songOptions{JSON: true, Interval: 10 * time.Millisecond, Out: &out})
 	if err != nil {
 		t.Fatalf("RunSong(--json) = %v", err)
 	}
@@ -107,7 +106,7 @@ func TestRunSongFailedJob(t *testing.T) {
 	for _, asJSON := range []bool{false, true} {
 		_, c := newSongFake(t, whisultest.Script{Polls: 1, Fail: true, ErrorText: "the muse left"})
 		var out bytes.Buffer
-		err := ops.RunSong(t.Context(), c, "a song", ops.SongOptions{JSON: asJSON, Interval: 10 * time.Millisecond, Out: &out})
+		err := makeSong(t.Context(), c, "a song", songOptions{JSON: asJSON, Interval: 10 * time.Millisecond, Out: &out})
 		if err == nil || !strings.Contains(err.Error(), "the muse left") {
 			t.Errorf("RunSong(json %v) of a failed job = %v; want an error with Whisul's reason", asJSON, err)
 		}
@@ -128,7 +127,7 @@ func TestRunSongStopsWhenCancelled(t *testing.T) {
 	var progress bytes.Buffer
 	done := make(chan error, 1)
 	go func() {
-		done <- ops.RunSong(ctx, c, "a long song", ops.SongOptions{Interval: 10 * time.Millisecond, Err: &progress})
+		done <- makeSong(ctx, c, "a long song", songOptions{Interval: 10 * time.Millisecond, Err: &progress})
 	}()
 	// Cancel once the job is being polled, as an operator's Ctrl-C would.
 	if err := fake.Wait(t.Context(), func() bool { return fake.Count("GET", "/api/jobs/") > 0 }); err != nil {
@@ -137,26 +136,26 @@ func TestRunSongStopsWhenCancelled(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		var stopped *ops.StoppedError
+		var stopped *stoppedError
 		if !errors.As(err, &stopped) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("RunSong() after cancel = %v; want a *StoppedError wrapping context.Canceled", err)
+			t.Fatalf("makeSong() after cancel = %v; want a *stoppedError wrapping context.Canceled", err)
 		}
 		id := fake.Jobs()[0].ID
 		if want := "stopped waiting; job " + id + " may still finish at Whisul"; err.Error() != want {
 			t.Errorf("error = %q; want %q", err, want)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("RunSong did not return after its context was cancelled")
+		t.Fatal("makeSong did not return after its context was cancelled")
 	}
 }
 
 func TestRunSongGivesUpAfterTimeout(t *testing.T) {
 	t.Parallel()
 	_, c := newSongFake(t, whisultest.Script{After: time.Hour})
-	err := ops.RunSong(t.Context(), c, "a long song", ops.SongOptions{Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
-	var stopped *ops.StoppedError
+	err := makeSong(t.Context(), c, "a long song", songOptions{Interval: 10 * time.Millisecond, Timeout: 100 * time.Millisecond})
+	var stopped *stoppedError
 	if !errors.As(err, &stopped) || stopped.After != 100*time.Millisecond || !strings.Contains(err.Error(), "gave up after 100ms") {
-		t.Errorf("RunSong() past its timeout = %v; want a *StoppedError after 100ms", err)
+		t.Errorf("makeSong() past its timeout = %v; want a *stoppedError after 100ms", err)
 	}
 }
 
@@ -164,9 +163,9 @@ func TestRunSongRetriesTransientPollErrors(t *testing.T) {
 	t.Parallel()
 	_, c := newSongFake(t, whisultest.Script{ServerErrors: 2})
 	var out, progress bytes.Buffer
-	err := ops.RunSong(t.Context(), c, "a song", ops.SongOptions{Interval: 10 * time.Millisecond, Out: &out, Err: &progress})
+	err := makeSong(t.Context(), c, "a song", songOptions{Interval: 10 * time.Millisecond, Out: &out, Err: &progress})
 	if err != nil {
-		t.Fatalf("RunSong() = %v; want the song after two 500s", err)
+		t.Fatalf("makeSong() = %v; want the song after two 500s", err)
 	}
 	if n := strings.Count(progress.String(), "poll failed, retrying"); n != 2 {
 		t.Errorf("progress shows %d retried polls; want 2:\n%s", n, progress.String())
@@ -194,9 +193,9 @@ func TestRunSongErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			var progress bytes.Buffer
-			err = ops.RunSong(t.Context(), c, "a song", ops.SongOptions{Interval: 10 * time.Millisecond, Err: &progress})
+			err = makeSong(t.Context(), c, "a song", songOptions{Interval: 10 * time.Millisecond, Err: &progress})
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("RunSong() = %v; want an error with %q", err, tt.want)
+				t.Errorf("makeSong() = %v; want an error with %q", err, tt.want)
 			}
 			assertNoSecret(t, tt.key, errString(err), progress.String())
 		})

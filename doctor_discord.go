@@ -1,19 +1,19 @@
-package ops
+package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
-// DiscordOptions say which bot the Discord checks look at.
-type DiscordOptions struct {
+// discordOptions say which bot the Discord checks look at.
+type discordOptions struct {
 	Token   string // bot token, with or without the "Bot " prefix
 	APIURL  string // Discord's origin; default https://discord.com
 	GuildID string // where /song should be registered; empty = globally
@@ -21,20 +21,22 @@ type DiscordOptions struct {
 	Transport http.RoundTripper
 }
 
-// DiscordChecks returns two checks: the token is accepted (GET users/@me),
+// discordChecks returns two checks: the token is accepted (GET users/@me),
 // then /song is registered where the bot registers it. The second is
-// skipped when the first fails.
+// skipped when the first fails, and only warns when /song is simply not
+// there yet: the bot registers its commands whenever it connects, so a
+// correct setup before the first start must not fail the doctor.
 //
 // The application id is taken to be the bot user's id, true of every
 // application created since 2019; the bot itself reads it from READY.
-func DiscordChecks(opts DiscordOptions) []Check {
+func discordChecks(opts discordOptions) []check {
 	apiURL := opts.APIURL
 	if apiURL == "" {
 		apiURL = "https://discord.com"
 	}
-	where := RedactURL(apiURL)
+	where := secret.URL(apiURL)
 	var appID string
-	token := Check{Name: "discord token", Run: func(ctx context.Context) (string, error) {
+	token := check{Name: "discord token", Run: func(ctx context.Context) (string, error) {
 		s, err := discordSession(opts.Token, apiURL, opts.Transport)
 		if err != nil {
 			return "", err
@@ -46,9 +48,9 @@ func DiscordChecks(opts DiscordOptions) []Check {
 		appID = u.ID
 		return fmt.Sprintf("accepted: bot %s (id %s)", u.Username, u.ID), nil
 	}}
-	command := Check{Name: "song command", Run: func(ctx context.Context) (string, error) {
+	command := check{Name: "song command", Run: func(ctx context.Context) (string, error) {
 		if appID == "" {
-			return "", Skip("needs an accepted Discord token")
+			return "", skip("needs an accepted Discord token")
 		}
 		scope := "globally"
 		if opts.GuildID != "" {
@@ -67,13 +69,13 @@ func DiscordChecks(opts DiscordOptions) []Check {
 				return "/song is registered " + scope, nil
 			}
 		}
-		hint := "start the bot once; it registers /song when it connects"
+		hint := "the bot registers it when it connects; run the doctor again after the bot's first start"
 		if opts.GuildID == "" {
 			hint += " (global commands may take a while to show in Discord; set DISCORD_GUILD_ID to a test guild for instant ones)"
 		}
-		return "", fmt.Errorf("/song is not registered %s; %s", scope, hint)
+		return "", warn(fmt.Sprintf("/song is not registered %s yet; %s", scope, hint))
 	}}
-	return []Check{token, command}
+	return []check{token, command}
 }
 
 // discordProblem words a failed Discord call for the operator.
@@ -89,11 +91,7 @@ func discordProblem(err error, where, fix string) error {
 			return fmt.Errorf("%s answered %d: Discord may be having trouble; try again later", where, status)
 		}
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // the URL adds nothing and must never carry a token
-	}
-	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, err)
+	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, redactedCause(err))
 }
 
 // discordSession is a REST-only session whose requests go to apiURL with
@@ -104,7 +102,7 @@ func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Se
 	}
 	s, err := bot.NewSession(token, apiURL, base, "DiscordBot (songbot doctor)")
 	if err != nil {
-		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", RedactURL(apiURL))
+		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", secret.URL(apiURL))
 	}
 	s.Client.Timeout = checkTimeout
 	s.MaxRestRetries = 1

@@ -1,4 +1,4 @@
-package ops
+package main
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/songbot-dev/songbot/whisul"
 )
 
-// SongOptions configure RunSong.
-type SongOptions struct {
+// songOptions configure makeSong.
+type songOptions struct {
 	JSON     bool          // print the final job as JSON instead of text
 	Interval time.Duration // between two polls; default 5s, as Whisul asks
 	Timeout  time.Duration // give up waiting after this long; 0 = never
@@ -31,28 +31,28 @@ const plainEvery = 30 * time.Second
 // spinEvery is the spinner's frame time on a terminal.
 const spinEvery = 120 * time.Millisecond
 
-// StoppedError is RunSong's error when ctx ended (Ctrl-C) or the timeout
+// stoppedError is makeSong's error when ctx ended (Ctrl-C) or the timeout
 // passed while the job was still running at Whisul.
-type StoppedError struct {
+type stoppedError struct {
 	JobID string
 	After time.Duration // the timeout that passed; 0 when ctx ended
 	cause error
 }
 
-func (e *StoppedError) Error() string {
+func (e *stoppedError) Error() string {
 	if e.After > 0 {
 		return fmt.Sprintf("gave up after %v; job %s may still finish at Whisul", e.After, e.JobID)
 	}
 	return fmt.Sprintf("stopped waiting; job %s may still finish at Whisul", e.JobID)
 }
 
-func (e *StoppedError) Unwrap() error { return e.cause }
+func (e *stoppedError) Unwrap() error { return e.cause }
 
-// RunSong makes one song: it submits prompt, polls until the job ends and
+// makeSong makes one song: it submits prompt, polls until the job ends and
 // prints the result to opts.Out. Progress goes to opts.Err. A failed job is
-// an error carrying Whisul's reason; when ctx ends first RunSong returns a
-// *StoppedError wrapping ctx's error.
-func RunSong(ctx context.Context, client *whisul.Client, prompt string, opts SongOptions) error {
+// an error carrying Whisul's reason; when ctx ends first makeSong returns a
+// *stoppedError wrapping ctx's error.
+func makeSong(ctx context.Context, client *whisul.Client, prompt string, opts songOptions) error {
 	if opts.Interval <= 0 {
 		opts.Interval = 5 * time.Second
 	}
@@ -88,9 +88,9 @@ func RunSong(ctx context.Context, client *whisul.Client, prompt string, opts Son
 	for {
 		select {
 		case <-ctx.Done():
-			return &StoppedError{JobID: sub.JobID, cause: ctx.Err()}
+			return &stoppedError{JobID: sub.JobID, cause: ctx.Err()}
 		case <-deadline:
-			return &StoppedError{JobID: sub.JobID, After: opts.Timeout, cause: context.DeadlineExceeded}
+			return &stoppedError{JobID: sub.JobID, After: opts.Timeout, cause: context.DeadlineExceeded}
 		case <-spin:
 			p.draw()
 			continue
@@ -100,7 +100,7 @@ func RunSong(ctx context.Context, client *whisul.Client, prompt string, opts Son
 		wait := opts.Interval
 		switch {
 		case ctx.Err() != nil:
-			return &StoppedError{JobID: sub.JobID, cause: ctx.Err()}
+			return &stoppedError{JobID: sub.JobID, cause: ctx.Err()}
 		case errors.Is(err, whisul.ErrNotFound):
 			return fmt.Errorf("whisul no longer knows job %s (404): it expired or was removed", sub.JobID)
 		case errors.Is(err, whisul.ErrUnauthorized):
@@ -135,7 +135,7 @@ func submitProblem(ctx context.Context, err error) error {
 }
 
 // finish prints an ended job; a failed one is also the returned error.
-func finish(opts SongOptions, jobID string, j whisul.Job, took time.Duration) error {
+func finish(opts songOptions, jobID string, j whisul.Job, took time.Duration) error {
 	if opts.JSON {
 		enc := json.NewEncoder(opts.Out)
 		enc.SetIndent("", "  ")
@@ -216,81 +216,4 @@ func timeOrNil(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
-}
-
-// progress shows the wait on the operator's terminal or log.
-type progress struct {
-	w        io.Writer
-	terminal bool
-	jobID    string
-	start    time.Time
-
-	state     string // last status, or a note about a failed poll
-	printedAt time.Time
-	frame     int
-	width     int // of the line drawn on the terminal, to erase it
-}
-
-var spinner = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
-
-func (p *progress) submitted(every time.Duration) {
-	p.state = "running"
-	// A line of its own even on a terminal, so the job id stays on screen.
-	fmt.Fprintf(p.w, "submitted job %s; polling every %v (Ctrl-C stops waiting)\n", p.jobID, every)
-	p.printedAt = time.Now()
-	p.draw()
-}
-
-// status records a poll's status and shows it when it changed (or, on a
-// plain writer, when nothing was shown for a while).
-func (p *progress) status(s string) {
-	changed := s != p.state
-	p.state = s
-	switch {
-	case p.terminal:
-		p.draw()
-	case changed || time.Since(p.printedAt) >= plainEvery:
-		fmt.Fprintf(p.w, "[%s] %s\n", elapsed(time.Since(p.start)), s)
-		p.printedAt = time.Now()
-	}
-}
-
-// note shows a passing problem, such as a failed poll.
-func (p *progress) note(s string) {
-	if p.terminal {
-		p.clear()
-	}
-	fmt.Fprintf(p.w, "[%s] %s\n", elapsed(time.Since(p.start)), s)
-	p.printedAt = time.Now()
-	p.draw()
-}
-
-// draw redraws the terminal line: spinner, status, elapsed time.
-func (p *progress) draw() {
-	if !p.terminal {
-		return
-	}
-	line := fmt.Sprintf("%s %s %s", spinner[p.frame%len(spinner)], p.state, elapsed(time.Since(p.start)))
-	p.frame++
-	pad := max(p.width-len(line), 0)
-	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
-	p.width = len(line)
-}
-
-// clear erases the terminal line, before the result or an error.
-func (p *progress) clear() {
-	if !p.terminal || p.width == 0 {
-		return
-	}
-	fmt.Fprintf(p.w, "\r%s\r", strings.Repeat(" ", p.width))
-	p.width = 0
-}
-
-// elapsed is m:ss, or h:mm:ss past an hour.
-func elapsed(d time.Duration) string {
-	s := int(d / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-
-	"github.com/songbot-dev/songbot/ops"
 )
 
 const songUsage = `usage: songbot song [--json] [--interval 5s] [--timeout 30m] "<prompt>"
@@ -20,12 +18,19 @@ Discord, and prints its title, duration, BPM, tags, song URL and cover URL
 spinner on a terminal, a line per change otherwise. Ctrl-C stops waiting;
 the job may still finish at Whisul.
 
+It reads only WHISUL_API_KEY (or WHISUL_API_KEY_FILE), WHISUL_API_URL,
+POLL_INTERVAL, JOB_TIMEOUT, LOG_LEVEL and LOG_FORMAT.
+
 Exit status 0 when the song is made, 1 when it failed or the wait was
 stopped, 2 for a bad command line or configuration.
 `
 
+// songVars are the variables `songbot song` reads: it never talks to
+// Discord or the store, so it needs neither DISCORD_TOKEN nor REDIS_URL.
+var songVars = []string{"WHISUL_API_KEY", "WHISUL_API_URL", "POLL_INTERVAL", "JOB_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT"}
+
 // runSong makes one song from the terminal.
-func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runSong(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("song", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the final job as JSON on stdout")
 	interval := fs.Duration("interval", 0, "time between two polls (default POLL_INTERVAL)")
@@ -42,7 +47,7 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{`song: give a prompt, e.g. songbot song "lo-fi beat for a rainy night"`}
 	}
 
-	cfg, err := loadConfig()
+	cfg, err := loadConfig(env, songVars...)
 	if err != nil {
 		return err
 	}
@@ -62,35 +67,15 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !flagSet(fs, "timeout") {
 		*timeout = cfg.JobTimeout
 	}
-	return ops.RunSong(ctx, wc, prompt, ops.SongOptions{
+	term, _ := env("TERM")
+	return makeSong(ctx, wc, prompt, songOptions{
 		JSON:     *asJSON,
 		Interval: *interval,
 		Timeout:  *timeout,
 		Out:      stdout,
 		Err:      stderr,
-		Terminal: isTerminal(stderr),
+		Terminal: term != "dumb" && isTerminal(stderr),
 	})
-}
-
-// parseInterleaved parses flags before, between and after the words, so
-// `songbot song "a prompt" --json` works; after "--" all is words.
-func parseInterleaved(fs *flag.FlagSet, args []string, usage string, stdout io.Writer) ([]string, error) {
-	var words []string
-	for len(args) > 0 {
-		if err := parseFlags(fs, args, usage, stdout); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
-			return append(words, rest...), nil
-		}
-		if len(rest) == 0 {
-			break
-		}
-		words = append(words, rest[0])
-		args = rest[1:]
-	}
-	return words, nil
 }
 
 // isTerminal reports whether w is a character device, such as a terminal.
@@ -99,16 +84,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string, usage string, stdout io.W
 // plain lines.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok || os.Getenv("TERM") == "dumb" {
+	if !ok {
 		return false
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// flagSet reports whether name was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }

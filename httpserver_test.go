@@ -2,28 +2,26 @@ package main
 
 import (
 	"context"
-	"io"
-	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/internal/testkit"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
 
 func TestReadiness(t *testing.T) {
 	t.Parallel()
-	open, err := storage.OpenBolt(filepath.Join(t.TempDir(), "songbot.db"), storage.BoltOptions{})
+	open, err := storage.OpenBolt(filepath.Join(t.TempDir(), storage.DefaultBoltFile), storage.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { open.Close() })
-	closed, err := storage.OpenBolt(filepath.Join(t.TempDir(), "songbot.db"), storage.BoltOptions{})
+	closed, err := storage.OpenBolt(filepath.Join(t.TempDir(), storage.DefaultBoltFile), storage.BoltOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,18 +57,21 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	// on its way through the pipe.
 	var m []string
 	eventually(t, "the HTTP server's address in the log", func() bool {
-		m = listening.FindStringSubmatch(p.stderr.String())
+		m = listening.FindStringSubmatch(p.out.String())
 		return m != nil
 	})
 	base := "http://" + m[1]
 
-	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
+	if code, body := testkit.HTTPGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("GET /healthz = %d %q; want 200 ok", code, body)
+	}
+	if stdout, stderr, code := runCLI(t, map[string]string{"HTTP_ADDR": m[1]}, "healthcheck"); code != 0 {
+		t.Errorf("songbot healthcheck against the running bot = %d\n%s%s; want 0", code, stdout, stderr)
 	}
 	// Registration was sent; the bot marks itself ready when the answer
 	// arrives, which no event of the fakes reports.
 	eventually(t, "/readyz to answer 200", func() bool {
-		code, _ := httpGet(t, base+"/readyz")
+		code, _ := testkit.HTTPGet(t, base+"/readyz")
 		return code == 200
 	})
 
@@ -106,7 +107,7 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	var metrics string
 	missing := want
 	waitFor(t, 10*time.Second, func() bool {
-		_, metrics = httpGet(t, base+"/metrics")
+		_, metrics = testkit.HTTPGet(t, base+"/metrics")
 		missing = missing[:0:0]
 		for _, w := range want {
 			if !strings.Contains(metrics, w) {
@@ -121,11 +122,11 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 	// Labels are words: no ids, prompt or token reach the metrics.
 	assertNoSecrets(t, []string{in.ID, in.Token, in.UserID, refused.ID, "rainy night", "forbidden", testWhisulKey, f.discord.Token, f.whisul.Jobs()[0].ID}, metrics)
 
-	p.cmd.Process.Signal(syscall.SIGTERM)
+	p.cancel()
 	if code := p.exitCode(t, 10*time.Second); code != 0 {
-		t.Errorf("exit status after SIGTERM = %d; want 0", code)
+		t.Errorf("exit status after the context ended = %d; want 0", code)
 	}
-	assertNoSecrets(t, []string{testWhisulKey, f.discord.Token, in.Token}, p.stderr.String())
+	assertNoSecrets(t, []string{testWhisulKey, f.discord.Token, in.Token}, p.out.String())
 }
 
 // eventually retries cond every 10ms for up to 10s: for states that only
@@ -153,22 +154,4 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) bool {
 		}
 	}
 	return true
-}
-
-func httpGet(t *testing.T, url string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("GET %s: %v", url, err)
-	}
-	return resp.StatusCode, string(body)
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -19,7 +18,7 @@ func TestSongJSON(t *testing.T) {
 	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 2})
-	stdout, stderr, code := runSongbot(t, f.env, "song", "--json", "lo-fi beat for a rainy night")
+	stdout, stderr, code := runCLI(t, f.env, "song", "--json", "lo-fi beat for a rainy night")
 	if code != 0 {
 		t.Fatalf("songbot song --json: exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -52,7 +51,7 @@ func TestSongText(t *testing.T) {
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 1})
 	// Flags may follow the prompt, and an unquoted prompt is joined.
-	stdout, stderr, code := runSongbot(t, f.env, "song", "dark", "synthwave", "--interval", "20ms")
+	stdout, stderr, code := runCLI(t, f.env, "song", "dark", "synthwave", "--interval", "20ms")
 	if code != 0 {
 		t.Fatalf("songbot song: exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -70,7 +69,7 @@ func TestSongFailedJobExits1(t *testing.T) {
 	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 1, Fail: true, ErrorText: "the muse left"})
-	stdout, stderr, code := runSongbot(t, f.env, "song", "a song")
+	stdout, stderr, code := runCLI(t, f.env, "song", "a song")
 	if code != 1 || !strings.Contains(stderr, "songbot: the song failed at Whisul") || !strings.Contains(stderr, "the muse left") {
 		t.Errorf("songbot song of a failing job = %d\nstdout:\n%s\nstderr:\n%s\nwant 1 with Whisul's reason", code, stdout, stderr)
 	}
@@ -80,42 +79,37 @@ func TestSongStopsOnInterrupt(t *testing.T) {
 	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{After: time.Hour})
-	p := startSong(t, f.env, "a long song")
+	r := startInProcess(t, f.env, "song", "a long song")
 	f.waitWhisul(t, "the first poll", func() bool { return f.whisul.Count("GET", "/api/jobs/") > 0 })
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	if code := p.exitCode(t, 10*time.Second); code != 1 {
+	r.cancel() // what main does on Ctrl-C
+	if code := r.exitCode(t, 10*time.Second); code != 1 {
 		t.Errorf("exit status after Ctrl-C = %d; want 1", code)
 	}
 	id := f.whisul.Jobs()[0].ID
-	if out := p.stderr.String(); !strings.Contains(out, "stopped waiting; job "+id+" may still finish at Whisul") {
+	if out := r.out.String(); !strings.Contains(out, "stopped waiting; job "+id+" may still finish at Whisul") {
 		t.Errorf("output after Ctrl-C:\n%s\nwant it to name job %s", out, id)
 	}
 }
 
-// startSong runs `songbot song args...` in the background.
-func startSong(t *testing.T, env map[string]string, args ...string) *process {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"song"}, args...)...)
-	cmd.Env = []string{"SONGBOT_TEST_MAIN=1", "PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
+func TestSongNeedsOnlyWhatItUses(t *testing.T) {
+	t.Parallel()
+	f := newFakes(t, nil)
+	f.whisul.SetDefault(whisultest.Script{Polls: 1})
+	// No Discord, and values the bot would refuse but song never reads.
+	for _, name := range []string{"DISCORD_TOKEN", "DISCORD_API_URL"} {
+		delete(f.env, name)
 	}
-	p := &process{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = p.stderr, p.stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start songbot song: %v", err)
+	f.env["MAX_RUNNING"] = "-1"
+	f.env["HTTP_ADDR"] = "not an address"
+	stdout, stderr, code := runCLI(t, f.env, "song", "--interval", "10ms", "a song")
+	if code != 0 || !strings.Contains(stdout, "Title:") {
+		t.Errorf("songbot song without DISCORD_TOKEN = %d\nstdout:\n%s\nstderr:\n%s\nwant 0 and the song", code, stdout, stderr)
 	}
-	go func() {
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-p.exited
-	})
-	return p
+	delete(f.env, "WHISUL_API_KEY")
+	_, stderr, code = runCLI(t, f.env, "song", "a song")
+	if code != 2 || !strings.Contains(stderr, "WHISUL_API_KEY is not set") || strings.Contains(stderr, "DISCORD_TOKEN") || strings.Contains(stderr, "MAX_RUNNING") {
+		t.Errorf("songbot song without WHISUL_API_KEY = %d, stderr:\n%s\nwant 2 naming WHISUL_API_KEY alone", code, stderr)
+	}
 }
 
 // waitWhisul waits until cond holds, re-checking at each Whisul request.

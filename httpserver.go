@@ -23,7 +23,7 @@ func newRegistry() *prometheus.Registry {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "songbot_build_info",
 			Help:        "Always 1; the version label is the running songbot's.",
-			ConstLabels: prometheus.Labels{"version": version},
+			ConstLabels: prometheus.Labels{"version": buildVersion()},
 		}, func() float64 { return 1 }),
 	)
 	return reg

@@ -1,4 +1,4 @@
-package ops_test
+package main
 
 import (
 	"bytes"
@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/songbot-dev/songbot/ops"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/storage/storagetest"
 	"github.com/songbot-dev/songbot/whisul"
@@ -21,29 +20,29 @@ import (
 func TestRunChecksPrintsOneAlignedLineEach(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	ok := ops.RunChecks(t.Context(), &out, []ops.Check{
+	ok := runChecks(t.Context(), &out, []check{
 		{Name: "config", Run: func(context.Context) (string, error) { return "valid", nil }},
 		{Name: "whisul key", Run: func(context.Context) (string, error) {
 			return "", errors.New("rejected (401)\nset WHISUL_API_KEY")
 		}},
-		{Name: "store", Run: func(context.Context) (string, error) { return "", ops.Skip("needs a valid configuration") }},
+		{Name: "store", Run: func(context.Context) (string, error) { return "", skip("needs a valid configuration") }},
 	})
 	if ok {
-		t.Error("RunChecks() = true with a failed check; want false")
+		t.Error("runChecks() = true with a failed check; want false")
 	}
 	want := "ok    config      valid\n" +
 		"FAIL  whisul key  rejected (401) ; set WHISUL_API_KEY\n" +
 		"skip  store       needs a valid configuration\n"
 	if out.String() != want {
-		t.Errorf("RunChecks printed\n%s\nwant\n%s", out.String(), want)
+		t.Errorf("runChecks printed\n%s\nwant\n%s", out.String(), want)
 	}
 }
 
 func TestRunChecksAllPass(t *testing.T) {
 	t.Parallel()
 	pass := func(context.Context) (string, error) { return "fine", nil }
-	if !ops.RunChecks(t.Context(), &bytes.Buffer{}, []ops.Check{{Name: "a", Run: pass}, {Name: "b", Run: pass}}) {
-		t.Error("RunChecks() = false with every check passing; want true")
+	if !runChecks(t.Context(), &bytes.Buffer{}, []check{{Name: "a", Run: pass}, {Name: "b", Run: pass}}) {
+		t.Error("runChecks() = false with every check passing; want true")
 	}
 }
 
@@ -105,7 +104,7 @@ func TestStoreCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var out bytes.Buffer
-			ok := ops.RunChecks(t.Context(), &out, []ops.Check{ops.StoreCheck("the store", tt.open(t))})
+			ok := runChecks(t.Context(), &out, []check{storeCheck("the store", tt.open(t))})
 			if ok != tt.wantOK || !strings.Contains(out.String(), tt.want) {
 				t.Errorf("store check = %v, %q; want %v with %q", ok, out.String(), tt.wantOK, tt.want)
 			}
@@ -134,7 +133,7 @@ func TestWhisulKeyCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out bytes.Buffer
-			ok := ops.RunChecks(t.Context(), &out, []ops.Check{ops.WhisulKeyCheck(c, tt.url)})
+			ok := runChecks(t.Context(), &out, []check{whisulKeyCheck(c, tt.url)})
 			if ok != tt.wantOK || !strings.Contains(out.String(), tt.want) {
 				t.Errorf("whisul key check = %v, %q; want %v with %q", ok, out.String(), tt.wantOK, tt.want)
 			}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+)
+
+// version is the one place a release names itself: set it at build time
+// with -ldflags "-X main.version=1.2.3" (the Dockerfile does, from its
+// VERSION build argument). Everything else (the User-Agents, the
+// songbot_build_info metric, `songbot version`) reads buildVersion.
+var version = "dev"
+
+// buildVersion is version, or, for a binary built by
+// `go install github.com/songbot-dev/songbot@v1.2.3` without ldflags, the
+// module version the go command recorded.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	return versionOf(version, bi, ok)
+}
+
+func versionOf(v string, bi *debug.BuildInfo, ok bool) string {
+	if v == "dev" && ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return v
+}
+
+// userAgent names this build to Whisul, with the module path so that
+// Whisul's operators can find the project.
+func userAgent() string {
+	return "github.com/songbot-dev/songbot/" + buildVersion() + " (+https://github.com/songbot-dev/songbot)"
+}
+
+const versionUsage = `usage: songbot version   (or songbot --version)
+
+Prints the version, the Go version it was built with, and the VCS
+revision (with "modified" when the tree had uncommitted changes), for bug
+reports and for telling deployments apart.
+`
+
+// runVersion prints what versionText says.
+func runVersion(_ context.Context, args []string, _ lookupFunc, stdout, _ io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if err := noArgs(fs, args, versionUsage, stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	bi, ok := debug.ReadBuildInfo()
+	_, err := io.WriteString(stdout, versionText(versionOf(version, bi, ok), bi, ok))
+	return err
+}
+
+// versionText is the report of `songbot version`:
+//
+//	songbot 1.2.3
+//	go      go1.26.8
+//	commit  0123abcd… (modified) 2026-02-17T15:39:34Z
+func versionText(v string, bi *debug.BuildInfo, ok bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "songbot %s\n", v)
+	if !ok {
+		b.WriteString("go      unknown (no build information in this binary)\n")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "go      %s\n", bi.GoVersion)
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	rev := settings["vcs.revision"]
+	if rev == "" {
+		b.WriteString("commit  unknown (built without VCS information, e.g. outside a git checkout)\n")
+		return b.String()
+	}
+	line := "commit  " + rev
+	if settings["vcs.modified"] == "true" {
+		line += " (modified)"
+	}
+	if t := settings["vcs.time"]; t != "" {
+		line += " " + t
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
