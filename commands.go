@@ -14,7 +14,7 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func commands() []command {
@@ -35,18 +35,18 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
-// run runs the command args names, reading the environment through env,
-// and blocks until it ends or ctx ends. With no arguments it runs the bot.
-func run(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
+// run runs the command args names and blocks until it ends or ctx ends.
+// With no arguments it runs the bot.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return runBot(ctx, env, stderr)
+		return runBot(ctx, stderr)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage())
 		return nil
 	case "-version", "--version":
-		return runVersion(ctx, args[1:], env, stdout, stderr)
+		return runVersion(ctx, args[1:], stdout, stderr)
 	case "help":
 		if len(args) == 1 {
 			fmt.Fprint(stdout, usage())
@@ -56,13 +56,13 @@ func run(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.W
 		if !ok {
 			return unknownCommand(args[1])
 		}
-		return c.run(ctx, []string{"--help"}, env, stdout, stderr)
+		return c.run(ctx, []string{"--help"}, stdout, stderr)
 	}
 	c, ok := findCommand(args[0])
 	if !ok {
 		return unknownCommand(args[0])
 	}
-	return c.run(ctx, args[1:], env, stdout, stderr)
+	return c.run(ctx, args[1:], stdout, stderr)
 }
 
 func unknownCommand(name string) error {

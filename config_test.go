@@ -6,7 +6,6 @@ import (
 )
 
 func TestConfigErrorsExitWithStatus2(t *testing.T) {
-	t.Parallel()
 	const token = "discord-secret-token"
 	tests := []struct {
 		name string
@@ -34,9 +33,9 @@ func TestConfigErrorsExitWithStatus2(t *testing.T) {
 }
 
 func TestLoadConfigDefaultsAndEmptyValues(t *testing.T) {
-	t.Parallel()
 	env := map[string]string{"DISCORD_TOKEN": "t0ken", "WHISUL_API_KEY": "k3y", "HTTP_ADDR": "", "BLOCKED_WORDS": "a,b c"}
-	c, err := loadConfig(envMap(env))
+	setEnv(t, env)
+	c, err := loadConfig()
 	if err != nil {
 		t.Fatalf("loadConfig(%v) = %v", env, err)
 	}

@@ -171,7 +171,7 @@ func TestComposeFile(t *testing.T) {
 	}
 	// Every NAME_FILE compose sets is one the bot reads.
 	fileVars := map[string]bool{}
-	for _, v := range configVars() {
+	for _, v := range readmeConfigVars(t) {
 		if v.file {
 			fileVars[v.name+"_FILE"] = true
 		}

@@ -28,7 +28,6 @@ func verdicts(t *testing.T, out string) map[string]string {
 }
 
 func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
-	t.Parallel()
 	redisPrefix := storagetest.Prefix(t)
 	storagetest.DeleteKeysAtCleanup(t, redisPrefix)
 	tests := []struct {
@@ -41,7 +40,6 @@ func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			tt.env["HTTP_ADDR"] = ""
 			f := newFakes(t, tt.env)
 			f.start(t) // registers /song
@@ -65,7 +63,6 @@ func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
 }
 
 func TestDoctorFailures(t *testing.T) {
-	t.Parallel()
 	const wrongKey = "wk-wrong-doctor-secret"
 	tests := []struct {
 		name  string
@@ -92,7 +89,6 @@ func TestDoctorFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
 			f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 			for k, v := range tt.env(f) {
 				f.env[k] = v
@@ -115,7 +111,6 @@ func TestDoctorFailures(t *testing.T) {
 }
 
 func TestDoctorWarnsBeforeTheFirstStart(t *testing.T) {
-	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 	stdout, stderr, code := runCLI(t, f.env, "doctor")
 	if code != 0 {

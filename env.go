@@ -14,20 +14,6 @@ import (
 	"github.com/songbot-dev/songbot/internal/secret"
 )
 
-// lookupFunc reads one environment variable and reports whether it is set:
-// os.LookupEnv in the program, a map in tests. An empty HTTP_ADDR turns the
-// server off while an unset one means the default, so "set" matters.
-type lookupFunc func(name string) (string, bool)
-
-// envMap is a lookupFunc over a map, for tests and for callers that build
-// an environment themselves.
-func envMap(m map[string]string) lookupFunc {
-	return func(name string) (string, bool) {
-		v, ok := m[name]
-		return v, ok
-	}
-}
-
 // envVar is one variable of config, as its struct tags describe it.
 type envVar struct {
 	name, def, desc string
@@ -67,10 +53,10 @@ func (e configError) Error() string {
 }
 
 // loadConfig reads the variables named in only, or all of them when only is
-// empty, through lookup, and checks them. A command reads only what it uses,
+// empty, from the environment, and checks them. A command reads only what it uses,
 // so `songbot song` needs no DISCORD_TOKEN. Every problem is reported at
 // once, in config's order, rather than the first alone.
-func loadConfig(lookup lookupFunc, only ...string) (config, error) {
+func loadConfig(only ...string) (config, error) {
 	var c config
 	val := reflect.ValueOf(&c).Elem()
 	problems := map[string]string{}
@@ -80,9 +66,9 @@ func loadConfig(lookup lookupFunc, only ...string) (config, error) {
 			continue
 		}
 		order = append(order, v.name)
-		raw, ok := lookup(v.name)
+		raw, ok := os.LookupEnv(v.name)
 		if v.file {
-			fromFile, set, problem := readVarFile(v.name, raw, lookup)
+			fromFile, set, problem := readVarFile(v.name, raw)
 			if problem != "" {
 				problems[v.name] = problem
 				continue
@@ -121,8 +107,8 @@ func loadConfig(lookup lookupFunc, only ...string) (config, error) {
 // and NAME_FILE is a problem: which one wins would be a guess. An empty
 // variable does not count as set, so a blank DISCORD_TOKEN= line copied
 // from .env.example does not clash with DISCORD_TOKEN_FILE.
-func readVarFile(name, value string, lookup lookupFunc) (v string, set bool, problem string) {
-	path, _ := lookup(name + "_FILE")
+func readVarFile(name, value string) (v string, set bool, problem string) {
+	path := os.Getenv(name + "_FILE")
 	if path == "" {
 		return "", false, ""
 	}

@@ -25,6 +25,7 @@ type readmeVar struct {
 	name     string
 	def      string
 	required bool
+	file     bool // NAME_FILE may hold the value instead
 }
 
 // readmeConfigVars lists config's variables in field order.
@@ -41,6 +42,7 @@ func readmeConfigVars(t *testing.T) []readmeVar {
 			name:     name,
 			def:      f.Tag.Get("default"),
 			required: f.Tag.Get("required") == "true",
+			file:     f.Tag.Get("file") == "true",
 		})
 	}
 	if len(vars) == 0 {

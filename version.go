@@ -45,7 +45,7 @@ reports and for telling deployments apart.
 `
 
 // runVersion prints what versionText says.
-func runVersion(_ context.Context, args []string, _ lookupFunc, stdout, _ io.Writer) error {
+func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	if err := noArgs(fs, args, versionUsage, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
