@@ -11,44 +11,45 @@ import (
 )
 
 // config is everything the bot reads from the environment. env.go reads it
-// from the tags: env names the variable, default is used when it is unset,
-// required marks what the bot cannot start without, file lets NAME_FILE
-// name a file holding the value instead (for Docker and Kubernetes
-// secrets, which docker inspect does not show), and desc feeds
-// `songbot --help`. README.md's table must list the same variables with the
+// with envconfig, from envconfig's tags: envconfig names the variable,
+// default is used when it is unset, required marks what the bot cannot
+// start without, and desc feeds `songbot --help`. file, our own tag, lets
+// NAME_FILE name a file holding the value instead (for Docker and
+// Kubernetes secrets, which docker inspect does not show); it is for
+// secret.Value fields. README.md's table must list the same variables with the
 // same defaults, and .env.example too (readme_test.go checks both).
 type config struct {
-	DiscordToken   secret.Value `env:"DISCORD_TOKEN" required:"true" file:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
-	DiscordAPIURL  string       `env:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
-	DiscordGuildID string       `env:"DISCORD_GUILD_ID" desc:"register the commands in this guild only (instant, for development); empty registers them globally"`
+	DiscordToken   secret.Value `envconfig:"DISCORD_TOKEN" required:"true" file:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
+	DiscordAPIURL  string       `envconfig:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
+	DiscordGuildID string       `envconfig:"DISCORD_GUILD_ID" desc:"register the commands in this guild only (instant, for development); empty registers them globally"`
 
-	WhisulAPIKey secret.Value `env:"WHISUL_API_KEY" required:"true" file:"true" desc:"Whisul API key"`
-	WhisulAPIURL string       `env:"WHISUL_API_URL" default:"https://whisul.com/api" desc:"Whisul base URL"`
+	WhisulAPIKey secret.Value `envconfig:"WHISUL_API_KEY" required:"true" file:"true" desc:"Whisul API key"`
+	WhisulAPIURL string       `envconfig:"WHISUL_API_URL" default:"https://whisul.com/api" desc:"Whisul base URL"`
 
-	RedisURL    secret.Value `env:"REDIS_URL" file:"true" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
-	RedisPrefix string       `env:"REDIS_PREFIX" default:"songbot:" desc:"prefix of every Redis key"`
-	DataDir     string       `env:"DATA_DIR" default:"./data" desc:"folder of the embedded store"`
+	RedisURL    secret.Value `envconfig:"REDIS_URL" file:"true" desc:"Redis for pending jobs (redis://, rediss://, unix://); empty uses the embedded store"`
+	RedisPrefix string       `envconfig:"REDIS_PREFIX" default:"songbot:" desc:"prefix of every Redis key"`
+	DataDir     string       `envconfig:"DATA_DIR" default:"./data" desc:"folder of the embedded store"`
 
-	PollInterval    time.Duration `env:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
-	JobTimeout      time.Duration `env:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
-	PromptMaxLength int           `env:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
+	PollInterval    time.Duration `envconfig:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
+	JobTimeout      time.Duration `envconfig:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
+	PromptMaxLength int           `envconfig:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
 
-	MaxRunning      int           `env:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
-	MaxQueued       int           `env:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
-	UserMaxActive   int           `env:"USER_MAX_ACTIVE" default:"2" desc:"one user's songs running or queued (0 = no limit)"`
-	UserCooldown    time.Duration `env:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
-	UserDailyLimit  int           `env:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
-	GuildMaxActive  int           `env:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
-	AllowedGuildIDs []string      `env:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
-	BlockedUserIDs  []string      `env:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
-	BlockedWords    []string      `env:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
+	MaxRunning      int           `envconfig:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
+	MaxQueued       int           `envconfig:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
+	UserMaxActive   int           `envconfig:"USER_MAX_ACTIVE" default:"2" desc:"one user's songs running or queued (0 = no limit)"`
+	UserCooldown    time.Duration `envconfig:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
+	UserDailyLimit  int           `envconfig:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
+	GuildMaxActive  int           `envconfig:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
+	AllowedGuildIDs []string      `envconfig:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
+	BlockedUserIDs  []string      `envconfig:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
+	BlockedWords    []string      `envconfig:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
 
-	HistoryTTL time.Duration `env:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
+	HistoryTTL time.Duration `envconfig:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
 
-	HTTPAddr string `env:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
+	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
 
-	LogLevel  string `env:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
-	LogFormat string `env:"LOG_FORMAT" default:"text" desc:"text or json"`
+	LogLevel  string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
 }
 
 // validate returns one problem per variable whose value the bot cannot use,
@@ -57,10 +58,10 @@ type config struct {
 func (c config) validate() map[string]string {
 	problems := map[string]string{}
 	if strings.TrimSpace(c.DiscordToken.Reveal()) == "" {
-		problems["DISCORD_TOKEN"] = "DISCORD_TOKEN is not set: set it to your bot's token (Discord developer portal → your application → Bot → Reset Token), or DISCORD_TOKEN_FILE to a file holding it"
+		problems["DISCORD_TOKEN"] = notSet("DISCORD_TOKEN")
 	}
 	if strings.TrimSpace(c.WhisulAPIKey.Reveal()) == "" {
-		problems["WHISUL_API_KEY"] = "WHISUL_API_KEY is not set: set it to your Whisul API key (Whisul account dashboard → API keys), or WHISUL_API_KEY_FILE to a file holding it"
+		problems["WHISUL_API_KEY"] = notSet("WHISUL_API_KEY")
 	}
 	for _, v := range []struct {
 		name  string
@@ -85,6 +86,18 @@ func (c config) validate() map[string]string {
 		problems["LOG_FORMAT"] = fmt.Sprintf("LOG_FORMAT is %q: set it to text or json", c.LogFormat)
 	}
 	return problems
+}
+
+// whereToGet says where the value of each required variable comes from.
+var whereToGet = map[string]string{
+	"DISCORD_TOKEN":  "your bot's token (Discord developer portal → your application → Bot → Reset Token)",
+	"WHISUL_API_KEY": "your Whisul API key (Whisul account dashboard → API keys)",
+}
+
+// notSet is the problem of a required variable that is unset (envconfig's
+// required check) or blank (validate): both get the same words.
+func notSet(name string) string {
+	return fmt.Sprintf("%s is not set: set it to %s, or %s_FILE to a file holding it", name, whereToGet[name], name)
 }
 
 // limits are the fair-use limits the store applies.

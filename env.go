@@ -7,39 +7,13 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/kelseyhightower/envconfig"
+
 	"github.com/songbot-dev/songbot/internal/secret"
 )
-
-// envVar is one variable of config, as its struct tags describe it.
-type envVar struct {
-	name, def, desc string
-	required        bool
-	file            bool // NAME_FILE may name a file holding the value
-	field           int  // index in config
-}
-
-// configVars lists config's variables in field order, from the tags that
-// also feed --help, so the list cannot drift from what is read.
-func configVars() []envVar {
-	typ := reflect.TypeFor[config]()
-	vars := make([]envVar, 0, typ.NumField())
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		vars = append(vars, envVar{
-			name:     f.Tag.Get("env"),
-			def:      f.Tag.Get("default"),
-			desc:     f.Tag.Get("desc"),
-			required: f.Tag.Get("required") == "true",
-			file:     f.Tag.Get("file") == "true",
-			field:    i,
-		})
-	}
-	return vars
-}
 
 // configError lists every variable that must change before the program
 // can run, each with what to do; the program exits with status 2.
@@ -53,35 +27,22 @@ func (e configError) Error() string {
 }
 
 // loadConfig reads the variables named in only, or all of them when only is
-// empty, from the environment, and checks them. A command reads only what it uses,
-// so `songbot song` needs no DISCORD_TOKEN. Every problem is reported at
-// once, in config's order, rather than the first alone.
+// empty, from the environment, and checks them. A command reads only what
+// it uses, so `songbot song` needs no DISCORD_TOKEN. Every problem is
+// reported at once, in config's order, rather than the first alone.
 func loadConfig(only ...string) (config, error) {
 	var c config
 	val := reflect.ValueOf(&c).Elem()
 	problems := map[string]string{}
 	var order []string
-	for _, v := range configVars() {
-		if len(only) > 0 && !slices.Contains(only, v.name) {
+	for f := range val.Type().Fields() {
+		name := f.Tag.Get("envconfig")
+		if len(only) > 0 && !slices.Contains(only, name) {
 			continue
 		}
-		order = append(order, v.name)
-		raw, ok := os.LookupEnv(v.name)
-		if v.file {
-			fromFile, set, problem := readVarFile(v.name, raw)
-			if problem != "" {
-				problems[v.name] = problem
-				continue
-			}
-			if set {
-				raw, ok = fromFile, true
-			}
-		}
-		if !ok {
-			raw = v.def
-		}
-		if err := decodeVar(val.Field(v.field), raw); err != nil {
-			problems[v.name] = fmt.Sprintf("%s is %q: %v", v.name, raw, err)
+		order = append(order, name)
+		if p := decodeField(val.FieldByIndex(f.Index), f); p != "" {
+			problems[name] = p
 		}
 	}
 	for name, p := range c.validate() {
@@ -101,18 +62,63 @@ func loadConfig(only ...string) (config, error) {
 	return c, nil
 }
 
+// decodeField sets dst, config's field f, from the environment and returns
+// what is wrong with its variable, if anything. A NAME_FILE, where f allows
+// one, comes first; otherwise envconfig decodes the variable and applies
+// the default and required tags. envconfig.Process stops at its first
+// error, so each field goes through it alone, in a struct of one field
+// with the same tags: that way every problem is reported at once.
+func decodeField(dst reflect.Value, f reflect.StructField) (problem string) {
+	name := f.Tag.Get("envconfig")
+	if f.Tag.Get("file") == "true" {
+		v, set, problem := readVarFile(name)
+		if set {
+			dst.Set(reflect.ValueOf(secret.New(v))) // file:"true" is for secret.Value fields
+		}
+		if set || problem != "" {
+			return problem
+		}
+	}
+	one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+	err := envconfig.Process("", one.Interface())
+	var pe *envconfig.ParseError
+	switch {
+	case errors.As(err, &pe):
+		if f.Type == reflect.TypeFor[secret.Value]() {
+			return fmt.Sprintf("%s is not valid: %s", name, valueHint(f.Type))
+		}
+		return fmt.Sprintf("%s is %q: %s", name, pe.Value, valueHint(f.Type))
+	case err != nil: // envconfig's only other error: a required variable is unset
+		return notSet(name)
+	}
+	dst.Set(one.Elem().Field(0))
+	return ""
+}
+
+// valueHint says what a valid value of type t looks like, for a variable
+// envconfig could not decode.
+func valueHint(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeFor[time.Duration]():
+		return "set it to a duration such as 5s, 90s or 1h30m (0 switches it off)"
+	case t.Kind() == reflect.Int:
+		return "set it to a whole number (0 switches it off)"
+	}
+	return "set it to a valid " + t.String()
+}
+
 // readVarFile reads the value of name from the file NAME_FILE names, once,
 // at start, with one trailing newline (as editors and `echo` leave it)
 // removed. set is false when NAME_FILE is unset or empty. Setting both name
 // and NAME_FILE is a problem: which one wins would be a guess. An empty
 // variable does not count as set, so a blank DISCORD_TOKEN= line copied
 // from .env.example does not clash with DISCORD_TOKEN_FILE.
-func readVarFile(name, value string) (v string, set bool, problem string) {
+func readVarFile(name string) (v string, set bool, problem string) {
 	path := os.Getenv(name + "_FILE")
 	if path == "" {
 		return "", false, ""
 	}
-	if value != "" {
+	if os.Getenv(name) != "" {
 		return "", false, fmt.Sprintf("both %s and %s_FILE are set: unset one of them", name, name)
 	}
 	b, err := os.ReadFile(path)
@@ -130,54 +136,20 @@ func readVarFile(name, value string) (v string, set bool, problem string) {
 	return v, true, ""
 }
 
-// envHelp lists the variables for `songbot --help`, generated from the
-// same tags loadConfig reads, so the list cannot drift from the program.
+// envHelpFormat is the list of variables in `songbot --help`, for
+// envconfig.Usagef, which fills it from config's tags: the list cannot
+// drift from what loadConfig reads.
+const envHelpFormat = `Environment variables (README.md, Configuration, says more):
+{{range .}}  {{usage_key .}}{{if usage_required .}} (required){{else if usage_default .}} (default {{usage_default .}}){{end}}
+        {{usage_description .}}
+{{if eq (.Tags.Get "file") "true"}}        or {{usage_key .}}_FILE: a file holding it (read once at start)
+{{end}}{{end}}`
+
+// envHelp lists the variables for `songbot --help`.
 func envHelp() string {
 	var b strings.Builder
-	b.WriteString("Environment variables (README.md, Configuration, says more):\n")
-	for _, v := range configVars() {
-		head := "  " + v.name
-		switch {
-		case v.required:
-			head += " (required)"
-		case v.def != "":
-			head += " (default " + v.def + ")"
-		}
-		fmt.Fprintf(&b, "%s\n        %s\n", head, v.desc)
-		if v.file {
-			fmt.Fprintf(&b, "        or %s_FILE: a file holding it (read once at start)\n", v.name)
-		}
+	if err := envconfig.Usagef("", &config{}, &b, envHelpFormat); err != nil {
+		panic(err) // the template and config are fixed; a test runs this
 	}
 	return b.String()
-}
-
-// decodeVar sets field from raw, for the kinds of value config holds. Its
-// errors say what a valid value looks like; they never quote a secret.
-func decodeVar(field reflect.Value, raw string) error {
-	switch p := field.Addr().Interface().(type) {
-	case *secret.Value:
-		return p.Decode(raw)
-	case *string:
-		*p = raw
-	case *time.Duration:
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			return fmt.Errorf("set it to a duration such as 5s, 90s or 1h30m (0 switches it off)")
-		}
-		*p = d
-	case *int:
-		n, err := strconv.Atoi(raw)
-		if err != nil {
-			return fmt.Errorf("set it to a whole number (0 switches it off)")
-		}
-		*p = n
-	case *[]string:
-		*p = nil
-		if strings.TrimSpace(raw) != "" {
-			*p = strings.Split(raw, ",")
-		}
-	default:
-		panic(fmt.Sprintf("config: no decoder for %s", field.Type()))
-	}
-	return nil
 }

@@ -34,9 +34,9 @@ func readmeConfigVars(t *testing.T) []readmeVar {
 	typ := reflect.TypeFor[config]()
 	var vars []readmeVar
 	for f := range typ.Fields() {
-		name := f.Tag.Get("env")
+		name := f.Tag.Get("envconfig")
 		if name == "" {
-			t.Fatalf("config.%s has no env tag; the README test cannot name its variable", f.Name)
+			t.Fatalf("config.%s has no envconfig tag; the README test cannot name its variable", f.Name)
 		}
 		vars = append(vars, readmeVar{
 			name:     name,
