@@ -68,15 +68,15 @@ func loadConfig(only ...string) (config, error) {
 // the default and required tags. envconfig.Process stops at its first
 // error, so each field goes through it alone, in a struct of one field
 // with the same tags: that way every problem is reported at once.
-func decodeField(dst reflect.Value, f reflect.StructField) (problem string) {
+func decodeField(dst reflect.Value, f reflect.StructField) string {
 	name := f.Tag.Get("envconfig")
 	if f.Tag.Get("file") == "true" {
-		v, set, problem := readVarFile(name)
-		if set {
-			dst.Set(reflect.ValueOf(secret.New(v))) // file:"true" is for secret.Value fields
-		}
-		if set || problem != "" {
+		switch v, set, problem := readVarFile(name); {
+		case problem != "":
 			return problem
+		case set:
+			dst.Set(reflect.ValueOf(secret.New(v))) // file:"true" is only on secret.Value fields
+			return ""
 		}
 	}
 	one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
@@ -84,7 +84,7 @@ func decodeField(dst reflect.Value, f reflect.StructField) (problem string) {
 	var pe *envconfig.ParseError
 	switch {
 	case errors.As(err, &pe):
-		if f.Type == reflect.TypeFor[secret.Value]() {
+		if f.Type == reflect.TypeFor[secret.Value]() { // never quote a secret
 			return fmt.Sprintf("%s is not valid: %s", name, valueHint(f.Type))
 		}
 		return fmt.Sprintf("%s is %q: %s", name, pe.Value, valueHint(f.Type))
