@@ -36,10 +36,7 @@ type Bolt struct {
 	log *slog.Logger
 }
 
-var (
-	_ Store            = (*Bolt)(nil)
-	_ BatchRescheduler = (*Bolt)(nil)
-)
+var _ Store = (*Bolt)(nil)
 
 // Bucket names; see the package documentation.
 var (
@@ -302,7 +299,7 @@ func (b *Bolt) Reschedule(ctx context.Context, job Job) error {
 	return wrapErr("reschedule", result)
 }
 
-// RescheduleMany implements BatchRescheduler in one write transaction.
+// RescheduleMany implements Store in one write transaction.
 func (b *Bolt) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	errs := make([]error, len(jobs))
 	err := ctx.Err()

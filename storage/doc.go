@@ -9,7 +9,7 @@
 // The poll loop claims due jobs under a lease ([Store.Claim]), polls them,
 // then either finishes them ([Store.Finish], whose result says whether this
 // caller sends the final edit) or reschedules them ([Store.Reschedule], or
-// [RescheduleAll] for a batch in one round trip). A process that dies holding a lease loses
+// [Store.RescheduleMany] for a batch in one round trip). A process that dies holding a lease loses
 // nothing: its jobs become due again when the lease runs out.
 //
 // # Fair-use limits

@@ -44,10 +44,7 @@ type Redis struct {
 	log    *slog.Logger
 }
 
-var (
-	_ Store            = (*Redis)(nil)
-	_ BatchRescheduler = (*Redis)(nil)
-)
+var _ Store = (*Redis)(nil)
 
 // OpenRedis connects to the server at rawURL (redis://, rediss:// for TLS,
 // or unix://) and pings it. For Sentinel or Cluster, build a
@@ -243,7 +240,7 @@ func (r *Redis) Reschedule(ctx context.Context, job Job) error {
 	return rescheduleResult(n, err)
 }
 
-// RescheduleMany implements BatchRescheduler: the scripts go out in one
+// RescheduleMany implements Store: the scripts go out in one
 // pipeline, so a batch costs one round trip (two if Redis lost its script
 // cache). Each job's outcome is read from its own command: the pipeline's
 // error is only the first failing command's, and the others may have been

@@ -356,7 +356,7 @@ func TestRedisRoundTrips(t *testing.T) {
 			client.ScriptFlush(ctx)
 		} else {
 			s.Claim(ctx, t0.Add(-time.Hour), time.Minute, 1)
-			storage.RescheduleAll(ctx, s, []storage.Job{job("none", t0)})
+			s.RescheduleMany(ctx, []storage.Job{job("none", t0)})
 		}
 		hook.take()
 	}
@@ -381,9 +381,9 @@ func TestRedisRoundTrips(t *testing.T) {
 				t.Errorf("Claim of %d jobs (script flushed %t) sent %v and %d pipelines; want %v", n, flush, cmds, pipes, want)
 			}
 			prepare(flush)
-			for _, err := range storage.RescheduleAll(ctx, s, jobs) {
+			for _, err := range s.RescheduleMany(ctx, jobs) {
 				if err != nil {
-					t.Fatalf("RescheduleAll: %v", err)
+					t.Fatalf("RescheduleMany: %v", err)
 				}
 			}
 			cmds, pipes = hook.take()
@@ -392,7 +392,7 @@ func TestRedisRoundTrips(t *testing.T) {
 				wantCmds, wantPipes = "[script]", 2 // SCRIPT LOAD, then the pipeline again
 			}
 			if fmt.Sprint(cmds) != wantCmds || pipes != wantPipes {
-				t.Errorf("RescheduleAll of %d jobs (script flushed %t) sent %v and %d pipelines; want %s and %d",
+				t.Errorf("RescheduleMany of %d jobs (script flushed %t) sent %v and %d pipelines; want %s and %d",
 					n, flush, cmds, pipes, wantCmds, wantPipes)
 			}
 			for _, j := range jobs {
@@ -447,7 +447,7 @@ func TestRedisRescheduleManyOneFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Load the script, so that the lost command is the pipeline's first error.
-	storage.RescheduleAll(ctx, s, []storage.Job{job("none", t0)})
+	s.RescheduleMany(ctx, []storage.Job{job("none", t0)})
 	client := storagetest.NewRedisClient(t)
 	client.AddHook(&dropHook{drop: 1})
 	batch := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix, JobTTL: time.Hour})
@@ -455,20 +455,20 @@ func TestRedisRescheduleManyOneFails(t *testing.T) {
 	for i := range jobs {
 		jobs[i].NextPollAt = later
 	}
-	errs := storage.RescheduleAll(ctx, batch, jobs)
+	errs := batch.RescheduleMany(ctx, jobs)
 	for i, err := range errs {
 		switch {
 		case i == 1 && (err == nil || errors.Is(err, storage.ErrNotFound)):
-			t.Errorf("RescheduleAll[1] (command lost) = %v; want its error", err)
+			t.Errorf("RescheduleMany[1] (command lost) = %v; want its error", err)
 		case i == 3 && !errors.Is(err, storage.ErrNotFound):
-			t.Errorf("RescheduleAll[3] (finished) = %v; want ErrNotFound", err)
+			t.Errorf("RescheduleMany[3] (finished) = %v; want ErrNotFound", err)
 		case (i == 0 || i == 2) && err != nil:
-			t.Errorf("RescheduleAll[%d] = %v; want nil, its command succeeded", i, err)
+			t.Errorf("RescheduleMany[%d] = %v; want nil, its command succeeded", i, err)
 		}
 	}
 	for i, want := range []time.Time{later, t0, later} {
 		if got, err := s.Get(ctx, jobs[i].ID); err != nil || !got.NextPollAt.Equal(want) {
-			t.Errorf("Get(%q) after RescheduleAll = due %v, %v; want %v", jobs[i].ID, got.NextPollAt, err, want)
+			t.Errorf("Get(%q) after RescheduleMany = due %v, %v; want %v", jobs[i].ID, got.NextPollAt, err, want)
 		}
 	}
 }

@@ -36,6 +36,13 @@ type Store interface {
 	// nothing, when the job was finished meanwhile.
 	Reschedule(ctx context.Context, job Job) error
 
+	// RescheduleMany does what Reschedule does for each job, in one round
+	// trip (Redis) or one transaction (Bolt) for the whole batch, and
+	// returns one error per job, in order: nil where the job was written,
+	// wrapping ErrNotFound where it was finished meanwhile. It is the one
+	// batch form, for callers that move many jobs at once.
+	RescheduleMany(ctx context.Context, jobs []Job) []error
+
 	// Finish removes the job. It reports true only to the one caller that
 	// removed it, so the final message is sent once.
 	Finish(ctx context.Context, id string) (bool, error)

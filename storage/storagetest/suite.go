@@ -50,7 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, corrupt Corrup
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Reschedule", testReschedule},
 		{"RescheduleFinished", testRescheduleFinished},
-		{"RescheduleAll", testRescheduleAll},
+		{"RescheduleMany", testRescheduleMany},
 		{"FinishOnce", testFinishOnce},
 		{"FinishConcurrent", testFinishConcurrent},
 		{"ClaimConcurrent", testClaimConcurrent},
@@ -353,54 +353,46 @@ func testRescheduleFinished(t *testing.T, s storage.Store) {
 	}
 }
 
-// hidden hides the store's RescheduleMany, so RescheduleAll falls back to a loop.
-type hidden struct{ storage.Store }
-
-func testRescheduleAll(t *testing.T, s storage.Store) {
-	for _, tt := range []struct {
-		name  string
-		store storage.Store
-	}{{"batch", s}, {"loop", hidden{s}}} {
-		var jobs []storage.Job
-		for i := range 5 {
-			jobs = append(jobs, newJob(fmt.Sprintf("%s-%d", tt.name, i), base))
-		}
-		mustSave(t, s, jobs...)
-		claimed := mustClaim(t, s, base, time.Minute, 5)
-		if _, err := s.Finish(t.Context(), claimed[2].ID); err != nil {
-			t.Fatalf("Finish = %v", err)
-		}
-		for i := range claimed {
-			claimed[i].LastStatus = "queued"
-			claimed[i].NextPollAt = base.Add(time.Duration(i+1) * time.Second)
-		}
-		errs := storage.RescheduleAll(t.Context(), tt.store, claimed)
-		if len(errs) != len(claimed) {
-			t.Fatalf("RescheduleAll(%s) returned %d errors for %d jobs", tt.name, len(errs), len(claimed))
-		}
-		for i, err := range errs {
-			if i == 2 {
-				if !errors.Is(err, storage.ErrNotFound) {
-					t.Errorf("RescheduleAll(%s)[%d] (finished) = %v; want ErrNotFound", tt.name, i, err)
-				}
-				continue
+func testRescheduleMany(t *testing.T, s storage.Store) {
+	var jobs []storage.Job
+	for i := range 5 {
+		jobs = append(jobs, newJob(fmt.Sprint("batch-", i), base))
+	}
+	mustSave(t, s, jobs...)
+	claimed := mustClaim(t, s, base, time.Minute, 5)
+	if _, err := s.Finish(t.Context(), claimed[2].ID); err != nil {
+		t.Fatalf("Finish = %v", err)
+	}
+	for i := range claimed {
+		claimed[i].LastStatus = "queued"
+		claimed[i].NextPollAt = base.Add(time.Duration(i+1) * time.Second)
+	}
+	errs := s.RescheduleMany(t.Context(), claimed)
+	if len(errs) != len(claimed) {
+		t.Fatalf("RescheduleMany returned %d errors for %d jobs", len(errs), len(claimed))
+	}
+	for i, err := range errs {
+		if i == 2 {
+			if !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("RescheduleMany[%d] (finished) = %v; want ErrNotFound", i, err)
 			}
-			if err != nil {
-				t.Errorf("RescheduleAll(%s)[%d] = %v", tt.name, i, err)
-				continue
-			}
-			got := mustGet(t, s, claimed[i].ID)
-			if got.Attempts != 1 || got.LastStatus != "queued" || !got.NextPollAt.Equal(claimed[i].NextPollAt) {
-				t.Errorf("Get(%q) after RescheduleAll = %+v; want 1 attempt, status queued, due %v",
-					claimed[i].ID, got, claimed[i].NextPollAt)
-			}
+			continue
 		}
-		if _, err := s.Get(t.Context(), claimed[2].ID); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("RescheduleAll(%s) resurrected the finished job: Get = %v", tt.name, err)
+		if err != nil {
+			t.Errorf("RescheduleMany[%d] = %v", i, err)
+			continue
+		}
+		got := mustGet(t, s, claimed[i].ID)
+		if got.Attempts != 1 || got.LastStatus != "queued" || !got.NextPollAt.Equal(claimed[i].NextPollAt) {
+			t.Errorf("Get(%q) after RescheduleMany = %+v; want 1 attempt, status queued, due %v",
+				claimed[i].ID, got, claimed[i].NextPollAt)
 		}
 	}
-	if errs := storage.RescheduleAll(t.Context(), s, nil); len(errs) != 0 {
-		t.Errorf("RescheduleAll(nil) = %v", errs)
+	if _, err := s.Get(t.Context(), claimed[2].ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("RescheduleMany resurrected the finished job: Get = %v", err)
+	}
+	if errs := s.RescheduleMany(t.Context(), nil); len(errs) != 0 {
+		t.Errorf("RescheduleMany(nil) = %v", errs)
 	}
 }
 
@@ -516,7 +508,7 @@ func testCancelled(t *testing.T, s storage.Store) {
 		{"save", func() error { return s.Save(ctx, newJob("b", base)) }},
 		{"claim", func() error { _, err := s.Claim(ctx, base, time.Minute, 10); return err }},
 		{"reschedule", func() error { return s.Reschedule(ctx, later) }},
-		{"reschedule", func() error { return storage.RescheduleAll(ctx, s, []storage.Job{later})[0] }},
+		{"reschedule", func() error { return s.RescheduleMany(ctx, []storage.Job{later})[0] }},
 		{"finish", func() error { _, err := s.Finish(ctx, "a"); return err }},
 		{"get", func() error { _, err := s.Get(ctx, "a"); return err }},
 		{"count", func() error { _, err := s.Count(ctx); return err }},
