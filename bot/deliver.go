@@ -71,7 +71,7 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	// A fresh lease for the delivery: the poll may have used most of its
 	// own, and an audio download takes a while.
 	job.NextPollAt = b.now().Add(b.lease())
-	if err := b.store.Reschedule(ctx, job); err != nil {
+	if err := b.store.Reschedule(ctx, job.ID, job.State); err != nil {
 		if !errors.Is(err, storage.ErrNotFound) {
 			log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
 		}

@@ -154,7 +154,7 @@ func (b *Bot) backoff() time.Duration {
 }
 
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
-	err := b.store.Reschedule(ctx, job)
+	err := b.store.Reschedule(ctx, job.ID, job.State)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		// Another process finished it meanwhile.

@@ -35,19 +35,21 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		return
 	}
 	job := storage.Job{
-		ID:               in.ID,
-		InteractionToken: in.Token,
-		AppID:            in.AppID,
-		ChannelID:        in.ChannelID,
-		GuildID:          in.GuildID,
-		UserID:           user,
-		Prompt:           prompt,
-		Ephemeral:        private,
-		AttachmentLimit:  in.attachmentLimit,
-		InteractionAt:    interactionTime(in.ID, received),
+		ID: in.ID,
+		Request: storage.Request{
+			InteractionToken: in.Token,
+			AppID:            in.AppID,
+			ChannelID:        in.ChannelID,
+			GuildID:          in.GuildID,
+			UserID:           user,
+			Prompt:           prompt,
+			Ephemeral:        private,
+			AttachmentLimit:  in.attachmentLimit,
+			InteractionAt:    interactionTime(in.ID, received),
+		},
 		// Hidden from the poll loop while this handler submits it; if the
 		// process dies first, the loop submits it when this runs out.
-		NextPollAt: received.Add(b.lease()),
+		State: storage.State{NextPollAt: received.Add(b.lease())},
 	}
 	adm, err := b.store.Admit(ctx, received, job, b.opts.Limits)
 	if err != nil {
@@ -116,7 +118,7 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 	job.WhisulID, job.PollURL, job.SubmittedAt = sub.JobID, sub.PollURL, now
 	job.LastError = ""
 	job.NextPollAt = now.Add(b.opts.PollInterval)
-	if err := b.store.Reschedule(ctx, job); err != nil {
+	if err := b.store.Reschedule(ctx, job.ID, job.State); err != nil {
 		// The job stays due for submission: Whisul may be asked twice.
 		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
 		return

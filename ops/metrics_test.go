@@ -108,7 +108,7 @@ func TestStoreGauges(t *testing.T) {
 	t.Cleanup(func() { store.Close() })
 	now := time.Now()
 	for _, id := range []string{"1", "2"} {
-		if err := store.Save(t.Context(), storage.Job{ID: id, WhisulID: "w" + id, SubmittedAt: now, NextPollAt: now}); err != nil {
+		if err := store.Save(t.Context(), storage.Job{ID: id, State: storage.State{WhisulID: "w" + id, SubmittedAt: now, NextPollAt: now}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -25,11 +25,9 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func job(id string, due time.Time) storage.Job {
 	return storage.Job{
-		ID:               id,
-		WhisulID:         "w-" + id,
-		InteractionToken: "secret-token-" + id,
-		Prompt:           "a song",
-		NextPollAt:       due,
+		ID:      id,
+		Request: storage.Request{InteractionToken: "secret-token-" + id, Prompt: "a song"},
+		State:   storage.State{WhisulID: "w-" + id, NextPollAt: due},
 	}
 }
 
@@ -175,7 +173,7 @@ func TestRedisTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.PExpire(ctx, key, time.Minute)
-	if err := s.Reschedule(ctx, job("1", t0)); err != nil {
+	if err := s.Reschedule(ctx, "1", job("1", t0).State); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := rc.PTTL(ctx, key).Val(); ttl <= 59*time.Minute {
@@ -214,7 +212,7 @@ func TestRedisExpiredJob(t *testing.T) {
 	if n, _ := s.Count(ctx); n != 1 {
 		t.Errorf("Count after Claim dropped the expired entry = %d; want 1", n)
 	}
-	if err := s.Reschedule(ctx, job("gone", t0)); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(ctx, "gone", job("gone", t0).State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule(gone) = %v; want ErrNotFound", err)
 	}
 }

@@ -92,18 +92,22 @@ var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newJob(id string, due time.Time) storage.Job {
 	return storage.Job{
-		ID:               id,
-		WhisulID:         "w-" + id,
-		PollURL:          "/jobs/w-" + id,
-		InteractionToken: "secret-token-" + id,
-		AppID:            "app",
-		ChannelID:        "channel",
-		GuildID:          "guild",
-		UserID:           "user",
-		Prompt:           "a song about " + id,
-		InteractionAt:    base.Add(-time.Minute),
-		SubmittedAt:      base.Add(-59 * time.Second),
-		NextPollAt:       due,
+		ID: id,
+		Request: storage.Request{
+			InteractionToken: "secret-token-" + id,
+			AppID:            "app",
+			ChannelID:        "channel",
+			GuildID:          "guild",
+			UserID:           "user",
+			Prompt:           "a song about " + id,
+			InteractionAt:    base.Add(-time.Minute),
+		},
+		State: storage.State{
+			WhisulID:    "w-" + id,
+			PollURL:     "/jobs/w-" + id,
+			SubmittedAt: base.Add(-59 * time.Second),
+			NextPollAt:  due,
+		},
 	}
 }
 
@@ -165,7 +169,7 @@ func testSaveGet(t *testing.T, s storage.Store) {
 		full,
 		odd,
 		{ID: "bare"}, // zero times, empty strings
-		{ID: "before-1970", NextPollAt: time.UnixMilli(-1000).UTC()},
+		{ID: "before-1970", State: storage.State{NextPollAt: time.UnixMilli(-1000).UTC()}},
 	}
 	for _, want := range tests {
 		mustSave(t, s, want)
@@ -313,8 +317,8 @@ func testReschedule(t *testing.T, s storage.Store) {
 	job.PollURL = "/jobs/moved"
 	job.Attempts = 99 // ignored: the store keeps its own count
 	job.NextPollAt = base.Add(5 * time.Second)
-	if err := s.Reschedule(t.Context(), job); err != nil {
-		t.Fatalf("Reschedule = %v", err)
+	if err := s.Reschedule(t.Context(), job.ID, job.State); err != nil {
+		t.Fatalf("Reschedule(%q) = %v", job.ID, err)
 	}
 	want := job
 	want.Attempts = 1
@@ -338,7 +342,7 @@ func testRescheduleFinished(t *testing.T, s storage.Store) {
 		t.Fatalf("Finish(a) = %v, %v; want true, nil", ok, err)
 	}
 	job.NextPollAt = base.Add(time.Second)
-	if err := s.Reschedule(t.Context(), job); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(t.Context(), job.ID, job.State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule after Finish = %v; want ErrNotFound", err)
 	}
 	if _, err := s.Get(t.Context(), "a"); !errors.Is(err, storage.ErrNotFound) {
@@ -348,7 +352,7 @@ func testRescheduleFinished(t *testing.T, s storage.Store) {
 		t.Errorf("Claim after Reschedule of a finished job = %v; want nothing", ids(got))
 	}
 	mustCount(t, s, 0)
-	if err := s.Reschedule(t.Context(), newJob("never", base)); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(t.Context(), "never", newJob("never", base).State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule of a job never saved = %v; want ErrNotFound", err)
 	}
 }
@@ -366,6 +370,7 @@ func testRescheduleMany(t *testing.T, s storage.Store) {
 	for i := range claimed {
 		claimed[i].LastStatus = "queued"
 		claimed[i].NextPollAt = base.Add(time.Duration(i+1) * time.Second)
+		claimed[i].Prompt = "ignored: RescheduleMany writes the state only"
 	}
 	errs := s.RescheduleMany(t.Context(), claimed)
 	if len(errs) != len(claimed) {
@@ -386,6 +391,10 @@ func testRescheduleMany(t *testing.T, s storage.Store) {
 		if got.Attempts != 1 || got.LastStatus != "queued" || !got.NextPollAt.Equal(claimed[i].NextPollAt) {
 			t.Errorf("Get(%q) after RescheduleMany = %+v; want 1 attempt, status queued, due %v",
 				claimed[i].ID, got, claimed[i].NextPollAt)
+		}
+		if want := newJob(claimed[i].ID, base).Request; !cmp.Equal(got.Request, want) {
+			t.Errorf("Get(%q) after RescheduleMany: the request changed (-got +want)\n%s",
+				claimed[i].ID, cmp.Diff(got.Request, want))
 		}
 	}
 	if _, err := s.Get(t.Context(), claimed[2].ID); !errors.Is(err, storage.ErrNotFound) {
@@ -507,7 +516,7 @@ func testCancelled(t *testing.T, s storage.Store) {
 	}{
 		{"save", func() error { return s.Save(ctx, newJob("b", base)) }},
 		{"claim", func() error { _, err := s.Claim(ctx, base, time.Minute, 10); return err }},
-		{"reschedule", func() error { return s.Reschedule(ctx, later) }},
+		{"reschedule", func() error { return s.Reschedule(ctx, later.ID, later.State) }},
 		{"reschedule", func() error { return s.RescheduleMany(ctx, []storage.Job{later})[0] }},
 		{"finish", func() error { _, err := s.Finish(ctx, "a"); return err }},
 		{"get", func() error { _, err := s.Get(ctx, "a"); return err }},
@@ -542,7 +551,7 @@ func testDecodeFailure(t *testing.T, s storage.Store, corrupt Corrupt) {
 	if _, err := s.Get(t.Context(), "bad"); !errors.Is(err, storage.ErrCorrupt) {
 		t.Errorf("Get(bad) = %v; want ErrCorrupt", err)
 	}
-	if err := s.Reschedule(t.Context(), newJob("bad", base)); !errors.Is(err, storage.ErrCorrupt) {
+	if err := s.Reschedule(t.Context(), "bad", newJob("bad", base).State); !errors.Is(err, storage.ErrCorrupt) {
 		t.Errorf("Reschedule(bad) = %v; want ErrCorrupt", err)
 	}
 	got := ids(mustClaim(t, s, base.Add(time.Minute), time.Minute, 10))
