@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // DefaultRedisPrefix starts every key when RedisOptions.Prefix is empty.
@@ -63,7 +65,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, e
 		return nil, errors.New("storage: open redis: the URL cannot be parsed; " +
 			"want redis://[user:password@]host[:port][/db], rediss://... or unix:///path")
 	}
-	where := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	where := secret.URL(rawURL)
 	o, err := redis.ParseURL(rawURL)
 	if err != nil && u.RawQuery != "" {
 		// go-redis repeats option values (invalid duration "..."), and any

@@ -13,7 +13,8 @@
 // AdmitRace and PromoteRace also race several stores sharing one backend.
 //
 // RedisURL, Prefix and NewRedisStore give other packages' tests a real Redis
-// without a mock.
+// without a mock: the server TEST_REDIS_URL names, or a private one. They
+// never read REDIS_URL.
 package storagetest
 
 import (
