@@ -1,5 +1,6 @@
-// Package storagetest checks storage.Store implementations and gives tests a
-// Redis server.
+// Package storagetest checks storage.Store implementations, and gives
+// other packages' tests a store: Memory, in memory and passing the same
+// contract suites as Redis and Bolt, or a real Redis server.
 //
 // Run is the contract every Store meets, in the manner of testing/slogtest:
 //
@@ -11,6 +12,9 @@
 //
 // RunGate is the contract of storage.Gate, the fair-use limits and queue;
 // AdmitRace and PromoteRace also race several stores sharing one backend.
+// RunHistory is the contract of storage.History.
+//
+// NewMemory returns a store for unit tests that need no redis-server.
 //
 // RedisURL, Prefix and NewRedisStore give other packages' tests a real Redis
 // without a mock: the server TEST_REDIS_URL names, or a private one. They
