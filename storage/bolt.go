@@ -33,9 +33,10 @@ type BoltOptions struct {
 // Bolt is a Store in one bbolt file, for a bot that runs as a single process
 // on one machine. Only one process can open the file at a time.
 type Bolt struct {
-	db     *bbolt.DB
-	log    *slog.Logger
-	writes *boltWrites // nil but in the write-volume test
+	db      *bbolt.DB
+	commits *groupCommit // Admit, Reschedule, RescheduleMany and Finish
+	log     *slog.Logger
+	writes  *boltWrites // nil but in the write-volume test
 }
 
 var _ Store = (*Bolt)(nil)
@@ -95,7 +96,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bolt{db: db, log: logger}, nil
+	return &Bolt{db: db, commits: &groupCommit{db: db}, log: logger}, nil
 }
 
 // boltTx holds the buckets of one transaction.
@@ -115,6 +116,14 @@ func (b *Bolt) txOf(tx *bbolt.Tx) boltTx {
 
 func (b *Bolt) update(fn func(t boltTx) error) error {
 	return b.db.Update(func(tx *bbolt.Tx) error { return fn(b.txOf(tx)) })
+}
+
+// batch is update for the writes a burst makes from many goroutines at
+// once (Admit, Reschedule, RescheduleMany, Finish): concurrent calls share
+// one transaction and its fsync, and each returns once its write is on
+// disk. fn may run more than once; see groupCommit.
+func (b *Bolt) batch(fn func(t boltTx) error) error {
+	return b.commits.do(func(tx *bbolt.Tx) error { return fn(b.txOf(tx)) })
 }
 
 // dueKey sorts by due time, then by id, as Redis sorts equal scores.
@@ -284,7 +293,7 @@ func (b *Bolt) Reschedule(ctx context.Context, id string, st State) error {
 		return wrapErr("reschedule", err)
 	}
 	var result error
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		var err error
 		result, err = t.reschedule(id, st)
 		return err
@@ -301,7 +310,8 @@ func (b *Bolt) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	errs := make([]error, len(jobs))
 	err := ctx.Err()
 	if err == nil {
-		err = b.update(func(t boltTx) error {
+		err = b.batch(func(t boltTx) error {
+			clear(errs) // a run that failed may have set some
 			for i, job := range jobs {
 				var err error
 				if errs[i], err = t.reschedule(job.ID, job.State); err != nil {
@@ -353,7 +363,7 @@ func (b *Bolt) Finish(ctx context.Context, id string) (bool, error) {
 		return false, wrapErr("finish", err)
 	}
 	var removed bool
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		removed = false
 		raw := t.jobs.Get([]byte(id))
 		if raw == nil {

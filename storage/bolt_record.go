@@ -153,7 +153,9 @@ func (t boltTx) dueOf(id string) (ms int64, ok bool) {
 
 // boltWrites counts what the job buckets are given, puts and bytes per
 // bucket, for the test that proves a poll writes the state only. It is nil,
-// and costs nothing, outside that test.
+// and costs nothing, outside that test. A run of a batch that bbolt
+// repeats (see groupCommit) counts twice; that test makes no concurrent
+// writes.
 type boltWrites struct {
 	mu    sync.Mutex
 	puts  map[string]int

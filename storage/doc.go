@@ -134,7 +134,10 @@
 // -> JSON {last, day, n}: the last admission in unix ms, and the count of
 // admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
 // zero, and entries that remember nothing are pruned by later admissions).
-// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. A second
+// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. Concurrent
+// Admit, Reschedule, RescheduleMany and Finish calls share one write
+// transaction and its fsync (a group commit), and each returns once its
+// write is on disk; a lone call commits at once. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
 //
 // # History

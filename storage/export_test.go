@@ -64,3 +64,16 @@ func BoltCountWrites(b *Bolt) func() (puts, bytes map[string]int) {
 	b.writes = &boltWrites{puts: map[string]int{}, bytes: map[string]int{}}
 	return b.writes.take
 }
+
+// leading and queued let the groupCommit test wait until writes queue.
+func (g *groupCommit) leading() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.busy
+}
+
+func (g *groupCommit) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.queue)
+}

@@ -67,7 +67,8 @@ func memberKey(owner, id string) []byte {
 	return append(k, id...)
 }
 
-// Admit implements Gate in one write transaction.
+// Admit implements Gate in one write transaction, which concurrent
+// Admits share (see groupCommit); it returns once the job is on disk.
 func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error) {
 	if err := ctx.Err(); err != nil {
 		return Admission{}, wrapErr("admit", err)
@@ -77,7 +78,7 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 	}
 	l := limits.normalized()
 	var adm Admission
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		var err error
 		adm, err = t.admit(now, job, l)
 		return err
