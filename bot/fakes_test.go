@@ -151,7 +151,7 @@ func (f *fakeDiscord) Sent() []sentMessage {
 // panics: the code under test made a call the test did not expect.
 type fakeQueue struct {
 	ClaimFn      func(now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
-	RescheduleFn func(job storage.Job) error
+	RescheduleFn func(job storage.Job) error // gets the ID and State written
 	FinishFn     func(id string) (bool, error)
 }
 
@@ -162,11 +162,11 @@ func (f fakeQueue) Claim(_ context.Context, now time.Time, lease time.Duration, 
 	return f.ClaimFn(now, lease, limit)
 }
 
-func (f fakeQueue) Reschedule(_ context.Context, job storage.Job) error {
+func (f fakeQueue) Reschedule(_ context.Context, id string, st storage.State) error {
 	if f.RescheduleFn == nil {
 		panic("unexpected call of Reschedule")
 	}
-	return f.RescheduleFn(job)
+	return f.RescheduleFn(storage.Job{ID: id, State: st})
 }
 
 func (f fakeQueue) Finish(_ context.Context, id string) (bool, error) {

@@ -19,7 +19,7 @@ type JobQueue interface {
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
 	// Reschedule writes the job's state back, due at its NextPollAt; it
 	// returns storage.ErrNotFound when the job was finished meanwhile.
-	Reschedule(ctx context.Context, job storage.Job) error
+	Reschedule(ctx context.Context, id string, st storage.State) error
 	// Finish removes the job, reporting true only to the caller that did.
 	Finish(ctx context.Context, id string) (bool, error)
 }
@@ -178,7 +178,7 @@ func (b *Bot) backoff() time.Duration {
 // status, error) back to the store, due at job.NextPollAt. It is the one
 // call of JobQueue.Reschedule.
 func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
-	return b.queue.Reschedule(ctx, job)
+	return b.queue.Reschedule(ctx, job.ID, job.State)
 }
 
 // reschedule is saveState for a job whose next poll is all that is left

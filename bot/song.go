@@ -116,18 +116,21 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 // at due. Fields are set one by one so the code stays the same whether
 // storage.Job holds them or an embedded part of it does.
 func newJob(in incoming, user, prompt string, private bool, received, due time.Time) storage.Job {
-	job := storage.Job{ID: in.ID}
-	job.InteractionToken = in.Token
-	job.AppID = in.AppID
-	job.ChannelID = in.ChannelID
-	job.GuildID = in.GuildID
-	job.UserID = user
-	job.Prompt = prompt
-	job.Ephemeral = private
-	job.AttachmentLimit = in.attachmentLimit
-	job.InteractionAt = interactionTime(in.ID, received)
-	job.NextPollAt = due
-	return job
+	return storage.Job{
+		ID: in.ID,
+		Request: storage.Request{
+			InteractionToken: in.Token,
+			AppID:            in.AppID,
+			ChannelID:        in.ChannelID,
+			GuildID:          in.GuildID,
+			UserID:           user,
+			Prompt:           prompt,
+			Ephemeral:        private,
+			AttachmentLimit:  in.attachmentLimit,
+			InteractionAt:    interactionTime(in.ID, received),
+		},
+		State: storage.State{NextPollAt: due},
+	}
 }
 
 // start submits an admitted job to Whisul and shows the user it is being

@@ -91,7 +91,7 @@ func benchStore(b *testing.B, newStore func(b *testing.B) storage.Store) {
 				jobs[i].NextPollAt = now
 				jobs[i].LastStatus = "running"
 			}
-			for _, err := range storage.RescheduleAll(b.Context(), s, jobs) {
+			for _, err := range s.RescheduleMany(b.Context(), jobs) {
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,20 +33,20 @@ type BoltOptions struct {
 // Bolt is a Store in one bbolt file, for a bot that runs as a single process
 // on one machine. Only one process can open the file at a time.
 type Bolt struct {
-	db  *bbolt.DB
-	log *slog.Logger
+	db      *bbolt.DB
+	commits *groupCommit // Admit, Reschedule, RescheduleMany and Finish
+	log     *slog.Logger
+	writes  *boltWrites // nil but in the write-volume test
 }
 
-var (
-	_ Store            = (*Bolt)(nil)
-	_ BatchRescheduler = (*Bolt)(nil)
-)
+var _ Store = (*Bolt)(nil)
 
 // Bucket names; see the package documentation.
 var (
-	bucketJobs = []byte("jobs") // id -> JSON record
-	bucketDue  = []byte("due")  // 8-byte big-endian due unix ms || id -> empty
-	bucketBad  = []byte("bad")  // id -> JSON {reason, moved_at, raw}
+	bucketJobs  = []byte("jobs")      // id -> JSON request (version 2) or whole record (1)
+	bucketState = []byte("job_state") // id -> JSON state (version 2)
+	bucketDue   = []byte("due")       // 8-byte big-endian due unix ms || id -> empty
+	bucketBad   = []byte("bad")       // id -> JSON {reason, moved_at, raw, state}
 )
 
 // lockedError is what OpenBolt returns when another process holds the file.
@@ -80,7 +81,7 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bbolt.Tx) error {
-		for _, name := range append([][]byte{bucketJobs, bucketDue, bucketBad}, gateBuckets...) {
+		for _, name := range append([][]byte{bucketJobs, bucketState, bucketDue, bucketBad}, gateBuckets...) {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -95,19 +96,34 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bolt{db: db, log: logger}, nil
+	return &Bolt{db: db, commits: &groupCommit{db: db}, log: logger}, nil
 }
 
-// boltTx holds the buckets of one write transaction.
+// boltTx holds the buckets of one transaction.
 type boltTx struct {
-	jobs, due, bad *bbolt.Bucket
-	gate           gateTx
+	jobs, state, due, bad *bbolt.Bucket
+	gate                  gateTx
+	writes                *boltWrites
+}
+
+func (b *Bolt) txOf(tx *bbolt.Tx) boltTx {
+	return boltTx{
+		jobs: tx.Bucket(bucketJobs), state: tx.Bucket(bucketState),
+		due: tx.Bucket(bucketDue), bad: tx.Bucket(bucketBad),
+		gate: gateBucketsOf(tx), writes: b.writes,
+	}
 }
 
 func (b *Bolt) update(fn func(t boltTx) error) error {
-	return b.db.Update(func(tx *bbolt.Tx) error {
-		return fn(boltTx{tx.Bucket(bucketJobs), tx.Bucket(bucketDue), tx.Bucket(bucketBad), gateBucketsOf(tx)})
-	})
+	return b.db.Update(func(tx *bbolt.Tx) error { return fn(b.txOf(tx)) })
+}
+
+// batch is update for the writes a burst makes from many goroutines at
+// once (Admit, Reschedule, RescheduleMany, Finish): concurrent calls share
+// one transaction and its fsync, and each returns once its write is on
+// disk. fn may run more than once; see groupCommit.
+func (b *Bolt) batch(fn func(t boltTx) error) error {
+	return b.commits.do(func(tx *bbolt.Tx) error { return fn(b.txOf(tx)) })
 }
 
 // dueKey sorts by due time, then by id, as Redis sorts equal scores.
@@ -126,43 +142,15 @@ func parseFields(raw []byte) (map[string]string, error) {
 	return f, nil
 }
 
-func decodeBolt(id string, raw []byte) (Job, map[string]string, error) {
-	f, err := parseFields(raw)
-	if err != nil {
-		return Job{}, nil, err
-	}
-	job, err := decodeRecord(id, f)
-	return job, f, err
-}
-
-// putJob writes the record and its due entry; the caller has removed the
-// old due entry.
-func (t boltTx) putJob(id string, f map[string]string) error {
-	raw, err := json.Marshal(f)
-	if err != nil {
-		return err
-	}
-	if err := t.jobs.Put([]byte(id), raw); err != nil {
-		return err
-	}
-	next, err := parseTime(f, fieldNextPollAt)
-	if err != nil {
-		return err
-	}
-	return t.due.Put(dueKey(dueMillis(next), id), nil)
-}
-
-// deleteDue removes id's due entry, if it has one. A readable next_poll_at
-// names it, and a queued job has none by design, so a readable record is
-// trusted either way: only a record too damaged to say costs a scan of the
-// due bucket. (No store operation leaves a readable record out of step with
-// its entry; if one were, the stray entry would wait for Claim, which drops
-// it once the record has gone.)
-func (t boltTx) deleteDue(id string, raw []byte) error {
-	if f, err := parseFields(raw); err == nil {
-		if next, err := parseTime(f, fieldNextPollAt); err == nil {
-			return t.due.Delete(dueKey(dueMillis(next), id))
-		}
+// deleteDue removes id's due entry, if it has one. A readable
+// next_poll_at names it, and a queued job has none by design, so a
+// readable one is trusted either way: only a record too damaged to say
+// costs a scan of the due bucket. (No store operation leaves a readable
+// record out of step with its entry; if one were, the stray entry would
+// wait for Claim, which drops it once the record has gone.)
+func (t boltTx) deleteDue(id string) error {
+	if ms, ok := t.dueOf(id); ok {
+		return t.due.Delete(dueKey(ms, id))
 	}
 	c := t.due.Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
@@ -185,14 +173,14 @@ func (b *Bolt) Save(ctx context.Context, job Job) error {
 	return wrapErr("save", b.update(func(t boltTx) error {
 		old := t.jobs.Get([]byte(job.ID))
 		if old != nil {
-			if err := t.deleteDue(job.ID, old); err != nil {
+			if err := t.deleteDue(job.ID); err != nil {
 				return err
 			}
 		}
 		if err := t.join(job, old); err != nil {
 			return err
 		}
-		return t.putJob(job.ID, pairsToMap(encodeRecord(job)))
+		return t.putJob(job, true)
 	}))
 }
 
@@ -229,26 +217,30 @@ func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 				continue // not a due key at all
 			}
 			id := string(k[8:])
-			raw := t.jobs.Get(k[8:])
-			if raw == nil {
+			rec, found, err := t.load(id)
+			if !found {
 				if err := t.release(id, nil); err != nil {
 					return err
 				}
 				continue
 			}
-			job, f, err := decodeBolt(id, raw)
+			var job Job
+			if err == nil {
+				job, err = rec.job(id)
+			}
 			if err != nil {
 				bad = append(bad, moved{id, err})
-				if err := t.moveBad(id, raw, err, now); err != nil {
+				if err := t.moveBad(id, rec.raw, err, now); err != nil {
 					return err
 				}
 				continue
 			}
 			job.Attempts++
-			f[fieldAttempts] = strconv.Itoa(job.Attempts)
-			f[fieldNextPollAt] = until
-			job.NextPollAt, _ = parseTime(f, fieldNextPollAt)
-			if err := t.putJob(id, f); err != nil {
+			state := maps.Clone(rec.state)
+			state[fieldAttempts] = strconv.Itoa(job.Attempts)
+			state[fieldNextPollAt] = until
+			job.NextPollAt, _ = parseTime(state, fieldNextPollAt)
+			if err := t.putState(id, rec, state, true); err != nil {
 				return err
 			}
 			jobs = append(jobs, job)
@@ -264,9 +256,9 @@ func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 	return jobs, nil
 }
 
-// moveBad keeps the raw record in the bad bucket for an operator, removes
-// it from jobs and releases its place in the gate's counts; the caller has
-// removed its due entry.
+// moveBad keeps the raw record (and its state, if any) in the bad bucket
+// for an operator, removes it from jobs and job_state and releases its
+// place in the gate's counts; the caller has removed its due entry.
 func (t boltTx) moveBad(id string, raw []byte, reason error, now time.Time) error {
 	if err := t.release(id, raw); err != nil {
 		return err
@@ -275,25 +267,35 @@ func (t boltTx) moveBad(id string, raw []byte, reason error, now time.Time) erro
 		Reason  string `json:"reason"`
 		MovedAt int64  `json:"moved_at"`
 		Raw     string `json:"raw"`
-	}{reason.Error(), now.UnixMilli(), string(raw)})
+		State   string `json:"state,omitempty"`
+	}{reason.Error(), now.UnixMilli(), string(raw), string(t.state.Get([]byte(id)))})
 	if err != nil {
 		return err
 	}
 	if err := t.bad.Put([]byte(id), v); err != nil {
 		return err
 	}
+	return t.deleteRecord(id)
+}
+
+// deleteRecord removes id's request and state.
+func (t boltTx) deleteRecord(id string) error {
+	if err := t.state.Delete([]byte(id)); err != nil {
+		return err
+	}
 	return t.jobs.Delete([]byte(id))
 }
 
-// Reschedule implements Store.
-func (b *Bolt) Reschedule(ctx context.Context, job Job) error {
+// Reschedule implements Store: it rewrites the small job_state value and
+// the due entry, never the request in jobs.
+func (b *Bolt) Reschedule(ctx context.Context, id string, st State) error {
 	if err := ctx.Err(); err != nil {
 		return wrapErr("reschedule", err)
 	}
 	var result error
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		var err error
-		result, err = t.reschedule(job)
+		result, err = t.reschedule(id, st)
 		return err
 	})
 	if err != nil {
@@ -302,15 +304,17 @@ func (b *Bolt) Reschedule(ctx context.Context, job Job) error {
 	return wrapErr("reschedule", result)
 }
 
-// RescheduleMany implements BatchRescheduler in one write transaction.
+// RescheduleMany implements Store in one write transaction, writing each
+// job's State only.
 func (b *Bolt) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	errs := make([]error, len(jobs))
 	err := ctx.Err()
 	if err == nil {
-		err = b.update(func(t boltTx) error {
+		err = b.batch(func(t boltTx) error {
+			clear(errs) // a run that failed may have set some
 			for i, job := range jobs {
 				var err error
-				if errs[i], err = t.reschedule(job); err != nil {
+				if errs[i], err = t.reschedule(job.ID, job.State); err != nil {
 					return err
 				}
 			}
@@ -328,33 +332,28 @@ func (b *Bolt) RescheduleMany(ctx context.Context, jobs []Job) []error {
 
 // reschedule returns the job's outcome (ErrNotFound, ErrCorrupt or nil)
 // apart from an error that must abort the transaction. Like the Redis
-// script, it overwrites the given fields, keeps attempts and any fields it
-// does not know.
-func (t boltTx) reschedule(job Job) (result, abort error) {
-	raw := t.jobs.Get([]byte(job.ID))
-	if raw == nil {
+// script, it overwrites the state's fields, keeps attempts and any state
+// fields it does not know.
+func (t boltTx) reschedule(id string, st State) (result, abort error) {
+	rec, found, err := t.load(id)
+	switch {
+	case !found:
 		return ErrNotFound, nil
-	}
-	f, err := parseFields(raw)
-	if err != nil {
+	case err != nil:
 		return err, nil
 	}
-	if err := checkVersion(f, recordVersion); err != nil {
+	if _, err := rec.job(id); err != nil {
 		return err, nil
 	}
-	if _, err := parseInt(f, fieldAttempts); err != nil {
-		return err, nil
-	}
-	if err := t.deleteDue(job.ID, raw); err != nil {
+	if err := t.deleteDue(id); err != nil {
 		return nil, err
 	}
-	for k, v := range pairsToMap(withoutField(encodeRecord(job), fieldAttempts)) {
-		f[k] = v
-	}
-	if err := t.putJob(job.ID, f); err != nil {
+	state := maps.Clone(rec.state)
+	maps.Copy(state, pairsToMap(withoutField(encodeState(st), fieldAttempts)))
+	if err := t.putState(id, rec, state, true); err != nil {
 		return nil, err
 	}
-	return nil, t.markRunning(job.ID)
+	return nil, t.markRunning(id)
 }
 
 // Finish implements Store; it also releases the job's place in the gate's
@@ -364,20 +363,20 @@ func (b *Bolt) Finish(ctx context.Context, id string) (bool, error) {
 		return false, wrapErr("finish", err)
 	}
 	var removed bool
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		removed = false
 		raw := t.jobs.Get([]byte(id))
 		if raw == nil {
 			return nil
 		}
-		if err := t.deleteDue(id, raw); err != nil {
+		if err := t.deleteDue(id); err != nil {
 			return err
 		}
 		if err := t.release(id, raw); err != nil {
 			return err
 		}
 		removed = true
-		return t.jobs.Delete([]byte(id))
+		return t.deleteRecord(id)
 	})
 	if err != nil {
 		return false, wrapErr("finish", err)
@@ -392,12 +391,14 @@ func (b *Bolt) Get(ctx context.Context, id string) (Job, error) {
 	}
 	var job Job
 	err := b.db.View(func(tx *bbolt.Tx) error {
-		raw := tx.Bucket(bucketJobs).Get([]byte(id))
-		if raw == nil {
+		rec, found, err := b.txOf(tx).load(id)
+		switch {
+		case !found:
 			return ErrNotFound
+		case err != nil:
+			return err
 		}
-		var err error
-		job, _, err = decodeBolt(id, raw)
+		job, err = rec.job(id)
 		return err
 	})
 	if err != nil {

@@ -125,13 +125,17 @@ func TestBoltDecodeFailures(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, raw, reason string
+		bucket            string // where raw goes: jobs (the request), or job_state
 	}{
-		{"not JSON", `{"v":`, "not a JSON object of strings"},
-		{"JSON array", `["secret-token-bad"]`, "not a JSON object of strings"},
-		{"number field", `{"v":1}`, "not a JSON object of strings"},
-		{"newer version", `{"v":"2","next_poll_at":"1"}`, "unknown version 2"},
-		{"bad due time", `{"v":"1","next_poll_at":"soon"}`, `"next_poll_at" is not unix milliseconds`},
-		{"bad attempts", `{"v":"1","attempts":"x","interaction_token":"secret-token-bad"}`, `"attempts" is not an integer`},
+		{"not JSON", `{"v":`, "not a JSON object of strings", "jobs"},
+		{"JSON array", `["secret-token-bad"]`, "not a JSON object of strings", "jobs"},
+		{"number field", `{"v":1}`, "not a JSON object of strings", "jobs"},
+		{"newer version", `{"v":"3","next_poll_at":"1"}`, "unknown version 3", "jobs"},
+		{"bad due time", `{"v":"1","next_poll_at":"soon"}`, `"next_poll_at" is not unix milliseconds`, "jobs"},
+		{"bad attempts", `{"v":"1","attempts":"x","interaction_token":"secret-token-bad"}`, `"attempts" is not an integer`, "jobs"},
+		{"version 2 without state", `{"v":"2","interaction_token":"secret-token-bad"}`, "no state record", "jobs"},
+		{"damaged state", `{"next_poll_at":`, "not a JSON object of strings (the state)", "job_state"},
+		{"bad state field", `{"attempts":"secret-token-bad"}`, `"attempts" is not an integer`, "job_state"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,8 +148,13 @@ func TestBoltDecodeFailures(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := storage.BoltPut(s, "jobs", "bad", []byte(tt.raw)); err != nil {
+			if err := storage.BoltPut(s, tt.bucket, "bad", []byte(tt.raw)); err != nil {
 				t.Fatal(err)
+			}
+			if tt.name == "version 2 without state" {
+				if err := storage.BoltDelete(s, "job_state", "bad"); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if _, err := s.Get(ctx, "bad"); !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("Get(bad) = %v; want ErrCorrupt", err)
@@ -157,20 +166,27 @@ func TestBoltDecodeFailures(t *testing.T) {
 			if n := storage.BoltLen(s, "due"); n != 1 {
 				t.Errorf("due bucket holds %d keys after the move aside; want 1", n)
 			}
-			if v := storage.BoltGet(s, "jobs", "bad"); v != nil {
-				t.Errorf("jobs[bad] = %q after the move aside; want none", v)
+			for _, bucket := range []string{"jobs", "job_state"} {
+				if v := storage.BoltGet(s, bucket, "bad"); v != nil {
+					t.Errorf("%s[bad] = %q after the move aside; want none", bucket, v)
+				}
 			}
 			var moved struct {
 				Reason  string
 				MovedAt int64 `json:"moved_at"`
 				Raw     string
+				State   string
 			}
 			raw := storage.BoltGet(s, "bad", "bad")
 			if err := json.Unmarshal(raw, &moved); err != nil {
 				t.Fatalf("bad[bad] = %q: %v; want the record as JSON", raw, err)
 			}
-			if !strings.Contains(moved.Reason, tt.reason) || moved.Raw != tt.raw || moved.MovedAt != t0.UnixMilli() {
-				t.Errorf("moved record = %+v; want reason %q, raw %q", moved, tt.reason, tt.raw)
+			kept := moved.Raw
+			if tt.bucket == "job_state" {
+				kept = moved.State
+			}
+			if !strings.Contains(moved.Reason, tt.reason) || kept != tt.raw || moved.MovedAt != t0.UnixMilli() {
+				t.Errorf("moved record = %+v; want reason %q, %s %q", moved, tt.reason, tt.bucket, tt.raw)
 			}
 			logged := log.String()
 			if !strings.Contains(logged, "level=ERROR") || !strings.Contains(logged, "id=bad") {
@@ -183,8 +199,8 @@ func TestBoltDecodeFailures(t *testing.T) {
 	}
 }
 
-// TestBoltFinishDamagedDue checks that Finish finds the due entry of a record
-// whose next_poll_at no longer names it.
+// TestBoltFinishDamagedDue checks that Finish finds the due entry of a job
+// whose state's next_poll_at no longer names it.
 func TestBoltFinishDamagedDue(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -192,7 +208,7 @@ func TestBoltFinishDamagedDue(t *testing.T) {
 	if err := s.Save(ctx, job("a", t0)); err != nil {
 		t.Fatal(err)
 	}
-	if err := storage.BoltPut(s, "jobs", "a", []byte(`{"v":"1","next_poll_at":"soon"}`)); err != nil {
+	if err := storage.BoltPut(s, "job_state", "a", []byte(`{"next_poll_at":"soon"}`)); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := s.Finish(ctx, "a"); !ok || err != nil {
@@ -213,14 +229,14 @@ func TestBoltFinishTrustsReadableDue(t *testing.T) {
 	if err := s.Save(ctx, job("a", t0)); err != nil {
 		t.Fatal(err)
 	}
-	// Move the record an hour on without its due entry.
+	// Move the state an hour on without its due entry.
 	var rec map[string]string
-	if err := json.Unmarshal(storage.BoltGet(s, "jobs", "a"), &rec); err != nil {
+	if err := json.Unmarshal(storage.BoltGet(s, "job_state", "a"), &rec); err != nil {
 		t.Fatal(err)
 	}
 	rec["next_poll_at"] = fmt.Sprint(t0.Add(time.Hour).UnixMilli())
 	raw, _ := json.Marshal(rec)
-	if err := storage.BoltPut(s, "jobs", "a", raw); err != nil {
+	if err := storage.BoltPut(s, "job_state", "a", raw); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := s.Finish(ctx, "a"); !ok || err != nil {

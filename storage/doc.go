@@ -9,7 +9,7 @@
 // The poll loop claims due jobs under a lease ([Store.Claim]), polls them,
 // then either finishes them ([Store.Finish], whose result says whether this
 // caller sends the final edit) or reschedules them ([Store.Reschedule], or
-// [RescheduleAll] for a batch in one round trip). A process that dies holding a lease loses
+// [Store.RescheduleMany] for a batch in one round trip). A process that dies holding a lease loses
 // nothing: its jobs become due again when the lease runs out.
 //
 // # Fair-use limits
@@ -35,12 +35,24 @@
 //
 // # Records
 //
-// A job is stored as flat string fields with a version field "v" (now 1), so
-// that a later songbot can still read records written by this one. Times are
-// unix milliseconds, empty for the zero time; Ephemeral is "0" or "1". A
-// record that cannot be decoded (an unknown version, a damaged field) is
-// moved aside by Claim, logged at error level with its id, and never fails
-// the call; Get and Reschedule return an error wrapping [ErrCorrupt].
+// A job has two parts (see [Job]): the [Request], fixed when the
+// interaction arrives and written once, by Admit or Save, and the [State],
+// which Claim, Reschedule and Promote rewrite on every poll without
+// touching the request. The request's fields are interaction_token,
+// app_id, channel_id, guild_id, user_id, prompt, ephemeral,
+// interaction_at and attachment_limit; the state's are whisul_id,
+// poll_url, submitted_at, next_poll_at, attempts, last_status and
+// last_error.
+//
+// Both are flat string fields with a version field "v", so that a later
+// songbot can still read records written by this one: Redis writes
+// version 1 (one hash per job, unchanged), Bolt version 2 (request and
+// state in buckets of their own) and still reads version 1, splitting such
+// a record on its first write. Times are unix milliseconds, empty for the
+// zero time; Ephemeral is "0" or "1". A record that cannot be decoded (an
+// unknown version, a damaged field) is moved aside by Claim, logged at
+// error level with its id, and never fails the call; Get and Reschedule
+// return an error wrapping [ErrCorrupt].
 //
 // # Redis key layout
 //
@@ -49,10 +61,12 @@
 // lands in one Redis Cluster slot, as the Lua scripts need, while bots with
 // different prefixes spread over the cluster:
 //
-//	songbot:{songbot}:job:<id>  hash, one per pending job: v, whisul_id,
-//	                            interaction_token, next_poll_at, attempts...
-//	                            Expires JobTTL after the last Save or
-//	                            Reschedule.
+//	songbot:{songbot}:job:<id>  hash, one per pending job: v (1), the
+//	                            request's fields, written by Admit or Save
+//	                            only, and the state's, which Claim,
+//	                            Reschedule and Promote HSET on their own.
+//	                            Expires JobTTL after the last Save, Admit,
+//	                            Reschedule or Promote.
 //	songbot:{songbot}:due       sorted set: member = job id, score = unix ms
 //	                            when it is due (while claimed: its lease end)
 //	songbot:{songbot}:bad       hash: job id -> JSON {reason, moved_at, fields}
@@ -87,6 +101,7 @@
 //
 //	redis-cli ZRANGE 'songbot:{songbot}:due' 0 9 WITHSCORES
 //	redis-cli HGETALL 'songbot:{songbot}:job:1234567890'
+//	redis-cli HMGET 'songbot:{songbot}:job:1234567890' next_poll_at attempts last_status
 //	redis-cli HGETALL 'songbot:{songbot}:bad'
 //	redis-cli SCARD 'songbot:{songbot}:running'
 //	redis-cli ZRANGE 'songbot:{songbot}:queue' 0 -1
@@ -106,18 +121,23 @@
 //
 // # Bolt layout
 //
-// One file, DATA_DIR/songbot.db by default. Jobs use three buckets:
-// "jobs" (id -> the record as a JSON object of strings), "due" (8-byte
-// big-endian unix ms, then the id -> empty), walked in order by Claim, and
-// "bad" (id -> JSON {reason, moved_at, raw}). The record's next_poll_at
-// names its due key. The gate adds "running" (id -> empty), "queue" (8-byte
+// One file, DATA_DIR/songbot.db by default. Jobs use four buckets:
+// "jobs" (id -> the request as a JSON object of strings with "v": "2",
+// written once; a version 1 record there holds the whole job),
+// "job_state" (id -> the state as a JSON object of strings, the small
+// value every poll rewrites), "due" (8-byte big-endian unix ms, then the
+// id -> empty), walked in order by Claim, and "bad" (id -> JSON {reason,
+// moved_at, raw, state}). The state's next_poll_at names its due key. The gate adds "running" (id -> empty), "queue" (8-byte
 // big-endian sequence from NextSequence -> id, so a walk is FIFO),
 // "queue_index" (id -> its queue key), "user_active" and "guild_active"
 // (user or guild id, a 0 byte, job id -> empty) and "user_limits" (user id
 // -> JSON {last, day, n}: the last admission in unix ms, and the count of
 // admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
 // zero, and entries that remember nothing are pruned by later admissions).
-// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. A second
+// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. Concurrent
+// Admit, Reschedule, RescheduleMany and Finish calls share one write
+// transaction and its fsync (a group commit), and each returns once its
+// write is on disk; a lone call commits at once. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
 //
 // # History

@@ -56,3 +56,24 @@ func BoltLen(b *Bolt, bucket string) int {
 	})
 	return n
 }
+
+// BoltCountWrites makes b count the puts and bytes it gives each job
+// bucket, and returns a function that reports them since the last call.
+// Call it before b is shared.
+func BoltCountWrites(b *Bolt) func() (puts, bytes map[string]int) {
+	b.writes = &boltWrites{puts: map[string]int{}, bytes: map[string]int{}}
+	return b.writes.take
+}
+
+// leading and queued let the groupCommit test wait until writes queue.
+func (g *groupCommit) leading() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.busy
+}
+
+func (g *groupCommit) queued() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.queue)
+}

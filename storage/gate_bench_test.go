@@ -3,6 +3,7 @@ package storage_test
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,4 +92,35 @@ func benchGate(b *testing.B, newStore func(b *testing.B) storagetest.GateStore) 
 			}
 		}
 	})
+}
+
+// BenchmarkBoltAdmitBurst is a burst of /song: 200 users at once, each
+// Admit waiting until its job is on disk, at the default limits (20 run,
+// the rest queue). Finishing the burst afterwards is not timed.
+func BenchmarkBoltAdmitBurst(b *testing.B) {
+	const burst = 200
+	s := openBolt(b, filepath.Join(b.TempDir(), "songbot.db"), nil)
+	round := 0
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for i := range burst {
+			id := fmt.Sprintf("r%d-%d", round, i)
+			wg.Go(func() {
+				adm, err := s.Admit(b.Context(), t0, gateJob(id, "user-"+id, "guild"), benchLimits)
+				if err != nil || adm.Refused != "" {
+					b.Errorf("Admit(%s) = %+v, %v; want admitted", id, adm, err)
+				}
+			})
+		}
+		wg.Wait()
+		b.StopTimer()
+		for i := range burst {
+			if _, err := s.Finish(b.Context(), fmt.Sprintf("r%d-%d", round, i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		round++
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(burst*b.N), "ns/admit")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"maps"
 	"strconv"
 	"time"
 
@@ -66,7 +67,8 @@ func memberKey(owner, id string) []byte {
 	return append(k, id...)
 }
 
-// Admit implements Gate in one write transaction.
+// Admit implements Gate in one write transaction, which concurrent
+// Admits share (see groupCommit); it returns once the job is on disk.
 func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error) {
 	if err := ctx.Err(); err != nil {
 		return Admission{}, wrapErr("admit", err)
@@ -76,7 +78,7 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 	}
 	l := limits.normalized()
 	var adm Admission
-	err := b.update(func(t boltTx) error {
+	err := b.batch(func(t boltTx) error {
 		var err error
 		adm, err = t.admit(now, job, l)
 		return err
@@ -142,7 +144,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 
 	// Admitted: store the job, then count it.
 	if old != nil { // a record no gate counted, written by an older songbot
-		if err := t.deleteDue(job.ID, old); err != nil {
+		if err := t.deleteDue(job.ID); err != nil {
 			return Admission{}, err
 		}
 		if err := t.release(job.ID, old); err != nil {
@@ -150,22 +152,14 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		}
 	}
 	var adm Admission
-	f := pairsToMap(encodeRecord(job))
+	if err := t.putJob(job, run); err != nil { // a queued job has no due entry
+		return Admission{}, err
+	}
 	if run {
-		if err := t.putJob(job.ID, f); err != nil {
-			return Admission{}, err
-		}
 		if err := g.running.Put(id, nil); err != nil {
 			return Admission{}, err
 		}
 	} else {
-		raw, err := json.Marshal(f)
-		if err != nil {
-			return Admission{}, err
-		}
-		if err := t.jobs.Put(id, raw); err != nil {
-			return Admission{}, err
-		}
 		seq, err := g.queue.NextSequence()
 		if err != nil {
 			return Admission{}, err
@@ -265,15 +259,16 @@ func (t boltTx) promote(now time.Time, l Limits) ([]string, error) {
 		if err := t.markRunning(id); err != nil {
 			return nil, err
 		}
-		f, err := parseFields(t.jobs.Get([]byte(id)))
+		rec, _, err := t.load(id)
 		if err != nil { // Claim moves it aside
 			if err := t.due.Put(dueKey(nowMs, id), nil); err != nil {
 				return nil, err
 			}
 			continue
 		}
-		f[fieldNextPollAt] = strconv.FormatInt(nowMs, 10)
-		if err := t.putJob(id, f); err != nil {
+		state := maps.Clone(rec.state)
+		state[fieldNextPollAt] = strconv.FormatInt(nowMs, 10)
+		if err := t.putState(id, rec, state, true); err != nil {
 			return nil, err
 		}
 	}

@@ -120,9 +120,10 @@ func (g gateTx) position(id []byte) int {
 }
 
 // release removes id from the running set, the queue and its owners'
-// active buckets. raw is the job's record, which names its user and guild;
-// when it cannot (nil, or too damaged to parse) the active buckets are
-// scanned for the id, which only damaged or lost records pay.
+// active buckets. raw is the job's record (its request), which names its
+// user and guild; when it cannot (nil, or too damaged to parse) the active
+// buckets are scanned for the id, which only damaged or lost records pay.
+// A nil raw means the record has gone, so its state goes too.
 func (t boltTx) release(id string, raw []byte) error {
 	g := t.gate
 	if err := g.running.Delete([]byte(id)); err != nil {
@@ -130,6 +131,11 @@ func (t boltTx) release(id string, raw []byte) error {
 	}
 	if err := g.leaveQueue(id); err != nil {
 		return err
+	}
+	if raw == nil {
+		if err := t.state.Delete([]byte(id)); err != nil {
+			return err
+		}
 	}
 	f, err := parseFields(raw)
 	if raw == nil || err != nil {

@@ -64,7 +64,8 @@ type Gate interface {
 	Promote(ctx context.Context, now time.Time, limits Limits) ([]string, error)
 
 	// QueuePosition returns the job's 1-based place in the queue, or 0 when
-	// it is not queued.
+	// it is not queued. Admit already returns the place at admission; this
+	// is for showing it later (queue display) and for the contract suite.
 	QueuePosition(ctx context.Context, id string) (int, error)
 
 	// Counts returns how many jobs run and how many wait in the queue.

@@ -6,18 +6,28 @@ import (
 	"time"
 )
 
-// recordVersion is written in every record's "v" field. Bump it when the
-// meaning of a field changes, and teach decodeRecord to read the old version.
-// Adding a field does not need a new version: missing fields decode as zero.
-const recordVersion = 1
-
-// Field names of a version 1 record. Redis keeps each as a hash field and Bolt
-// as a key of a JSON object, so both read the same in a debugger or redis-cli.
-// Times are unix milliseconds, empty for the zero time.
+// Record versions, written in every job record's "v" field. Bump the
+// version when the meaning or the place of a field changes, and teach the
+// readers the old one. Adding a field does not need a new version: missing
+// fields decode as zero.
 const (
-	fieldVersion       = "v"
-	fieldWhisulID      = "whisul_id"
-	fieldPollURL       = "poll_url"
+	// recordV1 keeps the whole job in one place: Redis's hash (which is
+	// still written as version 1, see Redis.Reschedule) and Bolt's "jobs"
+	// value before version 2.
+	recordV1 = 1
+	// recordV2 is Bolt's split record: the request in "jobs", written
+	// once, and the state in "job_state", rewritten by every poll. A
+	// version 1 record is read as is and split on its first write.
+	recordV2 = 2
+)
+
+// Field names of a job record. Redis keeps each as a hash field and Bolt
+// as a key of a JSON object, so both read the same in a debugger or
+// redis-cli. Times are unix milliseconds, empty for the zero time.
+const (
+	fieldVersion = "v"
+
+	// The request's fields, written once.
 	fieldToken         = "interaction_token"
 	fieldAppID         = "app_id"
 	fieldChannelID     = "channel_id"
@@ -26,36 +36,70 @@ const (
 	fieldPrompt        = "prompt"
 	fieldEphemeral     = "ephemeral" // "1" or "0"
 	fieldInteractionAt = "interaction_at"
-	fieldSubmittedAt   = "submitted_at"
-	fieldNextPollAt    = "next_poll_at"
-	fieldAttempts      = "attempts"
-	fieldLastStatus    = "last_status"
-	fieldLastError     = "last_error"
 	fieldAttachLimit   = "attachment_limit" // bytes; absent in older records
+
+	// The state's fields, rewritten by every poll.
+	fieldWhisulID    = "whisul_id"
+	fieldPollURL     = "poll_url"
+	fieldSubmittedAt = "submitted_at"
+	fieldNextPollAt  = "next_poll_at"
+	fieldAttempts    = "attempts"
+	fieldLastStatus  = "last_status"
+	fieldLastError   = "last_error"
 )
 
-// encodeRecord returns job's fields as name, value pairs, version first. The
-// ID is not among them: it is the record's key.
-func encodeRecord(job Job) []string {
-	return []string{
-		fieldVersion, strconv.Itoa(recordVersion),
-		fieldWhisulID, job.WhisulID,
-		fieldPollURL, job.PollURL,
-		fieldToken, job.InteractionToken,
-		fieldAppID, job.AppID,
-		fieldChannelID, job.ChannelID,
-		fieldGuildID, job.GuildID,
-		fieldUserID, job.UserID,
-		fieldPrompt, job.Prompt,
-		fieldEphemeral, formatBool(job.Ephemeral),
-		fieldInteractionAt, formatTime(job.InteractionAt),
-		fieldSubmittedAt, formatTime(job.SubmittedAt),
-		fieldNextPollAt, formatTime(job.NextPollAt),
-		fieldAttempts, strconv.Itoa(job.Attempts),
-		fieldLastStatus, job.LastStatus,
-		fieldLastError, job.LastError,
-		fieldAttachLimit, strconv.FormatInt(job.AttachmentLimit, 10),
+// stateFields are the names encodeState writes, so a version 1 record can
+// be split into its request and its state.
+var stateFields = []string{
+	fieldWhisulID, fieldPollURL, fieldSubmittedAt, fieldNextPollAt,
+	fieldAttempts, fieldLastStatus, fieldLastError,
+}
+
+func isStateField(name string) bool {
+	for _, f := range stateFields {
+		if f == name {
+			return true
+		}
 	}
+	return false
+}
+
+// encodeRequest returns the request's fields as name, value pairs, without
+// a version.
+func encodeRequest(r Request) []string {
+	return []string{
+		fieldToken, r.InteractionToken,
+		fieldAppID, r.AppID,
+		fieldChannelID, r.ChannelID,
+		fieldGuildID, r.GuildID,
+		fieldUserID, r.UserID,
+		fieldPrompt, r.Prompt,
+		fieldEphemeral, formatBool(r.Ephemeral),
+		fieldInteractionAt, formatTime(r.InteractionAt),
+		fieldAttachLimit, strconv.FormatInt(r.AttachmentLimit, 10),
+	}
+}
+
+// encodeState returns the state's fields as name, value pairs, in the
+// order of stateFields.
+func encodeState(s State) []string {
+	return []string{
+		fieldWhisulID, s.WhisulID,
+		fieldPollURL, s.PollURL,
+		fieldSubmittedAt, formatTime(s.SubmittedAt),
+		fieldNextPollAt, formatTime(s.NextPollAt),
+		fieldAttempts, strconv.Itoa(s.Attempts),
+		fieldLastStatus, s.LastStatus,
+		fieldLastError, s.LastError,
+	}
+}
+
+// encodeRecord returns the whole job as one version 1 record, version
+// first: Redis's hash. The ID is not among the fields: it is the key.
+func encodeRecord(job Job) []string {
+	out := []string{fieldVersion, strconv.Itoa(recordV1)}
+	out = append(out, encodeRequest(job.Request)...)
+	return append(out, encodeState(job.State)...)
 }
 
 // withoutField returns pairs without the named field, for writes that must
@@ -79,28 +123,34 @@ func pairsToMap(pairs []string) map[string]string {
 	return m
 }
 
-// decodeRecord builds the job stored under id. Errors wrap ErrCorrupt and
-// name the field, never its value, so they are safe to log even if the
-// token was written into the wrong field.
-func decodeRecord(id string, f map[string]string) (Job, error) {
+// decodeRecord builds the job stored under id from all its fields, whose
+// "v" must be version: a version 1 record, or a version 2 one with its
+// state merged in. Errors wrap ErrCorrupt and name the field, never its
+// value, so they are safe to log even if the token was written into the
+// wrong field.
+func decodeRecord(id string, f map[string]string, version int) (Job, error) {
 	if len(f) == 0 {
 		return Job{}, fmt.Errorf("%w: empty record", ErrCorrupt)
 	}
-	if err := checkVersion(f, recordVersion); err != nil {
+	if err := checkVersion(f, version); err != nil {
 		return Job{}, err
 	}
 	job := Job{
-		ID:               id,
-		WhisulID:         f[fieldWhisulID],
-		PollURL:          f[fieldPollURL],
-		InteractionToken: f[fieldToken],
-		AppID:            f[fieldAppID],
-		ChannelID:        f[fieldChannelID],
-		GuildID:          f[fieldGuildID],
-		UserID:           f[fieldUserID],
-		Prompt:           f[fieldPrompt],
-		LastStatus:       f[fieldLastStatus],
-		LastError:        f[fieldLastError],
+		ID: id,
+		Request: Request{
+			InteractionToken: f[fieldToken],
+			AppID:            f[fieldAppID],
+			ChannelID:        f[fieldChannelID],
+			GuildID:          f[fieldGuildID],
+			UserID:           f[fieldUserID],
+			Prompt:           f[fieldPrompt],
+		},
+		State: State{
+			WhisulID:   f[fieldWhisulID],
+			PollURL:    f[fieldPollURL],
+			LastStatus: f[fieldLastStatus],
+			LastError:  f[fieldLastError],
+		},
 	}
 	var err error
 	if job.Ephemeral, err = parseBool(f, fieldEphemeral); err != nil {
@@ -126,15 +176,18 @@ func decodeRecord(id string, f map[string]string) (Job, error) {
 	return job, nil
 }
 
-// checkVersion checks a job or song record's "v" field against want. The
-// error wraps ErrCorrupt and quotes the field only when it is a number.
-func checkVersion(f map[string]string, want int) error {
+// checkVersion checks a job or song record's "v" field against the
+// versions this songbot reads. The error wraps ErrCorrupt and quotes the
+// field only when it is a number.
+func checkVersion(f map[string]string, want ...int) error {
 	v, ok := f[fieldVersion]
-	switch {
-	case !ok:
+	if !ok {
 		return fmt.Errorf("%w: no %q field", ErrCorrupt, fieldVersion)
-	case v == strconv.Itoa(want):
-		return nil
+	}
+	for _, w := range want {
+		if v == strconv.Itoa(w) {
+			return nil
+		}
 	}
 	if _, err := strconv.Atoi(v); err == nil {
 		return fmt.Errorf("%w: unknown version %s", ErrCorrupt, v)

@@ -15,14 +15,19 @@ func TestRecordRoundTrip(t *testing.T) {
 	tests := []Job{
 		{ID: "empty"},
 		{
-			ID: "full", WhisulID: "w1", PollURL: "/jobs/w1", InteractionToken: "tok",
-			AppID: "app", ChannelID: "c", GuildID: "g", UserID: "u", Prompt: "la la\n🎵",
-			Ephemeral: true, InteractionAt: at, SubmittedAt: at.Add(time.Second),
-			NextPollAt: at.Add(time.Minute), Attempts: -3, LastStatus: "queued", LastError: "e",
+			ID: "full",
+			Request: Request{
+				InteractionToken: "tok", AppID: "app", ChannelID: "c", GuildID: "g", UserID: "u",
+				Prompt: "la la\n🎵", Ephemeral: true, AttachmentLimit: 8 << 20, InteractionAt: at,
+			},
+			State: State{
+				WhisulID: "w1", PollURL: "/jobs/w1", SubmittedAt: at.Add(time.Second),
+				NextPollAt: at.Add(time.Minute), Attempts: -3, LastStatus: "queued", LastError: "e",
+			},
 		},
 	}
 	for _, want := range tests {
-		got, err := decodeRecord(want.ID, pairsToMap(encodeRecord(want)))
+		got, err := decodeRecord(want.ID, pairsToMap(encodeRecord(want)), recordV1)
 		if err != nil || !cmp.Equal(got, want) {
 			t.Errorf("decodeRecord(encodeRecord(%q)) = %+v, %v; (-got +want)\n%s", want.ID, got, err, cmp.Diff(got, want))
 		}
@@ -33,7 +38,7 @@ func TestRecordRoundTrip(t *testing.T) {
 func TestRecordTimes(t *testing.T) {
 	t.Parallel()
 	in := time.Date(2025, 6, 1, 12, 0, 0, 123_456_789, time.FixedZone("X", 3600))
-	got, err := decodeRecord("a", pairsToMap(encodeRecord(Job{NextPollAt: in})))
+	got, err := decodeRecord("a", pairsToMap(encodeRecord(Job{State: State{NextPollAt: in}})), recordV1)
 	if want := in.Truncate(time.Millisecond); err != nil || !got.NextPollAt.Equal(want) {
 		t.Errorf("NextPollAt after a round trip = %v, %v; want %v", got.NextPollAt, err, want)
 	}
@@ -43,8 +48,8 @@ func TestRecordTimes(t *testing.T) {
 // record written by a later version 1 writer.
 func TestDecodeRecordTolerates(t *testing.T) {
 	t.Parallel()
-	got, err := decodeRecord("a", map[string]string{"v": "1", "new_field": "x", "prompt": "p"})
-	if want := (Job{ID: "a", Prompt: "p"}); err != nil || !cmp.Equal(got, want) {
+	got, err := decodeRecord("a", map[string]string{"v": "1", "new_field": "x", "prompt": "p"}, recordV1)
+	if want := (Job{ID: "a", Request: Request{Prompt: "p"}}); err != nil || !cmp.Equal(got, want) {
 		t.Errorf("decodeRecord(unknown and missing fields) = %+v, %v; want %+v", got, err, want)
 	}
 }
@@ -66,7 +71,7 @@ func TestDecodeRecordErrors(t *testing.T) {
 		{map[string]string{"v": "1", "ephemeral": "true"}, `"ephemeral" is not 0 or 1`},
 	}
 	for _, tt := range tests {
-		_, err := decodeRecord("a", tt.fields)
+		_, err := decodeRecord("a", tt.fields, recordV1)
 		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("decodeRecord(%v) = %v; want ErrCorrupt with %q", tt.fields, err, tt.want)
 			continue
@@ -87,14 +92,14 @@ func FuzzDecodeRecord(f *testing.F) {
 			"v": v, "next_poll_at": next, "attempts": attempts,
 			"ephemeral": ephemeral, "interaction_token": token,
 		}
-		job, err := decodeRecord("id", fields)
+		job, err := decodeRecord("id", fields, recordV1)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("decodeRecord(%v) = %v; want it to wrap ErrCorrupt", fields, err)
 			}
 			return
 		}
-		again, err := decodeRecord("id", pairsToMap(encodeRecord(job)))
+		again, err := decodeRecord("id", pairsToMap(encodeRecord(job)), recordV1)
 		if err != nil || !cmp.Equal(again, job) {
 			t.Fatalf("re-encoding %+v gives %+v, %v", job, again, err)
 		}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // DefaultRedisPrefix starts every key when RedisOptions.Prefix is empty.
@@ -44,10 +46,7 @@ type Redis struct {
 	log    *slog.Logger
 }
 
-var (
-	_ Store            = (*Redis)(nil)
-	_ BatchRescheduler = (*Redis)(nil)
-)
+var _ Store = (*Redis)(nil)
 
 // OpenRedis connects to the server at rawURL (redis://, rediss:// for TLS,
 // or unix://) and pings it. For Sentinel or Cluster, build a
@@ -66,7 +65,7 @@ func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, e
 		return nil, errors.New("storage: open redis: the URL cannot be parsed; " +
 			"want redis://[user:password@]host[:port][/db], rediss://... or unix:///path")
 	}
-	where := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	where := secret.URL(rawURL)
 	o, err := redis.ParseURL(rawURL)
 	if err != nil && u.RawQuery != "" {
 		// go-redis repeats option values (invalid duration "..."), and any
@@ -183,7 +182,7 @@ func (r *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, l
 	for i := 0; i+1 < len(res); i += 2 {
 		id, _ := res[i].(string)
 		fields := fieldMap(res[i+1])
-		job, err := decodeRecord(id, fields)
+		job, err := decodeRecord(id, fields, recordV1)
 		if err != nil {
 			r.log.ErrorContext(ctx, "storage: moving an undecodable job aside", "id", id, "err", err)
 			bad = append(bad, id, badRecord(err, now, fields))
@@ -233,18 +232,29 @@ func badRecord(reason error, now time.Time, fields map[string]string) string {
 	return string(b)
 }
 
-// Reschedule implements Store.
-func (r *Redis) Reschedule(ctx context.Context, job Job) error {
+// Reschedule implements Store: one script call that HSETs the state's
+// fields, attempts aside, into the job's hash and moves its due entry.
+//
+// The request and the state share one hash, and Reschedule writes only
+// the state's fields into it (a hash field is written on its own, so the
+// token and the prompt are not rewritten). Two hashes would also keep
+// Claim at one round trip, since it is a script, but would cost it a
+// second HGETALL per job, give every job two TTLs that can run out apart,
+// and leave a half job behind whenever one of them does. The hash keeps
+// record version 1: its fields and their meaning have not changed, and a
+// version 1 songbot sharing the Redis during a rolling deploy moves aside
+// any record of a version it does not know.
+func (r *Redis) Reschedule(ctx context.Context, id string, st State) error {
 	if err := ctx.Err(); err != nil {
 		return wrapErr("reschedule", err)
 	}
-	keys, args := r.rescheduleArgs(job)
+	keys, args := r.rescheduleArgs(id, st)
 	n, err := rescheduleScript.Run(ctx, r.client, keys, args...).Int()
 	return rescheduleResult(n, err)
 }
 
-// RescheduleMany implements BatchRescheduler: the scripts go out in one
-// pipeline, so a batch costs one round trip (two if Redis lost its script
+// RescheduleMany implements Store, writing each job's State only: the
+// scripts go out in one pipeline, so a batch costs one round trip (two if Redis lost its script
 // cache). Each job's outcome is read from its own command: the pipeline's
 // error is only the first failing command's, and the others may have been
 // written. (go-redis sets a failed connection's error on every command.)
@@ -261,7 +271,7 @@ func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
 		// The pipeline's error is read from the commands below.
 		_, _ = r.client.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, i := range idx {
-				keys, args := r.rescheduleArgs(jobs[i])
+				keys, args := r.rescheduleArgs(jobs[i].ID, jobs[i].State)
 				cmds[i] = rescheduleScript.EvalSha(ctx, p, keys, args...)
 			}
 			return nil
@@ -296,14 +306,14 @@ func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
 	return errs
 }
 
-func (r *Redis) rescheduleArgs(job Job) (keys []string, args []any) {
-	fields := withoutField(encodeRecord(job), fieldAttempts)
+func (r *Redis) rescheduleArgs(id string, st State) (keys []string, args []any) {
+	fields := withoutField(encodeState(st), fieldAttempts)
 	args = make([]any, 0, 4+len(fields))
-	args = append(args, job.ID, dueMillis(job.NextPollAt), r.ttl.Milliseconds(), strconv.Itoa(recordVersion))
+	args = append(args, id, dueMillis(st.NextPollAt), r.ttl.Milliseconds(), strconv.Itoa(recordV1))
 	for _, f := range fields {
 		args = append(args, f)
 	}
-	return []string{r.jobKey(job.ID), r.keys.due, r.keys.running, r.keys.queue}, args
+	return []string{r.jobKey(id), r.keys.due, r.keys.running, r.keys.queue}, args
 }
 
 func rescheduleResult(n int, err error) error {
@@ -348,7 +358,7 @@ func (r *Redis) Get(ctx context.Context, id string) (Job, error) {
 	if len(fields) == 0 {
 		return Job{}, wrapErr("get", ErrNotFound)
 	}
-	job, err := decodeRecord(id, fields)
+	job, err := decodeRecord(id, fields, recordV1)
 	if err != nil {
 		return Job{}, wrapErr("get", err)
 	}

@@ -160,9 +160,10 @@ end
 return out
 `)
 
-// rescheduleScript writes a job back only if its hash still exists, so a
-// finished job is never resurrected, and keeps the stored attempts (the
-// caller leaves that field out). A due job runs, so the job joins the
+// rescheduleScript writes a job's state back only if its hash still
+// exists, so a finished job is never resurrected; the caller sends the
+// state's fields only, without attempts, so the request and the stored
+// attempts stay as they are. A due job runs, so the job joins the
 // running set and leaves the queue, if it was queued. It returns 1 when
 // written, 0 when the job is gone and -1 when the stored record is not one
 // this version can update.
@@ -170,7 +171,7 @@ return out
 //	KEYS[1] job hash, KEYS[2] due sorted set, KEYS[3] running set,
 //	KEYS[4] queue
 //	ARGV[1] id, ARGV[2] due time, ARGV[3] TTL (0 = none), ARGV[4] record
-//	version, ARGV[5...] field, value, field, value...
+//	version, ARGV[5...] state field, value, field, value...
 var rescheduleScript = redis.NewScript(`
 local cur = redis.pcall('HMGET', KEYS[1], 'v', 'attempts')
 if cur.err then

@@ -25,11 +25,9 @@ var t0 = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func job(id string, due time.Time) storage.Job {
 	return storage.Job{
-		ID:               id,
-		WhisulID:         "w-" + id,
-		InteractionToken: "secret-token-" + id,
-		Prompt:           "a song",
-		NextPollAt:       due,
+		ID:      id,
+		Request: storage.Request{InteractionToken: "secret-token-" + id, Prompt: "a song"},
+		State:   storage.State{WhisulID: "w-" + id, NextPollAt: due},
 	}
 }
 
@@ -175,7 +173,7 @@ func TestRedisTTL(t *testing.T) {
 		t.Fatal(err)
 	}
 	rc.PExpire(ctx, key, time.Minute)
-	if err := s.Reschedule(ctx, job("1", t0)); err != nil {
+	if err := s.Reschedule(ctx, "1", job("1", t0).State); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := rc.PTTL(ctx, key).Val(); ttl <= 59*time.Minute {
@@ -214,7 +212,7 @@ func TestRedisExpiredJob(t *testing.T) {
 	if n, _ := s.Count(ctx); n != 1 {
 		t.Errorf("Count after Claim dropped the expired entry = %d; want 1", n)
 	}
-	if err := s.Reschedule(ctx, job("gone", t0)); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(ctx, "gone", job("gone", t0).State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule(gone) = %v; want ErrNotFound", err)
 	}
 }
@@ -356,7 +354,7 @@ func TestRedisRoundTrips(t *testing.T) {
 			client.ScriptFlush(ctx)
 		} else {
 			s.Claim(ctx, t0.Add(-time.Hour), time.Minute, 1)
-			storage.RescheduleAll(ctx, s, []storage.Job{job("none", t0)})
+			s.RescheduleMany(ctx, []storage.Job{job("none", t0)})
 		}
 		hook.take()
 	}
@@ -381,9 +379,9 @@ func TestRedisRoundTrips(t *testing.T) {
 				t.Errorf("Claim of %d jobs (script flushed %t) sent %v and %d pipelines; want %v", n, flush, cmds, pipes, want)
 			}
 			prepare(flush)
-			for _, err := range storage.RescheduleAll(ctx, s, jobs) {
+			for _, err := range s.RescheduleMany(ctx, jobs) {
 				if err != nil {
-					t.Fatalf("RescheduleAll: %v", err)
+					t.Fatalf("RescheduleMany: %v", err)
 				}
 			}
 			cmds, pipes = hook.take()
@@ -392,7 +390,7 @@ func TestRedisRoundTrips(t *testing.T) {
 				wantCmds, wantPipes = "[script]", 2 // SCRIPT LOAD, then the pipeline again
 			}
 			if fmt.Sprint(cmds) != wantCmds || pipes != wantPipes {
-				t.Errorf("RescheduleAll of %d jobs (script flushed %t) sent %v and %d pipelines; want %s and %d",
+				t.Errorf("RescheduleMany of %d jobs (script flushed %t) sent %v and %d pipelines; want %s and %d",
 					n, flush, cmds, pipes, wantCmds, wantPipes)
 			}
 			for _, j := range jobs {
@@ -447,7 +445,7 @@ func TestRedisRescheduleManyOneFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Load the script, so that the lost command is the pipeline's first error.
-	storage.RescheduleAll(ctx, s, []storage.Job{job("none", t0)})
+	s.RescheduleMany(ctx, []storage.Job{job("none", t0)})
 	client := storagetest.NewRedisClient(t)
 	client.AddHook(&dropHook{drop: 1})
 	batch := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix, JobTTL: time.Hour})
@@ -455,20 +453,20 @@ func TestRedisRescheduleManyOneFails(t *testing.T) {
 	for i := range jobs {
 		jobs[i].NextPollAt = later
 	}
-	errs := storage.RescheduleAll(ctx, batch, jobs)
+	errs := batch.RescheduleMany(ctx, jobs)
 	for i, err := range errs {
 		switch {
 		case i == 1 && (err == nil || errors.Is(err, storage.ErrNotFound)):
-			t.Errorf("RescheduleAll[1] (command lost) = %v; want its error", err)
+			t.Errorf("RescheduleMany[1] (command lost) = %v; want its error", err)
 		case i == 3 && !errors.Is(err, storage.ErrNotFound):
-			t.Errorf("RescheduleAll[3] (finished) = %v; want ErrNotFound", err)
+			t.Errorf("RescheduleMany[3] (finished) = %v; want ErrNotFound", err)
 		case (i == 0 || i == 2) && err != nil:
-			t.Errorf("RescheduleAll[%d] = %v; want nil, its command succeeded", i, err)
+			t.Errorf("RescheduleMany[%d] = %v; want nil, its command succeeded", i, err)
 		}
 	}
 	for i, want := range []time.Time{later, t0, later} {
 		if got, err := s.Get(ctx, jobs[i].ID); err != nil || !got.NextPollAt.Equal(want) {
-			t.Errorf("Get(%q) after RescheduleAll = due %v, %v; want %v", jobs[i].ID, got.NextPollAt, err, want)
+			t.Errorf("Get(%q) after RescheduleMany = due %v, %v; want %v", jobs[i].ID, got.NextPollAt, err, want)
 		}
 	}
 }

@@ -19,8 +19,10 @@ var ErrLocked = errors.New("storage: database file is in use by another process"
 //
 // Implementations are safe for concurrent use.
 type Store interface {
-	// Save stores a new pending job, due at job.NextPollAt. Saving a job
-	// whose ID already exists replaces it.
+	// Save stores a new pending job, due at job.NextPollAt, bypassing the
+	// limits Admit applies. Saving a job whose ID already exists replaces
+	// it. The bot admits jobs with Admit; Save is for tools and tests, and
+	// the contract suite checks it.
 	Save(ctx context.Context, job Job) error
 
 	// Claim returns up to limit jobs due at or before now, oldest due first,
@@ -31,16 +33,26 @@ type Store interface {
 	// aside and logged; they never fail the call.
 	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
 
-	// Reschedule writes job back and makes it due at job.NextPollAt, keeping
-	// the attempt count the store holds. It returns ErrNotFound, and writes
-	// nothing, when the job was finished meanwhile.
-	Reschedule(ctx context.Context, job Job) error
+	// Reschedule writes the job's state and makes it due at st.NextPollAt,
+	// keeping the attempt count the store holds. It never writes the
+	// request, which Save or Admit stored once. It returns ErrNotFound, and
+	// writes nothing, when the job was finished meanwhile.
+	Reschedule(ctx context.Context, id string, st State) error
+
+	// RescheduleMany does what Reschedule does for each job's ID and State
+	// (its Request is ignored), in one round
+	// trip (Redis) or one transaction (Bolt) for the whole batch, and
+	// returns one error per job, in order: nil where the job was written,
+	// wrapping ErrNotFound where it was finished meanwhile. It is the one
+	// batch form, for callers that move many jobs at once.
+	RescheduleMany(ctx context.Context, jobs []Job) []error
 
 	// Finish removes the job. It reports true only to the one caller that
 	// removed it, so the final message is sent once.
 	Finish(ctx context.Context, id string) (bool, error)
 
-	// Get returns one job, or ErrNotFound.
+	// Get returns one job, or ErrNotFound. The bot reads jobs through
+	// Claim; Get is for tools, tests and the contract suite.
 	Get(ctx context.Context, id string) (Job, error)
 
 	// Count returns the number of pending jobs.
@@ -54,17 +66,23 @@ type Store interface {
 }
 
 // Job is one pending song: what the poll loop needs to check it at Whisul
-// and to edit the user's reply when it ends.
+// and to edit the user's reply when it ends. It is stored in two parts: the
+// Request, written once when the job is stored (Admit or Save), and the
+// State, which Claim, Reschedule and Promote rewrite on every poll without
+// touching the Request.
 type Job struct {
 	// ID identifies the job in the store: the Discord interaction id, which
 	// is unique and known before Whisul is called.
 	ID string
+	Request
+	State
+}
 
-	WhisulID string // Whisul's job id
-	PollURL  string // Whisul's poll_url, relative to its base URL; may be empty
-
-	InteractionToken string // edits the reply for 15 minutes; never log it
+// Request is what is fixed when the interaction arrives: where and to whom
+// the reply goes, and what was asked. The store writes it once.
+type Request struct {
 	AppID            string
+	InteractionToken string // edits the reply for 15 minutes; never log it
 	ChannelID        string
 	GuildID          string // empty in DMs
 	UserID           string
@@ -73,15 +91,20 @@ type Job struct {
 	// AttachmentLimit is the largest file, in bytes, the reply may carry
 	// (Discord's attachment_size_limit); 0 when Discord did not say.
 	AttachmentLimit int64
-
 	// InteractionAt is when Discord created the interaction; its token
 	// expires 15 minutes later.
 	InteractionAt time.Time
+}
+
+// State is what submitting the job to Whisul and polling it change.
+type State struct {
+	WhisulID string // Whisul's job id
+	PollURL  string // Whisul's poll_url, relative to its base URL; may be empty
 	// SubmittedAt is when Whisul accepted the job.
 	SubmittedAt time.Time
 	// NextPollAt is when the job is due.
 	NextPollAt time.Time
-
+	// Attempts counts the claims; the store keeps it (Reschedule ignores it).
 	Attempts   int
 	LastStatus string // last Whisul status seen, to log changes only
 	LastError  string
@@ -93,5 +116,15 @@ func (j Job) LogValue() slog.Value {
 		slog.String("id", j.ID),
 		slog.String("whisul_id", j.WhisulID),
 		slog.Int("attempts", j.Attempts),
+	)
+}
+
+// LogValue keeps the interaction token and the prompt out of logs.
+func (r Request) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("user_id", r.UserID),
+		slog.String("guild_id", r.GuildID),
+		slog.String("channel_id", r.ChannelID),
+		slog.Bool("ephemeral", r.Ephemeral),
 	)
 }

@@ -358,7 +358,7 @@ func testRescheduleQueued(t *testing.T, s GateStore) {
 	for _, id := range []string{"a", "b", "c"} {
 		mustAdmit(t, s, base, gateJob(id, "u-"+id, "g1"), l)
 	}
-	if err := s.Reschedule(t.Context(), gateJob("b", "u-b", "g1")); err != nil {
+	if err := s.Reschedule(t.Context(), "b", gateJob("b", "u-b", "g1").State); err != nil {
 		t.Fatalf("Reschedule(b) = %v", err)
 	}
 	mustSave(t, s, gateJob("c", "u-c", "g1"))

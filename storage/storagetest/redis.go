@@ -1,13 +1,11 @@
 package storagetest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,6 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/songbot-dev/songbot/internal/secret"
+	"github.com/songbot-dev/songbot/internal/testkit"
 	"github.com/songbot-dev/songbot/storage"
 )
 
@@ -31,15 +31,14 @@ var server struct {
 }
 
 // RedisURL returns the URL of a Redis server for tests: TEST_REDIS_URL if
-// set, then REDIS_URL, otherwise a private redis-server on a free loopback
-// port, started once per test binary. It fails the test if redis-server is
-// needed and not installed.
+// set, otherwise a private redis-server on a free loopback port, started
+// once per test binary. It never reads REDIS_URL, the bot's own setting,
+// so that go test next to an operator's Redis writes no test keys into it.
+// It fails the test if redis-server is needed and not installed.
 func RedisURL(tb testing.TB) string {
 	tb.Helper()
-	for _, name := range []string{"TEST_REDIS_URL", "REDIS_URL"} {
-		if u := os.Getenv(name); u != "" {
-			return u
-		}
+	if u := os.Getenv("TEST_REDIS_URL"); u != "" {
+		return u
 	}
 	server.once.Do(func() { server.url, server.err = startRedis() })
 	if server.err != nil {
@@ -65,12 +64,12 @@ func NewRedisClient(tb testing.TB) *redis.Client {
 	opts, err := redis.ParseURL(raw)
 	if err != nil {
 		// The error may quote the URL, password included.
-		tb.Fatalf("storagetest: cannot use the Redis URL %s", redacted(raw))
+		tb.Fatalf("storagetest: cannot use the Redis URL %s (TEST_REDIS_URL)", secret.URL(raw))
 	}
 	client := redis.NewClient(opts)
 	tb.Cleanup(func() { client.Close() })
 	if err := client.Ping(tb.Context()).Err(); err != nil {
-		tb.Fatalf("storagetest: Redis at %s does not answer: %v", redacted(raw), err)
+		tb.Fatalf("storagetest: Redis at %s does not answer: %v", secret.URL(raw), err)
 	}
 	return client
 }
@@ -146,7 +145,7 @@ func startRedisOnce(bin string) (string, error) {
 	// binary to remove it later.
 	defer os.Remove(dir)
 
-	out := new(syncBuffer)
+	out := new(testkit.Buffer)
 	started := make(chan error, 1)
 	exited := make(chan struct{})
 	go func() {
@@ -202,32 +201,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects the server's output, written by exec's copying
-// goroutine and read when startup fails.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// redacted is u without user information or query, for messages.
-func redacted(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }

@@ -1,5 +1,6 @@
-// Package storagetest checks storage.Store implementations and gives tests a
-// Redis server.
+// Package storagetest checks storage.Store implementations, and gives
+// other packages' tests a store: Memory, in memory and passing the same
+// contract suites as Redis and Bolt, or a real Redis server.
 //
 // Run is the contract every Store meets, in the manner of testing/slogtest:
 //
@@ -11,9 +12,13 @@
 //
 // RunGate is the contract of storage.Gate, the fair-use limits and queue;
 // AdmitRace and PromoteRace also race several stores sharing one backend.
+// RunHistory is the contract of storage.History.
+//
+// NewMemory returns a store for unit tests that need no redis-server.
 //
 // RedisURL, Prefix and NewRedisStore give other packages' tests a real Redis
-// without a mock.
+// without a mock: the server TEST_REDIS_URL names, or a private one. They
+// never read REDIS_URL.
 package storagetest
 
 import (
@@ -50,7 +55,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, corrupt Corrup
 		{"LeaseExpiry", testLeaseExpiry},
 		{"Reschedule", testReschedule},
 		{"RescheduleFinished", testRescheduleFinished},
-		{"RescheduleAll", testRescheduleAll},
+		{"RescheduleMany", testRescheduleMany},
 		{"FinishOnce", testFinishOnce},
 		{"FinishConcurrent", testFinishConcurrent},
 		{"ClaimConcurrent", testClaimConcurrent},
@@ -92,18 +97,22 @@ var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newJob(id string, due time.Time) storage.Job {
 	return storage.Job{
-		ID:               id,
-		WhisulID:         "w-" + id,
-		PollURL:          "/jobs/w-" + id,
-		InteractionToken: "secret-token-" + id,
-		AppID:            "app",
-		ChannelID:        "channel",
-		GuildID:          "guild",
-		UserID:           "user",
-		Prompt:           "a song about " + id,
-		InteractionAt:    base.Add(-time.Minute),
-		SubmittedAt:      base.Add(-59 * time.Second),
-		NextPollAt:       due,
+		ID: id,
+		Request: storage.Request{
+			InteractionToken: "secret-token-" + id,
+			AppID:            "app",
+			ChannelID:        "channel",
+			GuildID:          "guild",
+			UserID:           "user",
+			Prompt:           "a song about " + id,
+			InteractionAt:    base.Add(-time.Minute),
+		},
+		State: storage.State{
+			WhisulID:    "w-" + id,
+			PollURL:     "/jobs/w-" + id,
+			SubmittedAt: base.Add(-59 * time.Second),
+			NextPollAt:  due,
+		},
 	}
 }
 
@@ -165,7 +174,7 @@ func testSaveGet(t *testing.T, s storage.Store) {
 		full,
 		odd,
 		{ID: "bare"}, // zero times, empty strings
-		{ID: "before-1970", NextPollAt: time.UnixMilli(-1000).UTC()},
+		{ID: "before-1970", State: storage.State{NextPollAt: time.UnixMilli(-1000).UTC()}},
 	}
 	for _, want := range tests {
 		mustSave(t, s, want)
@@ -313,8 +322,8 @@ func testReschedule(t *testing.T, s storage.Store) {
 	job.PollURL = "/jobs/moved"
 	job.Attempts = 99 // ignored: the store keeps its own count
 	job.NextPollAt = base.Add(5 * time.Second)
-	if err := s.Reschedule(t.Context(), job); err != nil {
-		t.Fatalf("Reschedule = %v", err)
+	if err := s.Reschedule(t.Context(), job.ID, job.State); err != nil {
+		t.Fatalf("Reschedule(%q) = %v", job.ID, err)
 	}
 	want := job
 	want.Attempts = 1
@@ -338,7 +347,7 @@ func testRescheduleFinished(t *testing.T, s storage.Store) {
 		t.Fatalf("Finish(a) = %v, %v; want true, nil", ok, err)
 	}
 	job.NextPollAt = base.Add(time.Second)
-	if err := s.Reschedule(t.Context(), job); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(t.Context(), job.ID, job.State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule after Finish = %v; want ErrNotFound", err)
 	}
 	if _, err := s.Get(t.Context(), "a"); !errors.Is(err, storage.ErrNotFound) {
@@ -348,59 +357,56 @@ func testRescheduleFinished(t *testing.T, s storage.Store) {
 		t.Errorf("Claim after Reschedule of a finished job = %v; want nothing", ids(got))
 	}
 	mustCount(t, s, 0)
-	if err := s.Reschedule(t.Context(), newJob("never", base)); !errors.Is(err, storage.ErrNotFound) {
+	if err := s.Reschedule(t.Context(), "never", newJob("never", base).State); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("Reschedule of a job never saved = %v; want ErrNotFound", err)
 	}
 }
 
-// hidden hides the store's RescheduleMany, so RescheduleAll falls back to a loop.
-type hidden struct{ storage.Store }
-
-func testRescheduleAll(t *testing.T, s storage.Store) {
-	for _, tt := range []struct {
-		name  string
-		store storage.Store
-	}{{"batch", s}, {"loop", hidden{s}}} {
-		var jobs []storage.Job
-		for i := range 5 {
-			jobs = append(jobs, newJob(fmt.Sprintf("%s-%d", tt.name, i), base))
-		}
-		mustSave(t, s, jobs...)
-		claimed := mustClaim(t, s, base, time.Minute, 5)
-		if _, err := s.Finish(t.Context(), claimed[2].ID); err != nil {
-			t.Fatalf("Finish = %v", err)
-		}
-		for i := range claimed {
-			claimed[i].LastStatus = "queued"
-			claimed[i].NextPollAt = base.Add(time.Duration(i+1) * time.Second)
-		}
-		errs := storage.RescheduleAll(t.Context(), tt.store, claimed)
-		if len(errs) != len(claimed) {
-			t.Fatalf("RescheduleAll(%s) returned %d errors for %d jobs", tt.name, len(errs), len(claimed))
-		}
-		for i, err := range errs {
-			if i == 2 {
-				if !errors.Is(err, storage.ErrNotFound) {
-					t.Errorf("RescheduleAll(%s)[%d] (finished) = %v; want ErrNotFound", tt.name, i, err)
-				}
-				continue
+func testRescheduleMany(t *testing.T, s storage.Store) {
+	var jobs []storage.Job
+	for i := range 5 {
+		jobs = append(jobs, newJob(fmt.Sprint("batch-", i), base))
+	}
+	mustSave(t, s, jobs...)
+	claimed := mustClaim(t, s, base, time.Minute, 5)
+	if _, err := s.Finish(t.Context(), claimed[2].ID); err != nil {
+		t.Fatalf("Finish = %v", err)
+	}
+	for i := range claimed {
+		claimed[i].LastStatus = "queued"
+		claimed[i].NextPollAt = base.Add(time.Duration(i+1) * time.Second)
+		claimed[i].Prompt = "ignored: RescheduleMany writes the state only"
+	}
+	errs := s.RescheduleMany(t.Context(), claimed)
+	if len(errs) != len(claimed) {
+		t.Fatalf("RescheduleMany returned %d errors for %d jobs", len(errs), len(claimed))
+	}
+	for i, err := range errs {
+		if i == 2 {
+			if !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("RescheduleMany[%d] (finished) = %v; want ErrNotFound", i, err)
 			}
-			if err != nil {
-				t.Errorf("RescheduleAll(%s)[%d] = %v", tt.name, i, err)
-				continue
-			}
-			got := mustGet(t, s, claimed[i].ID)
-			if got.Attempts != 1 || got.LastStatus != "queued" || !got.NextPollAt.Equal(claimed[i].NextPollAt) {
-				t.Errorf("Get(%q) after RescheduleAll = %+v; want 1 attempt, status queued, due %v",
-					claimed[i].ID, got, claimed[i].NextPollAt)
-			}
+			continue
 		}
-		if _, err := s.Get(t.Context(), claimed[2].ID); !errors.Is(err, storage.ErrNotFound) {
-			t.Errorf("RescheduleAll(%s) resurrected the finished job: Get = %v", tt.name, err)
+		if err != nil {
+			t.Errorf("RescheduleMany[%d] = %v", i, err)
+			continue
+		}
+		got := mustGet(t, s, claimed[i].ID)
+		if got.Attempts != 1 || got.LastStatus != "queued" || !got.NextPollAt.Equal(claimed[i].NextPollAt) {
+			t.Errorf("Get(%q) after RescheduleMany = %+v; want 1 attempt, status queued, due %v",
+				claimed[i].ID, got, claimed[i].NextPollAt)
+		}
+		if want := newJob(claimed[i].ID, base).Request; !cmp.Equal(got.Request, want) {
+			t.Errorf("Get(%q) after RescheduleMany: the request changed (-got +want)\n%s",
+				claimed[i].ID, cmp.Diff(got.Request, want))
 		}
 	}
-	if errs := storage.RescheduleAll(t.Context(), s, nil); len(errs) != 0 {
-		t.Errorf("RescheduleAll(nil) = %v", errs)
+	if _, err := s.Get(t.Context(), claimed[2].ID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("RescheduleMany resurrected the finished job: Get = %v", err)
+	}
+	if errs := s.RescheduleMany(t.Context(), nil); len(errs) != 0 {
+		t.Errorf("RescheduleMany(nil) = %v", errs)
 	}
 }
 
@@ -515,8 +521,8 @@ func testCancelled(t *testing.T, s storage.Store) {
 	}{
 		{"save", func() error { return s.Save(ctx, newJob("b", base)) }},
 		{"claim", func() error { _, err := s.Claim(ctx, base, time.Minute, 10); return err }},
-		{"reschedule", func() error { return s.Reschedule(ctx, later) }},
-		{"reschedule", func() error { return storage.RescheduleAll(ctx, s, []storage.Job{later})[0] }},
+		{"reschedule", func() error { return s.Reschedule(ctx, later.ID, later.State) }},
+		{"reschedule", func() error { return s.RescheduleMany(ctx, []storage.Job{later})[0] }},
 		{"finish", func() error { _, err := s.Finish(ctx, "a"); return err }},
 		{"get", func() error { _, err := s.Get(ctx, "a"); return err }},
 		{"count", func() error { _, err := s.Count(ctx); return err }},
@@ -550,7 +556,7 @@ func testDecodeFailure(t *testing.T, s storage.Store, corrupt Corrupt) {
 	if _, err := s.Get(t.Context(), "bad"); !errors.Is(err, storage.ErrCorrupt) {
 		t.Errorf("Get(bad) = %v; want ErrCorrupt", err)
 	}
-	if err := s.Reschedule(t.Context(), newJob("bad", base)); !errors.Is(err, storage.ErrCorrupt) {
+	if err := s.Reschedule(t.Context(), "bad", newJob("bad", base).State); !errors.Is(err, storage.ErrCorrupt) {
 		t.Errorf("Reschedule(bad) = %v; want ErrCorrupt", err)
 	}
 	got := ids(mustClaim(t, s, base.Add(time.Minute), time.Minute, 10))

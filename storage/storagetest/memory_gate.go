@@ -1,0 +1,133 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/songbot-dev/songbot/storage"
+)
+
+// Memory's Gate: the checks of storage.Gate in its documented order, as
+// the Redis script and the Bolt transaction make them. A limit of zero or
+// less is off, so every check reads "> 0". A user's or guild's active jobs
+// are counted from the jobs themselves, since nothing here expires behind
+// the store's back.
+
+// Admit implements storage.Gate.
+func (m *Memory) Admit(ctx context.Context, now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error) {
+	if err := m.lock(ctx, "admit"); err != nil {
+		return storage.Admission{}, err
+	}
+	defer m.mu.Unlock()
+	switch {
+	case job.ID == "":
+		return storage.Admission{}, errors.New("storage: admit: empty job ID")
+	case job.UserID == "":
+		return storage.Admission{}, errors.New("storage: admit: empty user ID; the per-user limits need one")
+	}
+	l := limits
+	if old, ok := m.jobs[job.ID]; ok { // a retried Admit
+		if old.queued {
+			return storage.Admission{Queued: true, Position: m.position(job.ID)}, nil
+		}
+		return storage.Admission{}, nil
+	}
+	if l.UserMaxActive > 0 && m.active(func(j storage.Job) bool { return j.UserID == job.UserID }) >= l.UserMaxActive {
+		return storage.Admission{Refused: storage.RefusedUserActive}, nil
+	}
+	u := m.users[job.UserID]
+	now, day := ms(now), now.UTC().Format("20060102")
+	if retry := u.last.Add(l.UserCooldown); l.UserCooldown > 0 && !u.last.IsZero() && retry.After(now) {
+		return storage.Admission{Refused: storage.RefusedCooldown, RetryAt: retry}, nil
+	}
+	if u.day != day {
+		u.day, u.n = day, 0
+	}
+	if l.UserDailyLimit > 0 && u.n >= l.UserDailyLimit {
+		y, mo, d := now.UTC().Date()
+		return storage.Admission{Refused: storage.RefusedDaily, RetryAt: time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)}, nil
+	}
+	if job.GuildID != "" && l.GuildMaxActive > 0 &&
+		m.active(func(j storage.Job) bool { return j.GuildID == job.GuildID }) >= l.GuildMaxActive {
+		return storage.Admission{Refused: storage.RefusedGuildActive}, nil
+	}
+	run := l.MaxRunning <= 0 || (len(m.queue) == 0 && m.running() < l.MaxRunning)
+	if !run && l.MaxQueued > 0 && len(m.queue) >= l.MaxQueued {
+		return storage.Admission{Refused: storage.RefusedQueueFull}, nil
+	}
+
+	m.jobs[job.ID] = &memJob{job: normalized(job), queued: !run}
+	var adm storage.Admission
+	if !run {
+		m.queue = append(m.queue, job.ID)
+		adm = storage.Admission{Queued: true, Position: len(m.queue)}
+	}
+	if l.UserCooldown > 0 {
+		u.last = now
+	}
+	u.n++
+	m.users[job.UserID] = u
+	return adm, nil
+}
+
+// Promote implements storage.Gate.
+func (m *Memory) Promote(ctx context.Context, now time.Time, limits storage.Limits) ([]string, error) {
+	if err := m.lock(ctx, "promote"); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	if len(m.queue) == 0 {
+		return nil, nil
+	}
+	free := len(m.queue)
+	if limits.MaxRunning > 0 {
+		free = min(free, limits.MaxRunning-m.running())
+	}
+	if free <= 0 {
+		return nil, nil
+	}
+	ids := slices.Clone(m.queue[:free])
+	m.queue = slices.Delete(m.queue, 0, free)
+	at := time.UnixMilli(dueMillis(now)).UTC()
+	for _, id := range ids {
+		j := m.jobs[id]
+		j.queued = false
+		j.job.NextPollAt = at
+	}
+	return ids, nil
+}
+
+// QueuePosition implements storage.Gate.
+func (m *Memory) QueuePosition(ctx context.Context, id string) (int, error) {
+	if err := m.lock(ctx, "queue position"); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	return m.position(id), nil
+}
+
+// Counts implements storage.Gate.
+func (m *Memory) Counts(ctx context.Context) (running, queued int, err error) {
+	if err := m.lock(ctx, "counts"); err != nil {
+		return 0, 0, err
+	}
+	defer m.mu.Unlock()
+	return m.running(), len(m.queue), nil
+}
+
+func (m *Memory) running() int { return len(m.jobs) - len(m.queue) }
+
+func (m *Memory) position(id string) int { return slices.Index(m.queue, id) + 1 }
+
+// active counts the running and queued jobs that match.
+func (m *Memory) active(match func(storage.Job) bool) int {
+	n := 0
+	for _, j := range m.jobs {
+		if match(j.job) {
+			n++
+		}
+	}
+	return n
+}
