@@ -71,13 +71,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		keyCheck = whisulKeyCheck(wc, cfg.WhisulAPIURL)
 	}
 	checks = append(checks,
-		storeCheck(storeWhere(cfg), func(ctx context.Context) (storage.Store, error) {
-			s, err := openStore(ctx, cfg, log)
-			if err != nil {
-				return nil, err
-			}
-			return s, nil
-		}),
+		storeCheck(storeWhere(cfg), func(ctx context.Context) (store, error) { return openStore(ctx, cfg, log) }),
 		keyCheck,
 	)
 	checks = append(checks, discordChecks(discordOptions{

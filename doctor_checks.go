@@ -82,7 +82,7 @@ func oneLine(s string) string {
 // for the operator, without credentials: "Redis at redis://host:6379/0" or
 // "embedded file data/songbot.db". An embedded file held by another process
 // passes: that is a running bot, which is what the doctor expects to find.
-func storeCheck(where string, open func(context.Context) (storage.Store, error)) check {
+func storeCheck(where string, open func(context.Context) (store, error)) check {
 	return check{Name: "store", Run: func(ctx context.Context) (string, error) {
 		store, err := open(ctx)
 		if errors.Is(err, storage.ErrLocked) {

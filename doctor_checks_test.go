@@ -51,51 +51,51 @@ func TestStoreCheck(t *testing.T) {
 	redisURL := storagetest.RedisURL(t)
 	tests := []struct {
 		name   string
-		open   func(t *testing.T) func(context.Context) (storage.Store, error)
+		open   func(t *testing.T) func(context.Context) (store, error)
 		wantOK bool
 		want   string
 	}{
-		{"redis answers", func(t *testing.T) func(context.Context) (storage.Store, error) {
+		{"redis answers", func(t *testing.T) func(context.Context) (store, error) {
 			prefix := storagetest.Prefix(t)
 			storagetest.DeleteKeysAtCleanup(t, prefix)
-			return func(ctx context.Context) (storage.Store, error) {
+			return func(ctx context.Context) (store, error) {
 				return storage.OpenRedis(ctx, redisURL, storage.RedisOptions{Prefix: prefix})
 			}
 		}, true, "answers; 0 songs pending"},
-		{"redis unreachable", func(t *testing.T) func(context.Context) (storage.Store, error) {
-			return func(ctx context.Context) (storage.Store, error) {
+		{"redis unreachable", func(t *testing.T) func(context.Context) (store, error) {
+			return func(ctx context.Context) (store, error) {
 				return storage.OpenRedis(ctx, "redis://"+closedAddr(t), storage.RedisOptions{})
 			}
 		}, false, "connection refused"},
-		{"redis closed after opening", func(t *testing.T) func(context.Context) (storage.Store, error) {
-			return func(context.Context) (storage.Store, error) {
+		{"redis closed after opening", func(t *testing.T) func(context.Context) (store, error) {
+			return func(context.Context) (store, error) {
 				s := storagetest.NewRedisStore(t)
 				s.Close()
 				return s, nil
 			}
 		}, false, "does not answer"},
-		{"embedded file writable", func(t *testing.T) func(context.Context) (storage.Store, error) {
+		{"embedded file writable", func(t *testing.T) func(context.Context) (store, error) {
 			path := filepath.Join(t.TempDir(), "data", "songbot.db")
-			return func(context.Context) (storage.Store, error) { return storage.OpenBolt(path, storage.BoltOptions{}) }
+			return func(context.Context) (store, error) { return storage.OpenBolt(path, storage.BoltOptions{}) }
 		}, true, "answers; 0 songs pending"},
-		{"embedded file in use by the bot", func(t *testing.T) func(context.Context) (storage.Store, error) {
+		{"embedded file in use by the bot", func(t *testing.T) func(context.Context) (store, error) {
 			path := filepath.Join(t.TempDir(), "songbot.db")
 			held, err := storage.OpenBolt(path, storage.BoltOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { held.Close() })
-			return func(context.Context) (storage.Store, error) {
+			return func(context.Context) (store, error) {
 				return storage.OpenBolt(path, storage.BoltOptions{LockTimeout: 50 * time.Millisecond})
 			}
 		}, true, "in use by a running songbot"},
-		{"embedded folder not writable", func(t *testing.T) func(context.Context) (storage.Store, error) {
+		{"embedded folder not writable", func(t *testing.T) func(context.Context) (store, error) {
 			// A regular file where the folder should be.
 			notDir := filepath.Join(t.TempDir(), "file")
 			if err := os.WriteFile(notDir, nil, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			return func(context.Context) (storage.Store, error) {
+			return func(context.Context) (store, error) {
 				return storage.OpenBolt(filepath.Join(notDir, "songbot.db"), storage.BoltOptions{})
 			}
 		}, false, "not a directory"},

@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/songbot-dev/songbot/ops"
-	"github.com/songbot-dev/songbot/storage"
 )
 
 // newRegistry returns the registry /metrics serves: the Go runtime, the
@@ -31,7 +30,7 @@ func newRegistry() *prometheus.Registry {
 
 // readiness is what /readyz reports: the bot is connected with /song
 // registered, and the store answers.
-func readiness(botReady func() bool, store storage.Store) func(context.Context) error {
+func readiness(botReady func() bool, store interface{ Ping(context.Context) error }) func(context.Context) error {
 	return func(ctx context.Context) error {
 		if !botReady() {
 			return errors.New("not connected to the Discord gateway with /song registered (yet)")

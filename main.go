@@ -164,8 +164,19 @@ func routeDiscordgoLogs(log *slog.Logger) {
 	})
 }
 
+// store is what main does with the store it opens: the bot's backend, the
+// metrics' counts, /readyz's ping, and closing it at exit. storage.Redis
+// and storage.Bolt are one.
+type store interface {
+	bot.Backend
+	ops.JobCounter
+	ops.SlotCounter
+	Ping(ctx context.Context) error
+	Close() error
+}
+
 // openStore opens Redis when REDIS_URL is set, else the embedded store.
-func openStore(ctx context.Context, cfg config, log *slog.Logger) (bot.Store, error) {
+func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error) {
 	log = log.With("component", "storage")
 	if cfg.RedisURL.IsZero() {
 		path := filepath.Join(cfg.DataDir, storage.DefaultBoltFile)

@@ -31,14 +31,6 @@ type Backend interface {
 	CommandMeta // commands.go
 }
 
-// Store is the store as main opens it: a Backend that main can also ping,
-// count and close. The bot does not use it; it stays only while main's
-// openStore names it.
-type Store interface {
-	storage.Store
-	Backend
-}
-
 // Options configure a Bot. Token, Whisul and Store are required.
 type Options struct {
 	Token   string // Discord bot token, with or without the "Bot " prefix
