@@ -7,14 +7,16 @@
 # Run (settings come from .env at run time, never from the image):
 #   docker run -d --env-file .env -v songbot-data:/data songbot
 #
-# Base images are pinned by exact tag. Pin them by digest as well where you
-# can pull: docker buildx imagetools inspect <image>:<tag> prints the
-# digest; write it as image:tag@sha256:... and keep the tag for readers.
+# Base images are pinned by digest (the multi-platform index of the tag in
+# the comment above each FROM), so a rebuild gets the same bytes. To move to
+# a newer build of a tag, print its digest with
+#   docker buildx imagetools inspect <image>:<tag>
+# and replace both.
 
 # The build stage runs on the builder's own platform and cross-compiles for
 # the target's: Go needs no emulator for that.
 # golang:1.26.8-bookworm (go.mod asks for go 1.26.8)
-FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm AS build
+FROM --platform=$BUILDPLATFORM golang:1.26.8-bookworm@sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81 AS build
 WORKDIR /src
 
 # Dependencies first, so this layer stays cached until go.mod or go.sum
@@ -38,7 +40,7 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # is 65532; it is written as a number so that Kubernetes' runAsNonRoot can
 # check it.
 # gcr.io/distroless/static-debian12:nonroot
-FROM gcr.io/distroless/static-debian12:nonroot
+FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 ARG VERSION=dev
 LABEL org.opencontainers.image.title="songbot" \
       org.opencontainers.image.description="Discord bot that turns /song into an original song made by the Whisul music API" \

@@ -80,6 +80,9 @@ func TestDockerfile(t *testing.T) {
 		if name == "golang" && !strings.HasPrefix(tag, string(goVersion[1])+"-") {
 			t.Errorf("Dockerfile: %s; want the exact Go of go.mod, golang:%s-…", image, goVersion[1])
 		}
+		if m[3] == "" {
+			t.Errorf("Dockerfile: %s is not pinned by digest (image:tag@sha256:…)", image)
+		}
 		if !strings.Contains(comments[i], image) {
 			t.Errorf("Dockerfile: FROM %s has no comment naming its tag (for readers once a digest pins it)", image)
 		}
