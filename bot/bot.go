@@ -6,7 +6,6 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -229,8 +228,8 @@ func (b *Bot) Run(ctx context.Context) error {
 	b.session.AddHandler(b.onEvent)
 	b.session.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.connected.Store(true) })
 	b.session.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { b.connected.Store(false) })
-	if err := b.session.Open(); err != nil {
-		return fmt.Errorf("discord: connect to the gateway (check DISCORD_TOKEN and DISCORD_API_URL): %w", redact(err))
+	if err := b.open(ctx); err != nil {
+		return err
 	}
 	var appID string
 	select {
