@@ -164,7 +164,7 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBot(opts, sessionAPI{s}, opts.Whisul)
+	b := newBot(opts, newSessionAPI(s, time.Now), opts.Whisul)
 	b.session = s
 	return b, nil
 }
