@@ -136,6 +136,7 @@ type Bot struct {
 	runDone    <-chan struct{} // Run's ctx.Done(), once Run started
 
 	audio *audioFetcher
+	clock clockCheck // reports clock skew once
 
 	// work tracks interaction handlers and deliveries so shutdown can let
 	// them finish; workCtx outlives Run's context by the grace period.

@@ -71,7 +71,9 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	}
 	// Hidden from the poll loop while this handler submits it; if the
 	// process dies first, the loop submits it when this runs out.
-	job := newJob(in, user, prompt, private, received, received.Add(b.lease()))
+	start, skew := tokenStart(in.ID, received)
+	b.clock.observe(b.log, skew)
+	job := newJob(in, user, prompt, private, start, received.Add(b.lease()))
 	adm, err := b.gate.Admit(ctx, received, job, b.opts.Limits)
 	if err != nil {
 		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
@@ -115,7 +117,8 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 // newJob is the one place a job is built: what the interaction fixed, due
 // at due. Fields are set one by one so the code stays the same whether
 // storage.Job holds them or an embedded part of it does.
-func newJob(in incoming, user, prompt string, private bool, received, due time.Time) storage.Job {
+// tokenAt is when the interaction's token started to count (tokenStart).
+func newJob(in incoming, user, prompt string, private bool, tokenAt, due time.Time) storage.Job {
 	return storage.Job{
 		ID: in.ID,
 		Request: storage.Request{
@@ -127,7 +130,7 @@ func newJob(in incoming, user, prompt string, private bool, received, due time.T
 			Prompt:           prompt,
 			Ephemeral:        private,
 			AttachmentLimit:  in.attachmentLimit,
-			InteractionAt:    interactionTime(in.ID, received),
+			InteractionAt:    tokenAt,
 		},
 		State: storage.State{NextPollAt: due},
 	}
