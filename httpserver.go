@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -29,17 +31,53 @@ func newRegistry() *prometheus.Registry {
 }
 
 // readiness is what /readyz reports: the bot is connected with /song
-// registered, and the store answers.
+// registered, and the store answers (see storeProbe).
 func readiness(botReady func() bool, store interface{ Ping(context.Context) error }) func(context.Context) error {
+	probe := &storeProbe{ping: store.Ping, now: time.Now}
 	return func(ctx context.Context) error {
 		if !botReady() {
 			return errors.New("not connected to the Discord gateway with /song registered (yet)")
 		}
-		if err := store.Ping(ctx); err != nil {
-			return fmt.Errorf("the store does not answer: %v", err)
+		if err := probe.check(ctx); err != nil {
+			return fmt.Errorf("the store does not answer, so /song is refused (check REDIS_URL, or DATA_DIR for the embedded store): %v", err)
 		}
 		return nil
 	}
+}
+
+// How /readyz pings the store. The timeout is the admission's (1.5 s): a
+// store slower than that refuses /song, so the bot is not ready. The answer
+// is kept for a second so that probes from several load balancers or a
+// tight kubelet period cost the store one PING a second at most.
+const (
+	storePingTimeout = 1500 * time.Millisecond
+	storePingCache   = time.Second
+)
+
+// storeProbe pings the store for /readyz, at most once per storePingCache;
+// concurrent probes wait for the ping in progress.
+type storeProbe struct {
+	ping func(context.Context) error
+	now  func() time.Time
+
+	mu  sync.Mutex
+	at  time.Time // of the cached answer; zero: none yet
+	err error
+}
+
+func (p *storeProbe) check(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.at.IsZero() && p.now().Sub(p.at) < storePingCache {
+		return p.err
+	}
+	pctx, cancel := context.WithTimeout(ctx, storePingTimeout)
+	defer cancel()
+	p.err = p.ping(pctx)
+	if p.err == nil || ctx.Err() == nil {
+		p.at = p.now() // a probe cancelled by its caller says nothing of the store
+	}
+	return p.err
 }
 
 // startHTTP starts the operator HTTP server on HTTP_ADDR, unless it is

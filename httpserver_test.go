@@ -154,3 +154,39 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+func TestStoreProbeCachesAndTimesOut(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1e9, 0)
+	pings := 0
+	hang := false
+	p := &storeProbe{now: func() time.Time { return now }, ping: func(ctx context.Context) error {
+		pings++
+		if hang {
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return nil
+	}}
+	steps := []struct {
+		name      string
+		advance   time.Duration
+		hang      bool
+		wantErr   bool
+		wantPings int
+	}{
+		{"first probe pings", 0, false, false, 1},
+		{"within a second: cached", 500 * time.Millisecond, true, false, 1},
+		{"after a second: pings, times out", 600 * time.Millisecond, true, true, 2},
+		{"the failure is cached too", 100 * time.Millisecond, false, true, 2},
+		{"store back", time.Second, false, false, 3},
+	}
+	for _, st := range steps {
+		now = now.Add(st.advance)
+		hang = st.hang
+		err := p.check(t.Context())
+		if (err != nil) != st.wantErr || pings != st.wantPings {
+			t.Errorf("%s: check() = %v after %d pings; want error %v after %d", st.name, err, pings, st.wantErr, st.wantPings)
+		}
+	}
+}

@@ -127,6 +127,7 @@ type Bot struct {
 	runDone    <-chan struct{} // Run's ctx.Done(), once Run started
 
 	audio *audioFetcher
+	clock clockCheck // reports clock skew once
 
 	// work tracks interaction handlers and deliveries so shutdown can let
 	// them finish; workCtx outlives Run's context by the grace period.
@@ -155,7 +156,7 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBot(opts, sessionAPI{s}, opts.Whisul)
+	b := newBot(opts, newSessionAPI(s, time.Now), opts.Whisul)
 	b.session = s
 	return b, nil
 }

@@ -54,8 +54,9 @@ func notFoundDelivery() delivery {
 	return delivery{outcome: JobNotFound, content: msgNotFound, notice: "about your `/song`:"}
 }
 
-// editAttempts bounds retries of a failing edit before falling back.
-const editAttempts = 3
+// editAttempts bounds the attempts of a failing final edit before falling
+// back; see shouldRetry for which failures are retried and how long apart.
+const editAttempts = 5
 
 // finishBudget bounds removing a job and sending its fallback message once
 // the edit is done. It outlives a cancelled context: a job removed from the
@@ -171,7 +172,9 @@ func files(audio *discordgo.File) []*discordgo.File {
 	return []*discordgo.File{audio}
 }
 
-// editFinal edits the reply, retrying transient failures a few times.
+// editFinal edits the reply, retrying 5xx, 429 and network failures with
+// backoff (retryEdit). Editing @original is idempotent, so a retry of an
+// edit Discord did apply shows the same song once.
 func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d delivery, audio *discordgo.File) error {
 	content := truncate(d.content, maxContent)
 	embeds := d.embeds
@@ -183,22 +186,10 @@ func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d delive
 		components = []discordgo.MessageComponent{}
 	}
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: noMentions()}
-	var err error
-	for attempt := range editAttempts {
+	return retryEdit(ctx, log, editAttempts, b.metrics.DiscordEditFailed, func() error {
 		edit.Files = files(audio)
-		if err = r.edit(ctx, edit); err == nil {
-			return nil
-		}
-		b.metrics.DiscordEditFailed()
-		if !transient(err) || ctx.Err() != nil {
-			return err
-		}
-		log.Warn("editing the reply failed; retrying", "err", err)
-		if !sleep(ctx, time.Duration(attempt+1)*time.Second) {
-			return ctx.Err()
-		}
-	}
-	return err
+		return r.edit(ctx, edit)
+	})
 }
 
 // fallbackMessage is the outcome as a new message for the requester,

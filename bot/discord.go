@@ -81,25 +81,55 @@ type discordAPI interface {
 	Commands(ctx context.Context, appID, guildID string) ([]*discordgo.ApplicationCommand, error)
 }
 
-// sessionAPI is discordAPI over a discordgo Session.
-type sessionAPI struct{ s *discordgo.Session }
-
-func (a sessionAPI) Respond(ctx context.Context, in *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
-	return redact(a.s.InteractionRespond(in, resp, discordgo.WithContext(ctx)))
+// sessionAPI is discordAPI over a discordgo Session. Per-interaction
+// requests go through buckets of its own (see tokenBuckets), everything
+// else through the session's rate limiter.
+type sessionAPI struct {
+	s       *discordgo.Session
+	buckets *tokenBuckets
 }
 
-// EditReply uses a bucket per token: discordgo would put every JSON webhook
-// edit of the process in one bucket and hold its lock for the whole
-// request, capping edits at 10-20 a second. Multipart edits already have a
-// bucket of their own.
-func (a sessionAPI) EditReply(ctx context.Context, appID, token string, edit *discordgo.WebhookEdit) error {
-	var err error
-	if len(edit.Files) > 0 {
-		_, err = a.s.WebhookMessageEdit(appID, token, "@original", edit, discordgo.WithContext(ctx))
-	} else {
-		uri := discordgo.EndpointWebhookMessage(appID, token, "@original")
-		_, err = a.s.RequestWithBucketID(http.MethodPatch, uri, edit, discordgo.EndpointWebhookToken(appID, token), discordgo.WithContext(ctx))
+func newSessionAPI(s *discordgo.Session, now func() time.Time) sessionAPI {
+	return sessionAPI{s: s, buckets: newTokenBuckets(now, tokenLifetime)}
+}
+
+func (a sessionAPI) Respond(ctx context.Context, in *discordgo.Interaction, resp *discordgo.InteractionResponse) error {
+	uri := discordgo.EndpointInteractionResponse(in.ID, in.Token)
+	var files []*discordgo.File
+	if resp.Data != nil {
+		files = resp.Data.Files
 	}
+	return a.interactionRequest(ctx, http.MethodPost, uri, in.Token, resp, files)
+}
+
+// EditReply edits @original under the token's own bucket: discordgo would
+// put every JSON webhook edit of the process in one bucket and hold its
+// lock for the whole request, capping edits at 10-20 a second, and keep a
+// bucket per multipart edit URL for ever.
+func (a sessionAPI) EditReply(ctx context.Context, appID, token string, edit *discordgo.WebhookEdit) error {
+	uri := discordgo.EndpointWebhookMessage(appID, token, "@original")
+	return a.interactionRequest(ctx, http.MethodPatch, uri, token, edit, edit.Files)
+}
+
+// interactionRequest sends data (as JSON, or multipart with files) under
+// token's bucket. discordgo's own retries are off: it would retry a 502 at
+// once and sleep through a 429 without regard for ctx, so the callers
+// decide (see retryEdit), with backoff.
+func (a sessionAPI) interactionRequest(ctx context.Context, method, uri, token string, data any, files []*discordgo.File) error {
+	contentType, body := "application/json", []byte(nil)
+	var err error
+	if len(files) > 0 {
+		contentType, body, err = discordgo.MultipartBodyWithJSON(data, files)
+	} else {
+		body, err = discordgo.Marshal(data)
+	}
+	if err != nil {
+		return fmt.Errorf("discord: encode the request: %w", err)
+	}
+	bucket, done := a.buckets.lock(token)
+	defer done()
+	_, err = a.s.RequestWithLockedBucket(method, uri, contentType, body, bucket, 0,
+		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
 	return redact(err)
 }
 
@@ -126,14 +156,26 @@ func (a sessionAPI) Commands(ctx context.Context, appID, guildID string) ([]*dis
 	return cmds, redact(err)
 }
 
-// redact drops request URLs from transport errors: webhook URLs carry the
-// interaction token, which must never reach a log.
+// redact drops request URLs from transport and rate-limit errors: webhook
+// URLs carry the interaction token, which must never reach a log.
 func redact(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		return fmt.Errorf("discord: %s request failed: %w", ue.Op, ue.Err)
 	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		return rateLimited{retryAfter: rl.RetryAfter}
+	}
 	return err
+}
+
+// rateLimited is Discord's 429 on a request sent without discordgo's
+// retries, without the URL discordgo's RateLimitError carries.
+type rateLimited struct{ retryAfter time.Duration }
+
+func (e rateLimited) Error() string {
+	return "discord: rate limited (429), retry after " + e.retryAfter.String()
 }
 
 // restCode returns Discord's JSON error code and HTTP status from err, or
@@ -158,7 +200,7 @@ func transient(err error) bool {
 		return false
 	}
 	var rl *discordgo.RateLimitError
-	if errors.As(err, &rl) {
+	if errors.As(err, &rl) || errors.As(err, new(rateLimited)) {
 		return true
 	}
 	code, status := restCode(err)

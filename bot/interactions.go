@@ -21,19 +21,81 @@ type incoming struct {
 // attachment_size_limit too.
 func (b *Bot) onEvent(_ *discordgo.Session, e *discordgo.Event) {
 	ic, ok := e.Struct.(*discordgo.InteractionCreate)
-	if !ok || ic.Interaction == nil {
+	if !ok {
 		return
+	}
+	in, problem := decodeIncoming(ic, e.RawData)
+	if problem != "" {
+		b.unusable(in, problem)
+		return
+	}
+	if handle := b.handlers.route(in); handle != nil {
+		b.track(func(ctx context.Context) { handle(ctx, in) })
+		return
+	}
+	b.log.Debug("interaction ignored: no handler for it", "interaction_id", in.ID, "type", int(in.Type))
+}
+
+// maxFieldBytes bounds the interaction fields the bot keeps (ids, tokens,
+// names): Discord's are far shorter, and a huge one is bad data that must
+// not reach the store or the logs.
+const maxFieldBytes = 512
+
+// decodeIncoming checks an INTERACTION_CREATE as discordgo decoded it (a
+// field it could not decode is left at its zero value; see its wsapi.go),
+// and returns what the handlers take, or why the bot cannot use it. What
+// it accepts is safe for route and the handlers: an id, a token and a user,
+// and data of the kind its type names.
+func decodeIncoming(ic *discordgo.InteractionCreate, raw json.RawMessage) (incoming, string) {
+	if ic == nil || ic.Interaction == nil {
+		return incoming{}, "no interaction object"
 	}
 	var extra struct {
 		AttachmentSizeLimit int64 `json:"attachment_size_limit"`
 	}
-	if err := json.Unmarshal(e.RawData, &extra); err != nil {
-		b.log.Debug("interaction without a readable attachment_size_limit", "err", err)
+	json.Unmarshal(raw, &extra) // absent or odd: 0, Discord's default limit
+	in := incoming{Interaction: ic.Interaction, attachmentLimit: max(extra.AttachmentSizeLimit, 0)}
+	switch {
+	case in.ID == "" || in.Token == "":
+		return in, "no id or token"
+	case len(in.ID) > maxFieldBytes || len(in.Token) > maxFieldBytes || len(in.AppID) > maxFieldBytes ||
+		len(in.GuildID) > maxFieldBytes || len(in.ChannelID) > maxFieldBytes:
+		return in, "an id or token is implausibly long"
 	}
-	in := incoming{Interaction: ic.Interaction, attachmentLimit: extra.AttachmentSizeLimit}
-	if handle := b.handlers.route(in); handle != nil {
-		b.track(func(ctx context.Context) { handle(ctx, in) })
+	switch in.Type {
+	case discordgo.InteractionApplicationCommand:
+		if _, ok := in.Data.(discordgo.ApplicationCommandInteractionData); !ok {
+			return in, "a command without readable data"
+		}
+	case discordgo.InteractionMessageComponent:
+		if _, ok := in.Data.(discordgo.MessageComponentInteractionData); !ok {
+			return in, "a button press without readable data"
+		}
+	default:
+		return in, "" // not routed: nothing more to check
 	}
+	if u := userID(in.Interaction); u == "" || len(u) > maxFieldBytes {
+		return in, "no usable user (neither member.user nor user)"
+	}
+	return in, ""
+}
+
+// unusable logs an interaction the bot cannot serve and, when it can still
+// answer it, tells the user something went wrong rather than leaving
+// "did not respond".
+func (b *Bot) unusable(in incoming, problem string) {
+	log := b.log
+	if in.Interaction != nil && len(in.ID) <= maxFieldBytes {
+		log = log.With("interaction_id", in.ID, "type", int(in.Type))
+	}
+	log.Warn("interaction from Discord with missing or unreadable fields; answered with an apology, nothing stored", "problem", problem)
+	if in.Interaction == nil || problem == "no id or token" || len(in.ID) > maxFieldBytes || len(in.Token) > maxFieldBytes {
+		return
+	}
+	if in.Type != discordgo.InteractionApplicationCommand && in.Type != discordgo.InteractionMessageComponent {
+		return
+	}
+	b.track(func(ctx context.Context) { b.respondEphemeral(ctx, log, in.Interaction, msgInternal) })
 }
 
 // respondEphemeral answers the interaction with text only its user sees.

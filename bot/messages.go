@@ -95,6 +95,7 @@ const (
 	msgTimedOut    = "⌛ Sorry, your song took too long to make, so I stopped waiting for it. Please try `/song` again."
 	msgNotFound    = "😕 Sorry, the music service lost track of your song. Please try `/song` again."
 	msgStoreFailed = "😕 Sorry, I couldn't keep track of your song because of a problem on my side. Please try again in a minute."
+	msgStoreDown   = "🙏 I can't take new songs right now — please try again in a minute."
 	msgInternal    = "😕 Sorry, something went wrong on my side. Please try again in a minute."
 	msgBusyWaiting = "🚦 The music service is busy right now; your song will start in a moment. This message will update."
 )

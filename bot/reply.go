@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -12,7 +13,7 @@ import (
 )
 
 // An interaction token edits its reply for 15 minutes after the
-// interaction was created. The bot stops using it a little earlier, so an
+// interaction was created, which the bot takes from its receipt. The bot stops using it a little earlier, so an
 // edit never races the expiry; the result then goes by fallback.
 const (
 	tokenLifetime  = 15 * time.Minute
@@ -30,8 +31,8 @@ type reply struct {
 	api   discordAPI
 	appID string
 	token string // never log it
-	// createdAt is the interaction's creation time, read from its id; the
-	// token dies tokenLifetime later.
+	// createdAt is when the token's lifetime started on the local clock
+	// (see tokenStart); the token dies tokenLifetime later.
 	createdAt time.Time
 	// Where a fallback goes: the channel (unless the song is private),
 	// else a DM to the user.
@@ -59,11 +60,16 @@ func (r reply) edit(ctx context.Context, e *discordgo.WebhookEdit) error {
 	return r.api.EditReply(ctx, r.appID, r.token, e)
 }
 
+// progressEditAttempts is how often a progress edit is tried: one retry,
+// so a 429 is waited out, but a failing Discord does not hold up the poll.
+const progressEditAttempts = 2
+
 // editText replaces the reply with plain text. A failure is logged: the
 // user may keep seeing the previous state of the reply.
 func (r reply) editText(ctx context.Context, log *slog.Logger, text string) {
 	content := truncate(text, maxContent)
-	if err := r.edit(ctx, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}); err != nil {
+	edit := &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}
+	if err := retryEdit(ctx, log, progressEditAttempts, nil, func() error { return r.edit(ctx, edit) }); err != nil {
 		log.Warn("could not edit the reply", "err", err)
 	}
 }
@@ -96,12 +102,41 @@ func tokenGone(err error) bool {
 	return code == discordgo.ErrCodeInvalidWebhookTokenProvided || code == discordgo.ErrCodeUnknownWebhook
 }
 
-// interactionTime reads the creation time from the interaction's snowflake
-// id; the token expires 15 minutes after it.
-func interactionTime(id string, fallback time.Time) time.Time {
+// deliveryMargin is how long before its receipt an interaction is taken
+// to have been created: Discord delivers it within a second or two, and
+// the token's 15 minutes run from its creation.
+const deliveryMargin = 5 * time.Second
+
+// skewThreshold is how far an interaction id's time may be from the local
+// clock before it is reported as clock skew rather than delivery delay.
+const skewThreshold = time.Minute
+
+// tokenStart is when the token's 15 minutes started, on the local clock:
+// the receipt less deliveryMargin. The id's own timestamp is on Discord's
+// clock; trusting it, a host whose clock runs 15 minutes ahead would think
+// every token dead on arrival. skew is how far the id's time is behind the
+// local clock (negative: ahead), or 0 when the id is not a snowflake.
+func tokenStart(id string, received time.Time) (start time.Time, skew time.Duration) {
+	start = received.Add(-deliveryMargin)
 	t, err := discordgo.SnowflakeTimestamp(id)
 	if err != nil {
-		return fallback
+		return start, 0
 	}
-	return t
+	return start, received.Sub(t)
+}
+
+// clockCheck reports clock skew once per process: one line is enough for
+// an operator to fix the host's clock, and every interaction would repeat
+// it.
+type clockCheck struct{ once sync.Once }
+
+// observe logs skew when it is beyond skewThreshold, the first time only.
+func (c *clockCheck) observe(log *slog.Logger, skew time.Duration) {
+	if skew.Abs() <= skewThreshold {
+		return
+	}
+	c.once.Do(func() {
+		log.Warn("this host's clock differs from Discord's; interaction tokens are timed from their arrival, but check the host's clock (NTP)",
+			"offset", skew.Round(time.Second), "detail", "interaction ids are this much older than the local time (negative: newer)")
+	})
 }

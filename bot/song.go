@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -71,12 +72,14 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	}
 	// Hidden from the poll loop while this handler submits it; if the
 	// process dies first, the loop submits it when this runs out.
-	job := newJob(in, user, prompt, private, received, received.Add(b.lease()))
-	adm, err := b.gate.Admit(ctx, received, job, b.opts.Limits)
+	start, skew := tokenStart(in.ID, received)
+	b.clock.observe(b.log, skew)
+	job := newJob(in, user, prompt, private, start, received.Add(b.lease()))
+	adm, err := b.admitWithin(ctx, log, received, job)
 	if err != nil {
-		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
+		log.Error("cannot check the limits or store the job; /song is refused until the store answers (check REDIS_URL, or DATA_DIR for the embedded store)", "err", err)
 		b.metrics.Interaction(InteractionError)
-		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
+		b.respondEphemeral(ctx, log, in.Interaction, msgStoreDown)
 		return
 	}
 	if adm.Refused != "" {
@@ -112,10 +115,79 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	b.start(ctx, job)
 }
 
+// admitTimeout bounds the admission's store round trip, so that /song is
+// answered within Discord's 3 s even when the store hangs (a TCP connect
+// to a host that is gone, a frozen Redis: go-redis would wait its 3 s read
+// timeout). It leaves 1.5 s for the response itself. A healthy store
+// answers in a millisecond or two.
+const admitTimeout = 1500 * time.Millisecond
+
+// admitWithin runs the admission, giving up after admitTimeout. The store
+// call itself goes on in the background (a go-redis client without
+// ContextTimeoutEnabled waits its read timeout, whatever the context), and
+// if it stores the job after all, the job is removed again: the user was
+// told to try again, and no song must start that nobody waits for.
+func (b *Bot) admitWithin(ctx context.Context, log *slog.Logger, now time.Time, job storage.Job) (storage.Admission, error) {
+	if !b.begin() {
+		return storage.Admission{}, errors.New("shutting down")
+	}
+	type result struct {
+		adm storage.Admission
+		err error
+	}
+	actx, cancel := context.WithTimeout(ctx, admitTimeout)
+	done := make(chan result, 1)
+	var mu sync.Mutex
+	abandoned := false
+	go func() {
+		defer b.work.Done()
+		defer cancel()
+		adm, err := b.gate.Admit(actx, now, job, b.opts.Limits)
+		mu.Lock()
+		late := abandoned
+		mu.Unlock()
+		if !late {
+			done <- result{adm, err}
+			return
+		}
+		if err == nil && adm.Refused == "" {
+			b.forget(ctx, log, job.ID)
+		}
+	}()
+	select {
+	case r := <-done:
+		return r.adm, r.err
+	case <-actx.Done():
+		mu.Lock()
+		select {
+		case r := <-done: // it answered just in time
+			mu.Unlock()
+			return r.adm, r.err
+		default:
+		}
+		abandoned = true
+		mu.Unlock()
+		return storage.Admission{}, fmt.Errorf("storage: admit: no answer within %v: %w", admitTimeout, actx.Err())
+	}
+}
+
+// forget removes a job whose admission answered after the user was told
+// to try again.
+func (b *Bot) forget(ctx context.Context, log *slog.Logger, id string) {
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), finishBudget)
+	defer cancel()
+	if _, err := b.queue.Finish(fctx, id); err != nil {
+		log.Warn("could not remove a song whose admission answered too late; it is made when the store answers again", "err", err)
+		return
+	}
+	log.Info("removed a song whose admission answered too late; the user was asked to try again")
+}
+
 // newJob is the one place a job is built: what the interaction fixed, due
 // at due. Fields are set one by one so the code stays the same whether
 // storage.Job holds them or an embedded part of it does.
-func newJob(in incoming, user, prompt string, private bool, received, due time.Time) storage.Job {
+// tokenAt is when the interaction's token started to count (tokenStart).
+func newJob(in incoming, user, prompt string, private bool, tokenAt, due time.Time) storage.Job {
 	return storage.Job{
 		ID: in.ID,
 		Request: storage.Request{
@@ -127,7 +199,7 @@ func newJob(in incoming, user, prompt string, private bool, received, due time.T
 			Prompt:           prompt,
 			Ephemeral:        private,
 			AttachmentLimit:  in.attachmentLimit,
-			InteractionAt:    interactionTime(in.ID, received),
+			InteractionAt:    tokenAt,
 		},
 		State: storage.State{NextPollAt: due},
 	}

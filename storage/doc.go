@@ -42,7 +42,9 @@
 // app_id, channel_id, guild_id, user_id, prompt, ephemeral,
 // interaction_at and attachment_limit; the state's are whisul_id,
 // poll_url, submitted_at, next_poll_at, attempts, last_status and
-// last_error.
+// last_error. interaction_at is when the bot received the interaction
+// (less a few seconds), on the bot's clock, from which the token's 15
+// minutes run.
 //
 // Both are flat string fields with a version field "v", so that a later
 // songbot can still read records written by this one: Redis writes

@@ -91,8 +91,9 @@ type Request struct {
 	// AttachmentLimit is the largest file, in bytes, the reply may carry
 	// (Discord's attachment_size_limit); 0 when Discord did not say.
 	AttachmentLimit int64
-	// InteractionAt is when Discord created the interaction; its token
-	// expires 15 minutes later.
+	// InteractionAt is when the bot received the interaction, less a few
+	// seconds for Discord's delivery (not the id's timestamp, which is on
+	// Discord's clock); its token expires 15 minutes later.
 	InteractionAt time.Time
 }
 

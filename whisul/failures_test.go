@@ -28,6 +28,8 @@ func TestMalformedResponses(t *testing.T) {
 		{"job", `{"status":"completed","result":{"title":"x"}}`, "song_url", 200},
 		{"job", huge, "response too large", 200},
 		{"job", ``, "empty body", 200},
+		{"job", "<!DOCTYPE html><html><body>Down for maintenance</body></html>", "", 200},
+		{"job", `{"status":"completed","result":{"song_url":5,"title":["x"]}}`, "", 200},
 		{"generate", `{"message":"ok"}`, "job_id missing", 202},
 		{"generate", `{"job_id":42}`, "job_id missing, empty or not a string", 202},
 		{"generate", `<html>Accepted</html>`, "not a JSON object", 202},

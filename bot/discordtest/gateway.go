@@ -164,3 +164,36 @@ func (g *gatewayState) pick() *gwConn {
 	}
 	return nil
 }
+
+// DropConnections closes every gateway connection at once without a close
+// frame, as a network failure does. The sessions stay: a client that
+// RESUMEs gets the dispatches it missed.
+func (s *Server) DropConnections() {
+	s.mu.Lock()
+	conns := s.gateway.takeAll()
+	s.notify()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.ws.Close()
+	}
+}
+
+// SendReconnect sends op 7 RECONNECT on every ready connection, as Discord
+// does before it moves a session: the client should close and RESUME.
+func (s *Server) SendReconnect() error {
+	s.mu.Lock()
+	var conns []*gwConn
+	for _, c := range s.gateway.conns {
+		if c.ready {
+			conns = append(conns, c)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range conns {
+		if err := c.send(7, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

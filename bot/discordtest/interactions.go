@@ -53,8 +53,9 @@ type SongCommand struct {
 	// channel (InDM), DefaultPrivateChannelID (InPrivateChannel),
 	// DefaultUserID, DefaultUsername. GuildID is ignored outside guilds.
 	GuildID, ChannelID, UserID, Username string
-	// CreatedAt is the interaction id's snowflake time; zero means now. The
-	// token stops working TokenLifetime after it.
+	// CreatedAt is the interaction id's snowflake time, on Discord's clock;
+	// zero means now (plus Server.ClockSkew). The token stops working
+	// TokenLifetime after it.
 	CreatedAt time.Time
 	// AttachmentSizeLimit is "attachment_size_limit"; 0 means 10485760.
 	// Uploads bigger than it answer 413 40005.
@@ -215,7 +216,7 @@ func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*
 	channel := p["channel"].(map[string]any)
 	created := c.CreatedAt
 	if created.IsZero() {
-		created = time.Now()
+		created = time.Now().Add(s.ClockSkew)
 	}
 	in := &interaction{
 		kind:      kind,
@@ -405,7 +406,7 @@ func (s *Server) webhookInteraction(c *call) (*interaction, *reply) {
 		rep := apiError(http.StatusNotFound, 10015, "Unknown Webhook")
 		return nil, &rep
 	}
-	if s.inter.expired[in.token] || c.req.Time.Sub(in.created) > s.TokenLifetime {
+	if s.inter.expired[in.token] || c.req.Time.Add(s.ClockSkew).Sub(in.created) > s.TokenLifetime {
 		rep := apiError(http.StatusUnauthorized, 50027, "Invalid Webhook Token")
 		return nil, &rep
 	}

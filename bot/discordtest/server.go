@@ -58,6 +58,11 @@ type Server struct {
 	// TokenLifetime is how long after its creation (the snowflake time of
 	// the interaction id) an interaction token works (Discord: 15 min).
 	TokenLifetime time.Duration
+	// ClockSkew is how far Discord's clock is ahead of the host's
+	// (negative: behind), to test a bot on a host with a wrong clock:
+	// interaction ids are minted from time.Now()+ClockSkew, and token
+	// lifetimes run on that clock. Zero by default.
+	ClockSkew time.Duration
 
 	tb       testing.TB
 	ts       *httptest.Server

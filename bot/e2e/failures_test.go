@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,11 +136,23 @@ func TestExpiredTokenFallsBackToChannelThenDM(t *testing.T) {
 
 func TestOldTokenSkipsTheEdit(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, nil)
-	h.whisul.SetDefault(whisultest.Script{})
+	// The token's age runs from its receipt on the bot's clock, so the
+	// clock jumps forward once the song is acknowledged.
+	var ahead atomic.Int64
+	h := newHarness(t, func(o *bot.Options) {
+		o.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+		o.JobTimeout = 0 // the jump would time the job out first
+	})
+	h.whisul.SetDefault(whisultest.Script{After: time.Hour})
 	h.start()
-	// Created 14m50s ago: acknowledged in time, but too old to edit later.
-	in := h.song(discordtest.SongCommand{Prompt: "late song", CreatedAt: time.Now().Add(-14*time.Minute - 50*time.Second)})
+	in := h.song(discordtest.SongCommand{Prompt: "late song"})
+	h.wait("the composing message", func() bool {
+		m, ok := h.discord.Original(in.Token)
+		return ok && strings.Contains(m.Content, "Composing")
+	})
+	// Received 14m50s ago: acknowledged in time, but too old to edit later.
+	ahead.Store(int64(14*time.Minute + 50*time.Second))
+	h.whisul.FinishAll()
 	h.wait("the job to end", func() bool { return h.outcome(in.ID) != "" })
 	if len(h.discord.ChannelMessages(in.ChannelID)) != 1 {
 		t.Error("no fallback message in the channel")

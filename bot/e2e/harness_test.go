@@ -28,8 +28,11 @@ type harness struct {
 	whisul  *whisultest.Server
 	store   *storage.Redis // the first bot's store
 	prefix  string
-	logs    *testkit.Buffer
-	opts    bot.Options
+	// redisURL, when set, is the Redis the bots use instead of the shared
+	// test server: a private one an outage test stops.
+	redisURL string
+	logs     *testkit.Buffer
+	opts     bot.Options
 
 	mu      sync.Mutex
 	done    map[string]string // job id -> outcome, from OnJobDone
@@ -80,7 +83,11 @@ func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 // every bot of the harness shares the same jobs.
 func (h *harness) newStore() *storage.Redis {
 	h.t.Helper()
-	s, err := storage.OpenRedis(h.t.Context(), storagetest.RedisURL(h.t), storage.RedisOptions{Prefix: h.prefix, JobTTL: time.Hour})
+	url := h.redisURL
+	if url == "" {
+		url = storagetest.RedisURL(h.t)
+	}
+	s, err := storage.OpenRedis(h.t.Context(), url, storage.RedisOptions{Prefix: h.prefix, JobTTL: time.Hour})
 	if err != nil {
 		h.t.Fatalf("OpenRedis() = %v", err)
 	}

@@ -1,0 +1,153 @@
+package bot
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// fakeClock is a settable clock for tests.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// use locks and releases token's bucket as one request would.
+func use(tb *tokenBuckets, token string) {
+	b, done := tb.lock(token)
+	b.Release(nil)
+	done()
+}
+
+func TestTokenBucketsEvictIdleTokens(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	tb := newTokenBuckets(clock.now, tokenLifetime)
+	use(tb, "a")
+	use(tb, "b")
+	if got := tb.size(); got != 2 {
+		t.Fatalf("size() = %d after two tokens; want 2", got)
+	}
+	clock.add(10 * time.Minute)
+	use(tb, "b") // b stays busy
+	clock.add(6 * time.Minute)
+	use(tb, "c")
+	if got := tb.size(); got != 2 {
+		t.Errorf("size() = %d 16 minutes after a was last used; want 2 (b, c)", got)
+	}
+	clock.add(tokenLifetime + sweepEvery)
+	use(tb, "d")
+	if got := tb.size(); got != 1 {
+		t.Errorf("size() = %d once every other token is past its lifetime; want 1", got)
+	}
+}
+
+func TestTokenBucketsKeepABucketInUse(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	tb := newTokenBuckets(clock.now, tokenLifetime)
+	b, done := tb.lock("slow")
+	clock.add(time.Hour)
+	use(tb, "other") // sweeps
+	b.Release(nil)
+	done()
+	if got := tb.size(); got != 2 {
+		t.Errorf("size() = %d; want the in-use bucket kept", got)
+	}
+}
+
+// BenchmarkTokenBuckets10kInteractions measures the registry's memory over
+// 10,000 interactions an hour apart in groups, with the default lifetime:
+// the heap after them is what stays (the live buckets of the last 15
+// minutes), reported with the registry's size. discordgo's own
+// Session.Ratelimiter is never used for these requests (sessionAPI routes
+// them here), so its bucket count does not grow with interactions.
+func BenchmarkTokenBuckets10kInteractions(b *testing.B) {
+	for b.Loop() {
+		clock := &fakeClock{t: time.Unix(1e9, 0)}
+		tb := newTokenBuckets(clock.now, tokenLifetime)
+		for i := range 10_000 {
+			use(tb, fmt.Sprintf("token-%d", i))
+			use(tb, fmt.Sprintf("token-%d", i)) // the edit after the callback
+			clock.add(time.Second)              // one interaction a second: ~900 live
+		}
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		b.ReportMetric(float64(tb.size()), "buckets")
+		b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "heapMiB")
+	}
+}
+
+// TestInteractionRequestsLeaveTheSessionLimiterAlone sends 10,000
+// interactions' callbacks and edits through sessionAPI and checks, by
+// behaviour, that discordgo's Session.Ratelimiter made no bucket for any
+// of them: a bucket it made and used has Remaining 0 (the server sends no
+// rate-limit headers), a new one Remaining 1. Then the bot's own buckets
+// go once the tokens are past their lifetime.
+func TestInteractionRequestsLeaveTheSessionLimiterAlone(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 loopback requests")
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	s, err := NewSession("tok", srv.URL, nil, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	api := sessionAPI{s: s, buckets: newTokenBuckets(clock.now, tokenLifetime)}
+	const n = 10_000
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 32)
+	for i := range n {
+		id, token := strconv.Itoa(1_000_000+i), "token-"+strconv.Itoa(i)
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			ctx := t.Context()
+			in := &discordgo.Interaction{ID: id, Token: token}
+			if err := api.Respond(ctx, in, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}); err != nil {
+				t.Errorf("Respond() = %v", err)
+			}
+			content := "done"
+			if err := api.EditReply(ctx, "app", token, &discordgo.WebhookEdit{Content: &content}); err != nil {
+				t.Errorf("EditReply() = %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, i := range []int{0, n / 2, n - 1} {
+		token := "token-" + strconv.Itoa(i)
+		for _, key := range []string{
+			discordgo.EndpointInteractionResponse(strconv.Itoa(1_000_000+i), token),
+			discordgo.EndpointWebhookMessage("app", token, "@original"),
+			discordgo.EndpointWebhookToken("app", token),
+			discordgo.EndpointWebhookToken("", ""),
+		} {
+			if b := s.Ratelimiter.GetBucket(key); b.Remaining != 1 {
+				t.Errorf("the session's limiter has a used bucket for an interaction URL (Remaining %d)", b.Remaining)
+			}
+		}
+	}
+	if got := api.buckets.size(); got != n {
+		t.Errorf("the bot holds %d buckets; want %d, one per live token", got, n)
+	}
+	clock.add(tokenLifetime + sweepEvery)
+	use(api.buckets, "next")
+	if got := api.buckets.size(); got != 1 {
+		t.Errorf("the bot holds %d buckets once the tokens are dead; want 1", got)
+	}
+}
