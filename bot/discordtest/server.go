@@ -18,6 +18,15 @@
 // interaction; ephemerality fixed at the first response; message limits (content 2000, embeds, buttons, upload size); no access to
 // the private channels of user-installed interactions; privileged intents
 // refused unless allowed; RESUME replays missed dispatches.
+//
+// Several sessions may connect with the one token (several bot processes).
+// The fake then sends each dispatch, INTERACTION_CREATE included, to one
+// ready session, round robin in connection order, as a load balancer
+// would. Discord does not: it sends a shard's events to every session
+// identified on that shard, so N unsharded processes each receive every
+// interaction, and all but the first callback answer 400 40060. Tests of
+// several processes therefore see each interaction handled by exactly one
+// of them.
 package discordtest
 
 import (
