@@ -54,3 +54,19 @@ func TestDispatchGoesToOneSessionRoundRobin(t *testing.T) {
 		}
 	}
 }
+
+func TestRequestsSince(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg := newSession(t, s, "Bot "+s.Token)
+	for range 3 {
+		if _, err := dg.User("@me"); err != nil {
+			t.Fatalf("GET /users/@me: %v", err)
+		}
+	}
+	for _, c := range []struct{ from, want int }{{0, 3}, {2, 1}, {3, 0}, {9, 0}} {
+		if got := s.RequestsSince(c.from); len(got) != c.want {
+			t.Errorf("RequestsSince(%d) = %d requests; want %d", c.from, len(got), c.want)
+		}
+	}
+}

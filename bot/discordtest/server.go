@@ -159,6 +159,18 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
+// RequestsSince returns the REST requests received after the first i, in
+// arrival order, so a test that follows a long run reads each request once
+// (Requests copies them all). Shared byte slices as for Requests.
+func (s *Server) RequestsSince(i int) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i >= len(s.requests) {
+		return nil
+	}
+	return append([]Request(nil), s.requests[max(i, 0):]...)
+}
+
 // newID returns a fresh snowflake whose timestamp is t.
 func (s *Server) newID(t time.Time) string {
 	ms := uint64(t.UnixMilli() - discordEpoch)

@@ -91,3 +91,20 @@ func TestRequestsRecordStatusAndEnd(t *testing.T) {
 		t.Errorf("Jobs()[0].EndedAt = %v; want during the completing poll [%v, %v]", j.EndedAt, reqs[2].Time, reqs[2].Done)
 	}
 }
+
+func TestRequestsSince(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t, testKey)
+	for _, p := range []string{"a", "b", "c"} {
+		submit(t, s, p)
+	}
+	for _, c := range []struct{ from, want int }{{0, 3}, {2, 1}, {3, 0}, {9, 0}} {
+		got := s.RequestsSince(c.from)
+		if len(got) != c.want {
+			t.Errorf("RequestsSince(%d) = %d requests; want %d", c.from, len(got), c.want)
+		}
+		if c.want == 1 && string(got[0].Body) != `{"prompt":"c"}` {
+			t.Errorf("RequestsSince(2)[0].Body = %s; want the third submission", got[0].Body)
+		}
+	}
+}

@@ -181,8 +181,25 @@ func (s *Server) SetAudio(contentType string, body []byte) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.reqs))
-	for i, r := range s.reqs {
+	return s.copyFromLocked(0)
+}
+
+// RequestsSince returns the requests received after the first i, in
+// order, so a test that follows a long run copies each request once. A
+// request still being served has Status 0; read it again later for its
+// answer.
+func (s *Server) RequestsSince(i int) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.copyFromLocked(max(i, 0))
+}
+
+func (s *Server) copyFromLocked(from int) []Request {
+	if from >= len(s.reqs) {
+		return nil
+	}
+	out := make([]Request, len(s.reqs)-from)
+	for i, r := range s.reqs[from:] {
 		r.Header = r.Header.Clone()
 		r.Body = bytes.Clone(r.Body)
 		out[i] = r
