@@ -107,6 +107,15 @@ func TestChaos(t *testing.T) {
 	concurrent := concurrentPolls(t, f.whisul)
 	recMax, recP50, held := recoveries(f.whisul, kills)
 	failed := len(acked) - len(f.whisul.Jobs()) + dup
+	errorLines := 0
+	for _, p := range procs {
+		for _, rec := range p.logRecords() {
+			if rec["level"] == "ERROR" {
+				errorLines++
+			}
+		}
+	}
+	t.Logf("chaos: error_log_lines=%d", errorLines)
 	t.Logf("chaos: songs=%d sent=%d acked=%d delivered=%d undelivered=%d generated_twice=%d not_generated=%d kills=%d held_at_kill=%d recovery_max_ms=%.0f recovery_p50_ms=%.0f concurrent_polls=%d polls=%d polls_after_end=%d too_close=%d",
 		songs, len(sent), len(acked), delivered, missing, dup, failed, len(kills), held, ms(recMax), ms(recP50), concurrent, pc.polls, pc.afterEnd, pc.tooClose)
 }
