@@ -182,12 +182,13 @@ func BenchmarkLoadRateLimited50_Pending1000_MaxRunningOff(b *testing.B) {
 
 // BenchmarkLoadSongs100000 sends 100,000 /song through one process at the
 // defaults (POLL_INTERVAL=100ms; jobs end at their first poll), keeping
-// 200 in flight so MAX_RUNNING 20 and MAX_QUEUED 200 refuse none, and
+// 150 in flight so MAX_RUNNING 20 and MAX_QUEUED 200 refuse none (the
+// margin covers songs edited but not yet removed from the store), and
 // reads heap and RSS at 10k, 50k and 100k songs delivered. It stops after
 // SONGBOT_LOAD_BOUND (default 15m) and reports how far it got.
 func BenchmarkLoadSongs100000(b *testing.B) {
 	const total = 100000
-	const inFlight = 200
+	const inFlight = 150
 	const interval = 100 * time.Millisecond
 	bound := 15 * time.Minute
 	if v := os.Getenv("SONGBOT_LOAD_BOUND"); v != "" {
