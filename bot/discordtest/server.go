@@ -18,6 +18,15 @@
 // interaction; ephemerality fixed at the first response; message limits (content 2000, embeds, buttons, upload size); no access to
 // the private channels of user-installed interactions; privileged intents
 // refused unless allowed; RESUME replays missed dispatches.
+//
+// Several sessions may connect with the one token (several bot processes).
+// The fake then sends each dispatch, INTERACTION_CREATE included, to one
+// ready session, round robin in connection order, as a load balancer
+// would. Discord does not: it sends a shard's events to every session
+// identified on that shard, so N unsharded processes each receive every
+// interaction, and all but the first callback answer 400 40060. Tests of
+// several processes therefore see each interaction handled by exactly one
+// of them.
 package discordtest
 
 import (
@@ -153,6 +162,18 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
+}
+
+// RequestsSince returns the REST requests received after the first i, in
+// arrival order, so a test that follows a long run reads each request once
+// (Requests copies them all). Shared byte slices as for Requests.
+func (s *Server) RequestsSince(i int) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if i >= len(s.requests) {
+		return nil
+	}
+	return append([]Request(nil), s.requests[max(i, 0):]...)
 }
 
 // newID returns a fresh snowflake whose timestamp is t.

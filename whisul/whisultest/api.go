@@ -179,8 +179,10 @@ func (s *Server) endLocked(j *job, status string) {
 	if j.info.Status != "running" {
 		return
 	}
+	now := time.Now()
 	j.info.Status = status
-	j.finishedAt = time.Now().UTC()
+	j.info.EndedAt = now
+	j.finishedAt = now.UTC()
 	s.running--
 }
 

@@ -52,7 +52,11 @@ type Request struct {
 	Path   string // escaped, as sent: "/api/jobs/a%2Fb"
 	Header http.Header
 	Body   []byte
-	Time   time.Time
+	Time   time.Time // when the request arrived
+	// Status is what the server answered and Done when the answer was
+	// written; both are zero while the request is being served.
+	Status int
+	Done   time.Time
 }
 
 // JobInfo describes a job the server created.
@@ -61,6 +65,10 @@ type JobInfo struct {
 	Polls      int    // GET requests for the job, errors included
 	Status     string // "running", "completed", "failed", or "expired" (NotFound)
 	CreatedAt  time.Time
+	// EndedAt is when a poll first answered the job ended (completed,
+	// failed or 404); zero while it runs. Later polls still answer the
+	// same end, as Whisul does.
+	EndedAt time.Time
 }
 
 // Server is a fake Whisul API. It is safe for concurrent use.
@@ -68,8 +76,9 @@ type Server struct {
 	// URL is the base URL to give the client, ending in "/api".
 	URL string
 
-	srv *httptest.Server
-	key string
+	srv  *httptest.Server
+	key  string
+	keys map[string]bool // AddKey's extra keys
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced after every request
@@ -86,6 +95,7 @@ type Server struct {
 	audioType string
 	audio     []byte
 	limit     *rate.Limiter // nil: no request limit
+	faults    *faults       // nil: no random faults
 }
 
 type job struct {
@@ -103,6 +113,7 @@ func NewServer(tb testing.TB, key string) *Server {
 	tb.Helper()
 	s := &Server{
 		key:       key,
+		keys:      map[string]bool{},
 		changed:   make(chan struct{}),
 		jobs:      make(map[string]*job),
 		prompts:   make(map[string]Script),
@@ -170,8 +181,25 @@ func (s *Server) SetAudio(contentType string, body []byte) {
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]Request, len(s.reqs))
-	for i, r := range s.reqs {
+	return s.copyFromLocked(0)
+}
+
+// RequestsSince returns the requests received after the first i, in
+// order, so a test that follows a long run copies each request once. A
+// request still being served has Status 0; read it again later for its
+// answer.
+func (s *Server) RequestsSince(i int) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.copyFromLocked(max(i, 0))
+}
+
+func (s *Server) copyFromLocked(from int) []Request {
+	if from >= len(s.reqs) {
+		return nil
+	}
+	out := make([]Request, len(s.reqs)-from)
+	for i, r := range s.reqs[from:] {
 		r.Header = r.Header.Clone()
 		r.Body = bytes.Clone(r.Body)
 		out[i] = r
@@ -265,6 +293,7 @@ func (s *Server) handle(next http.Handler) http.Handler {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.mu.Lock()
+		i := len(s.reqs)
 		s.reqs = append(s.reqs, Request{
 			Method: r.Method,
 			Path:   r.URL.EscapedPath(),
@@ -273,25 +302,72 @@ func (s *Server) handle(next http.Handler) http.Handler {
 			Time:   time.Now(),
 		})
 		s.notifyLocked()
+		api := strings.HasPrefix(r.URL.Path, "/api/")
+		authed := s.authorizedLocked(r.Header.Get("Authorization"))
 		s.mu.Unlock()
+		sw := &statusWriter{ResponseWriter: w}
 		defer func() {
 			s.mu.Lock()
+			s.reqs[i].Status, s.reqs[i].Done = sw.code(), time.Now()
 			s.notifyLocked()
 			s.mu.Unlock()
 		}()
 
-		if strings.HasPrefix(r.URL.Path, "/api/") && r.Header.Get("Authorization") != "Bearer "+s.key {
-			writeError(w, http.StatusUnauthorized, "Unauthorized", "Invalid or missing API key")
+		if api && !authed {
+			writeError(sw, http.StatusUnauthorized, "Unauthorized", "Invalid or missing API key")
 			return
 		}
 		s.mu.Lock()
-		limited := s.limit != nil && strings.HasPrefix(r.URL.Path, "/api/") && !s.limit.Allow()
+		limited := s.limit != nil && api && !s.limit.Allow()
+		fault := 0
+		if !limited && api {
+			fault = s.faults.draw()
+		}
 		s.mu.Unlock()
-		if limited {
-			w.Header().Set("Retry-After", "1")
-			writeStatusError(w, http.StatusTooManyRequests)
+		if limited || fault == http.StatusTooManyRequests {
+			sw.Header().Set("Retry-After", "1")
+			writeStatusError(sw, http.StatusTooManyRequests)
 			return
 		}
-		next.ServeHTTP(w, r)
+		if fault != 0 {
+			writeStatusError(sw, fault)
+			return
+		}
+		next.ServeHTTP(sw, r)
 	})
+}
+
+// authorizedLocked reports whether an Authorization header carries one of
+// the server's keys; s.mu is held.
+func (s *Server) authorizedLocked(header string) bool {
+	key, ok := strings.CutPrefix(header, "Bearer ")
+	return ok && (key == s.key || s.keys[key])
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// code is the status sent, 200 if the handler wrote nothing.
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
 }
