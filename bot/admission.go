@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 )
 
@@ -43,64 +44,40 @@ func (p policy) refuse(guildID, userID, prompt string) RefusalReason {
 
 // refusalText tells the user, in plain words, which limit applied and,
 // where it frees by itself, when.
-func refusalText(reason RefusalReason, limits storage.Limits, retryAt time.Time) string {
+func refusalText(tr *i18n.Printer, reason RefusalReason, limits storage.Limits, retryAt time.Time) string {
+	when := i18n.Args{"When": relative(tr, retryAt)}
 	switch reason {
 	case RefusedGuildNotAllowed:
-		return "🔒 Sorry, I'm not set up to make songs in this server."
+		return tr.Text(i18n.RefusedGuild)
 	case RefusedBlockedUser:
-		return "🔒 Sorry, you can't make songs with this bot."
+		return tr.Text(i18n.RefusedUser)
 	case RefusedBlockedWord:
-		return "✏️ Your description contains a word that isn't allowed here. Please describe the song differently."
+		return tr.Text(i18n.RefusedWord)
 	case RefusedUserActive:
-		return fmt.Sprintf("🎶 You already have %s on the way. You can ask for another as soon as one is done.", plural(limits.UserMaxActive, "song"))
+		return tr.Plural(i18n.RefusedUserActive, limits.UserMaxActive, nil)
 	case RefusedCooldown:
-		return fmt.Sprintf("⏳ Please wait a little between songs. You can ask again %s.", relative(retryAt))
+		return tr.Format(i18n.RefusedCooldown, when)
 	case RefusedDaily:
-		return fmt.Sprintf("📅 You've made %s today, the daily limit. You can make more %s.", plural(limits.UserDailyLimit, "song"), relative(retryAt))
+		return tr.Plural(i18n.RefusedDaily, limits.UserDailyLimit, when)
 	case RefusedGuildActive:
-		return fmt.Sprintf("🎶 This server already has %s on the way. Please try again when one is done.", plural(limits.GuildMaxActive, "song"))
+		return tr.Plural(i18n.RefusedGuildActive, limits.GuildMaxActive, nil)
 	case RefusedQueueFull:
-		return fmt.Sprintf("🚦 The queue is full right now (%s waiting). Please try again in a few minutes.", plural(limits.MaxQueued, "song"))
+		return tr.Plural(i18n.RefusedQueueFull, limits.MaxQueued, nil)
 	}
-	return msgInternal
+	return tr.Text(i18n.Internal)
 }
 
-// queuedText is the reply of a song waiting for a free slot.
-func queuedText(prompt string, position int) string {
-	return fmt.Sprintf("🕒 Lots of songs are being made right now, so yours is **%s in line**. It starts as soon as a spot frees up, and this message will update.\n> %s",
-		ordinal(position), quotePrompt(prompt))
+// queuedText is the reply of a song waiting for a free slot: its place in
+// line, as an ordinal of the reader's language.
+func queuedText(tr *i18n.Printer, prompt string, position int) string {
+	return tr.Format(i18n.Queued, i18n.Args{"Position": tr.Ordinal(i18n.InLine, position, nil), "Prompt": quotePrompt(prompt)})
 }
 
 // relative is Discord's relative time markup ("in 12 seconds"), which
-// clients keep up to date by themselves.
-func relative(t time.Time) string {
+// clients keep up to date by themselves, in their own language.
+func relative(tr *i18n.Printer, t time.Time) string {
 	if t.IsZero() {
-		return "soon"
+		return tr.Text(i18n.Soon)
 	}
 	return fmt.Sprintf("<t:%d:R>", t.Unix())
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// ordinal writes 1st, 2nd, 3rd, 4th, 11th, 21st...
-func ordinal(n int) string {
-	suffix := "th"
-	switch n % 100 {
-	case 11, 12, 13:
-	default:
-		switch n % 10 {
-		case 1:
-			suffix = "st"
-		case 2:
-			suffix = "nd"
-		case 3:
-			suffix = "rd"
-		}
-	}
-	return fmt.Sprintf("%d%s", n, suffix)
 }

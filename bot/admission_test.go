@@ -5,14 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 )
 
 func TestOrdinal(t *testing.T) {
 	t.Parallel()
+	en := english(t)
 	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 102: "102nd", 111: "111th"} {
-		if got := ordinal(n); got != want {
-			t.Errorf("ordinal(%d) = %q; want %q", n, got, want)
+		if got := strings.TrimSuffix(en.Ordinal(i18n.InLine, n, nil), " in line"); got != want {
+			t.Errorf("Ordinal(InLine, %d) = %q; want %q in line", n, got, want)
 		}
 	}
 }
@@ -56,7 +58,7 @@ func TestRefusalTextSaysWhichLimitAndWhen(t *testing.T) {
 		{RefusedBlockedUser, []string{"can't"}},
 	}
 	for _, tt := range tests {
-		got := refusalText(tt.reason, limits, at)
+		got := refusalText(english(t), tt.reason, limits, at)
 		for _, w := range tt.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("refusalText(%q) = %q; want it to contain %q", tt.reason, got, w)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
@@ -113,6 +114,7 @@ type Bot struct {
 	meta    CommandMeta
 
 	handlers handlerTable
+	texts    *i18n.Catalogue // every text users read, in their languages
 	now      func() time.Time
 	limiter  *adaptiveLimiter
 
@@ -203,6 +205,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		history: opts.Store,
 		meta:    opts.Store,
 		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
+		texts:   i18n.MustLoad(),
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
 		metrics: opts.Metrics,

@@ -9,49 +9,71 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
 
 // delivery is the final state of a user's reply: the song, or why there is
-// none.
+// none. Its words are written when it is sent, in the language of whoever
+// reads that message (see locale.go): the reply and a channel fallback may
+// be for a server, a DM for the requester.
 type delivery struct {
-	outcome    JobOutcome
-	content    string
-	embeds     []*discordgo.MessageEmbed
-	components []discordgo.MessageComponent
+	outcome JobOutcome
+	// render writes the message in one language.
+	render func(tr *i18n.Printer) message
 	// audioURL, when set, is downloaded and attached so Discord shows a
 	// player; without it (or when the download fails) the link remains.
 	audioURL string
 	// notice opens the fallback message posted when the reply cannot be
-	// edited any more; it follows a mention of the requester.
-	notice string
+	// edited any more, with a mention of the requester.
+	notice i18n.ID
+}
+
+// message is a delivery in words.
+type message struct {
+	content    string
+	embeds     []*discordgo.MessageEmbed
+	components []discordgo.MessageComponent
 }
 
 func songDelivery(job storage.Job, r *whisul.Result) delivery {
 	return delivery{
-		outcome:    JobCompleted,
-		embeds:     []*discordgo.MessageEmbed{songEmbed(r, job.Prompt)},
-		components: songButtons(r.SongURL, job.ID),
-		audioURL:   r.SongURL,
-		notice:     "your song is ready! 🎶",
+		outcome: JobCompleted,
+		render: func(tr *i18n.Printer) message {
+			return message{
+				embeds:     []*discordgo.MessageEmbed{songEmbed(tr, r, job.Prompt)},
+				components: songButtons(tr, r.SongURL, job.ID),
+			}
+		},
+		audioURL: r.SongURL,
+		notice:   i18n.NoticeReady,
+	}
+}
+
+// textDelivery is an outcome told in words alone.
+func textDelivery(outcome JobOutcome, text func(tr *i18n.Printer) string) delivery {
+	return delivery{
+		outcome: outcome,
+		render:  func(tr *i18n.Printer) message { return message{content: text(tr)} },
+		notice:  i18n.NoticeAbout,
 	}
 }
 
 func failedDelivery(whisulError string) delivery {
-	return delivery{outcome: JobFailed, content: failedText(whisulError), notice: "about your `/song`:"}
+	return textDelivery(JobFailed, func(tr *i18n.Printer) string { return failedText(tr, whisulError) })
 }
 
 func timedOutDelivery() delivery {
-	return delivery{outcome: JobTimedOut, content: msgTimedOut, notice: "about your `/song`:"}
+	return textDelivery(JobTimedOut, func(tr *i18n.Printer) string { return tr.Text(i18n.TimedOut) })
 }
 
 func rejectedDelivery(err error) delivery {
-	return delivery{outcome: JobRejected, content: userMessage(err), notice: "about your `/song`:"}
+	return textDelivery(JobRejected, func(tr *i18n.Printer) string { return userMessage(tr, err) })
 }
 
 func notFoundDelivery() delivery {
-	return delivery{outcome: JobNotFound, content: msgNotFound, notice: "about your `/song`:"}
+	return textDelivery(JobNotFound, func(tr *i18n.Printer) string { return tr.Text(i18n.NotFound) })
 }
 
 // editAttempts bounds the attempts of a failing final edit before falling
@@ -94,8 +116,9 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	r := replyTo(b.discord, job)
 	editErr := errTokenExpired
 	if r.live(b.now()) {
+		shown := d.render(b.replyTexts(job))
 		audio, editErr = orLinkAlone(ctx, log, audio, func(audio *discordgo.File) error {
-			return b.editFinal(ctx, log, r, d, audio)
+			return b.editFinal(ctx, log, r, shown, audio)
 		})
 	}
 
@@ -123,8 +146,12 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	}
 	log.Info("reply cannot be edited; sending the result as a new message", "reason", editErr)
 	where, err := r.fallback(after, log, func(channelID string) error {
+		tr := b.replyTexts(job)
+		if channelID != job.ChannelID {
+			tr = b.requesterTexts(job) // a DM
+		}
 		_, err := orLinkAlone(after, log, audio, func(audio *discordgo.File) error {
-			return b.discord.Send(after, channelID, fallbackMessage(job.UserID, d, audio))
+			return b.discord.Send(after, channelID, fallbackMessage(tr, job.UserID, d, audio))
 		})
 		return err
 	})
@@ -175,7 +202,7 @@ func files(audio *discordgo.File) []*discordgo.File {
 // editFinal edits the reply, retrying 5xx, 429 and network failures with
 // backoff (retryEdit). Editing @original is idempotent, so a retry of an
 // edit Discord did apply shows the same song once.
-func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d delivery, audio *discordgo.File) error {
+func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d message, audio *discordgo.File) error {
 	content := truncate(d.content, maxContent)
 	embeds := d.embeds
 	if embeds == nil {
@@ -194,15 +221,16 @@ func (b *Bot) editFinal(ctx context.Context, log *slog.Logger, r reply, d delive
 
 // fallbackMessage is the outcome as a new message for the requester,
 // mentioning only them.
-func fallbackMessage(userID string, d delivery, audio *discordgo.File) *discordgo.MessageSend {
-	content := "<@" + userID + ">, " + d.notice
-	if d.content != "" {
-		content += "\n" + d.content
+func fallbackMessage(tr *i18n.Printer, userID string, d delivery, audio *discordgo.File) *discordgo.MessageSend {
+	m := d.render(tr)
+	content := tr.Format(d.notice, i18n.Args{"User": "<@" + userID + ">"})
+	if m.content != "" {
+		content += "\n" + m.content
 	}
 	return &discordgo.MessageSend{
 		Content:         truncate(content, maxContent),
-		Embeds:          d.embeds,
-		Components:      d.components,
+		Embeds:          m.embeds,
+		Components:      m.components,
 		Files:           files(audio),
 		AllowedMentions: onlyUser(userID),
 	}

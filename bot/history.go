@@ -2,9 +2,9 @@ package bot
 
 import (
 	"context"
-	"fmt"
 	"time"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
@@ -31,14 +31,22 @@ func (b *Bot) remember(ctx context.Context, job storage.Job, r *whisul.Result) {
 	}
 }
 
-// keptFor says how long songs are remembered, e.g. " (songs are kept for
-// 30 days)"; empty when they are kept for ever.
-func keptFor(ttl time.Duration) string {
+// keptText is the message forever when songs are kept for ever, else
+// kept, which says for how long ("songs are kept for 30 days").
+func keptText(tr *i18n.Printer, forever, kept i18n.ID, ttl time.Duration) string {
 	if ttl <= 0 {
-		return ""
+		return tr.Text(forever)
 	}
-	if days := int(ttl.Hours() / 24); days >= 1 {
-		return fmt.Sprintf(" (songs are kept for %s)", plural(days, "day"))
+	return tr.Format(kept, i18n.Args{"Kept": keptFor(tr, ttl)})
+}
+
+// keptFor is ttl in whole days, hours or minutes, the largest that fits.
+func keptFor(tr *i18n.Printer, ttl time.Duration) string {
+	switch {
+	case ttl >= 24*time.Hour:
+		return tr.Plural(i18n.Days, int(ttl.Hours()/24), nil)
+	case ttl >= time.Hour:
+		return tr.Plural(i18n.Hours, int(ttl.Hours()), nil)
 	}
-	return fmt.Sprintf(" (songs are kept for %v)", ttl)
+	return tr.Plural(i18n.Minutes, max(int(ttl.Minutes()), 1), nil)
 }

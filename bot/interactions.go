@@ -6,6 +6,8 @@ import (
 	"log/slog"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/bot/i18n"
 )
 
 // incoming is an interaction with the fields discordgo does not decode.
@@ -95,7 +97,9 @@ func (b *Bot) unusable(in incoming, problem string) {
 	if in.Type != discordgo.InteractionApplicationCommand && in.Type != discordgo.InteractionMessageComponent {
 		return
 	}
-	b.track(func(ctx context.Context) { b.respondEphemeral(ctx, log, in.Interaction, msgInternal) })
+	b.track(func(ctx context.Context) {
+		b.respondEphemeral(ctx, log, in.Interaction, b.userTexts(in.Interaction).Text(i18n.Internal))
+	})
 }
 
 // respondEphemeral answers the interaction with text only its user sees.

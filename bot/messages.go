@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/whisul"
 )
 
@@ -60,67 +61,58 @@ func quotePrompt(prompt string) string {
 	return escape(truncate(strings.TrimSpace(prompt), promptPreview))
 }
 
-func composingText(prompt string, since time.Time) string {
-	return fmt.Sprintf("🎶 Composing your song… (started <t:%d:R>)\n> %s\nThis usually takes a few minutes. This message will turn into your song when it's ready.",
-		since.Unix(), quotePrompt(prompt))
+func composingText(tr *i18n.Printer, prompt string, since time.Time) string {
+	return tr.Format(i18n.Composing, i18n.Args{"Started": fmt.Sprintf("<t:%d:R>", since.Unix()), "Prompt": quotePrompt(prompt)})
 }
 
 // songEmbed is the finished song: title linking to the audio, the cover
 // art, BPM, duration, tags and the prompt.
-func songEmbed(r *whisul.Result, prompt string) *discordgo.MessageEmbed {
+func songEmbed(tr *i18n.Printer, r *whisul.Result, prompt string) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{
-		Title:  truncate(orDefault(r.Title, "Untitled song"), maxEmbedTitle),
+		Title:  truncate(orDefault(r.Title, tr.Text(i18n.Untitled)), maxEmbedTitle),
 		URL:    r.SongURL,
 		Color:  embedColor,
-		Footer: &discordgo.MessageEmbedFooter{Text: "Made with Whisul"},
+		Footer: &discordgo.MessageEmbedFooter{Text: tr.Text(i18n.Footer)},
 	}
 	if r.ImageURL != "" {
 		e.Image = &discordgo.MessageEmbedImage{URL: r.ImageURL}
 	}
 	if r.BPM > 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "BPM", Value: fmt.Sprintf("%.0f", r.BPM), Inline: true})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: tr.Text(i18n.FieldBPM), Value: fmt.Sprintf("%.0f", r.BPM), Inline: true})
 	}
 	if r.DurationText != "" {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Length", Value: truncate(escape(r.DurationText), maxFieldValue), Inline: true})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: tr.Text(i18n.FieldLength), Value: truncate(escape(r.DurationText), maxFieldValue), Inline: true})
 	}
 	if len(r.Tags) > 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Tags", Value: truncate(escape(strings.Join(r.Tags, ", ")), maxFieldValue)})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: tr.Text(i18n.FieldTags), Value: truncate(escape(strings.Join(r.Tags, ", ")), maxFieldValue)})
 	}
-	e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Prompt", Value: truncate(quotePrompt(prompt), maxFieldValue)})
+	e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: tr.Text(i18n.FieldPrompt), Value: truncate(quotePrompt(prompt), maxFieldValue)})
 	return e
 }
 
-// Why a song did not arrive, as the user reads it.
-const (
-	msgTimedOut    = "⌛ Sorry, your song took too long to make, so I stopped waiting for it. Please try `/song` again."
-	msgNotFound    = "😕 Sorry, the music service lost track of your song. Please try `/song` again."
-	msgStoreFailed = "😕 Sorry, I couldn't keep track of your song because of a problem on my side. Please try again in a minute."
-	msgStoreDown   = "🙏 I can't take new songs right now — please try again in a minute."
-	msgInternal    = "😕 Sorry, something went wrong on my side. Please try again in a minute."
-	msgBusyWaiting = "🚦 The music service is busy right now; your song will start in a moment. This message will update."
-)
-
-func failedText(whisulError string) string {
+// failedText is why Whisul did not make the song, with its own words
+// (English, from Whisul) when it gave any.
+func failedText(tr *i18n.Printer, whisulError string) string {
 	if strings.TrimSpace(whisulError) == "" {
-		return "😕 Sorry, the music service couldn't make this song. Please try `/song` again, maybe with a different description."
+		return tr.Text(i18n.Failed)
 	}
-	return "😕 Sorry, the music service couldn't make this song. It said: " + truncate(escape(whisulError), 500)
+	return tr.Format(i18n.FailedReason, i18n.Args{"Reason": truncate(escape(whisulError), 500)})
 }
 
 // userMessage is the one place that turns an error into words for users;
 // details belong in the log.
-func userMessage(err error) string {
+func userMessage(tr *i18n.Printer, err error) string {
 	switch {
 	case errors.Is(err, whisul.ErrInvalidPrompt):
-		return "🤔 The music service didn't accept that description. Please describe the song differently and try again."
+		return tr.Text(i18n.InvalidPrompt)
 	case errors.Is(err, whisul.ErrUnauthorized):
-		return "🔧 Sorry, the bot is misconfigured and can't make songs right now. Please let the server admins know."
+		return tr.Text(i18n.Misconfigured)
 	case errors.Is(err, whisul.ErrRateLimited):
-		return "🚦 The music service is busy right now. Please try again in a minute."
+		return tr.Text(i18n.RateLimited)
 	case errors.Is(err, whisul.ErrServer), errors.Is(err, whisul.ErrNetwork):
-		return "📡 I couldn't reach the music service. Please try again in a minute."
+		return tr.Text(i18n.Unreachable)
 	default:
-		return msgInternal
+		return tr.Text(i18n.Internal)
 	}
 }
 

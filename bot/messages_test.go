@@ -52,7 +52,7 @@ func TestSongEmbedFitsDiscordLimits(t *testing.T) {
 		Title: long, BPM: 140, DurationText: "2:47", SongURL: "https://cdn.example/a.mp3",
 		ImageURL: "https://cdn.example/c.jpg", Tags: []string{long, "dark"},
 	}
-	e := songEmbed(r, long)
+	e := songEmbed(english(t), r, long)
 	if n := utf8.RuneCountInString(e.Title); n > maxEmbedTitle {
 		t.Errorf("title has %d characters; want at most %d", n, maxEmbedTitle)
 	}
@@ -73,14 +73,14 @@ func TestSongEmbedFitsDiscordLimits(t *testing.T) {
 
 func TestSongButtons(t *testing.T) {
 	t.Parallel()
-	row := songButtons("https://cdn.example/a.mp3", "123")[0].(discordgo.ActionsRow)
+	row := songButtons(english(t), "https://cdn.example/a.mp3", "123")[0].(discordgo.ActionsRow)
 	if len(row.Components) != 2 {
 		t.Fatalf("songButtons(short URL) = %d buttons; want Listen and Regenerate", len(row.Components))
 	}
 	if b := row.Components[1].(discordgo.Button); b.CustomID != "song:v1:regen:123" {
 		t.Errorf("Regenerate custom_id = %q; want song:v1:regen:123", b.CustomID)
 	}
-	row = songButtons("https://cdn.example/"+strings.Repeat("a", 600), "123")[0].(discordgo.ActionsRow)
+	row = songButtons(english(t), "https://cdn.example/"+strings.Repeat("a", 600), "123")[0].(discordgo.ActionsRow)
 	if len(row.Components) != 1 {
 		t.Errorf("songButtons(600-char URL) = %d buttons; want Regenerate alone (Discord refuses longer link URLs)", len(row.Components))
 	}
@@ -96,12 +96,12 @@ func TestUserMessageNeverShowsDetails(t *testing.T) {
 		whisul.ErrMalformed,
 	}
 	for _, err := range errs {
-		msg := userMessage(err)
+		msg := userMessage(english(t), err)
 		if msg == "" || strings.Contains(msg, "sk-secret") || strings.Contains(msg, "whisul:") {
 			t.Errorf("userMessage(%v) = %q; want plain words without details", err, msg)
 		}
 	}
-	if got := userMessage(&whisul.APIError{Op: "generate", StatusCode: 401}); !strings.Contains(got, "misconfigured") {
+	if got := userMessage(english(t), &whisul.APIError{Op: "generate", StatusCode: 401}); !strings.Contains(got, "misconfigured") {
 		t.Errorf("userMessage(401) = %q; want it to say the bot is misconfigured", got)
 	}
 }

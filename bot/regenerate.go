@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 )
 
@@ -26,16 +26,17 @@ func (b *Bot) regenerateButton() component {
 func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 	ref := strings.TrimPrefix(in.MessageComponentData().CustomID, regenPrefix)
 	log := b.log.With("interaction_id", in.ID, "user_id", userID(in.Interaction), "ref", ref)
+	tr := b.userTexts(in.Interaction)
 	song, err := b.history.Song(ctx, ref)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		log.Info("regenerate pressed on a song the store no longer has")
-		b.respondEphemeral(ctx, log, in.Interaction, expiredButtonText(b.opts.HistoryTTL))
+		b.respondEphemeral(ctx, log, in.Interaction, keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, b.opts.HistoryTTL))
 		return
 	case err != nil:
 		log.Error("cannot read the song to regenerate (is the store reachable?)", "err", err)
 		b.metrics.Interaction(InteractionError)
-		b.respondEphemeral(ctx, log, in.Interaction, msgStoreFailed)
+		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.StoreFailed))
 		return
 	}
 	private := in.Message != nil && in.Message.Flags&discordgo.MessageFlagsEphemeral != 0
@@ -44,20 +45,15 @@ func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 
 // songButtons are the finished song's buttons: a link to the audio and
 // Regenerate, which carries the song's reference.
-func songButtons(songURL, ref string) []discordgo.MessageComponent {
+func songButtons(tr *i18n.Printer, songURL, ref string) []discordgo.MessageComponent {
 	row := discordgo.ActionsRow{}
 	if songURL != "" && len(songURL) <= maxButtonURL {
 		row.Components = append(row.Components, discordgo.Button{
-			Label: "Listen", Style: discordgo.LinkButton, URL: songURL, Emoji: &discordgo.ComponentEmoji{Name: "🎧"},
+			Label: tr.Text(i18n.ButtonListen), Style: discordgo.LinkButton, URL: songURL, Emoji: &discordgo.ComponentEmoji{Name: "🎧"},
 		})
 	}
 	row.Components = append(row.Components, discordgo.Button{
-		Label: "Regenerate", Style: discordgo.SecondaryButton, CustomID: regenPrefix + ref, Emoji: &discordgo.ComponentEmoji{Name: "🔁"},
+		Label: tr.Text(i18n.ButtonRegenerate), Style: discordgo.SecondaryButton, CustomID: regenPrefix + ref, Emoji: &discordgo.ComponentEmoji{Name: "🔁"},
 	})
 	return []discordgo.MessageComponent{row}
-}
-
-// expiredButtonText answers a Regenerate press whose song is forgotten.
-func expiredButtonText(ttl time.Duration) string {
-	return "🕰️ Sorry, I no longer remember that song" + keptFor(ttl) + ", so I can't make it again. Try `/song` with a new description!"
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
@@ -24,22 +25,26 @@ func (b *Bot) songCommand() command {
 		promptMax = discordMaxOptionLength
 	}
 	minLen := 1
+	en := b.texts.For(i18n.Source)
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:        "song",
-			Type:        discordgo.ChatApplicationCommand,
-			Description: "Make an original song from a description",
+			Name:                     "song",
+			Type:                     discordgo.ChatApplicationCommand,
+			Description:              en.Text(i18n.CmdSong),
+			DescriptionLocalizations: b.localizations(i18n.CmdSong),
 			Options: []*discordgo.ApplicationCommandOption{{
-				Type:        discordgo.ApplicationCommandOptionString,
-				Name:        "prompt",
-				Description: "What should it sound like? Genre, mood, instruments, tempo…",
-				Required:    true,
-				MinLength:   &minLen,
-				MaxLength:   promptMax,
+				Type:                     discordgo.ApplicationCommandOptionString,
+				Name:                     "prompt",
+				Description:              en.Text(i18n.CmdSongPrompt),
+				DescriptionLocalizations: *b.localizations(i18n.CmdSongPrompt),
+				Required:                 true,
+				MinLength:                &minLen,
+				MaxLength:                promptMax,
 			}, {
-				Type:        discordgo.ApplicationCommandOptionBoolean,
-				Name:        "private",
-				Description: "Only you see the song (default: everyone in the channel)",
+				Type:                     discordgo.ApplicationCommandOptionBoolean,
+				Name:                     "private",
+				Description:              en.Text(i18n.CmdSongPrivate),
+				DescriptionLocalizations: *b.localizations(i18n.CmdSongPrivate),
 			}},
 			Contexts:         everywhere,
 			IntegrationTypes: guildAndUserInstall,
@@ -61,7 +66,8 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	user := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
-	if problem := b.checkPrompt(prompt); problem != "" {
+	tr := b.userTexts(in.Interaction)
+	if problem := b.checkPrompt(tr, prompt); problem != "" {
 		b.metrics.Interaction(InteractionInvalidPrompt)
 		b.respondEphemeral(ctx, log, in.Interaction, problem)
 		return
@@ -79,7 +85,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	if err != nil {
 		log.Error("cannot check the limits or store the job; /song is refused until the store answers (check REDIS_URL, or DATA_DIR for the embedded store)", "err", err)
 		b.metrics.Interaction(InteractionError)
-		b.respondEphemeral(ctx, log, in.Interaction, msgStoreDown)
+		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.StoreDown))
 		return
 	}
 	if adm.Refused != "" {
@@ -109,7 +115,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
-		replyTo(b.discord, job).editText(ctx, log, queuedText(prompt, adm.Position))
+		replyTo(b.discord, job).editText(ctx, log, queuedText(b.replyTexts(job), prompt, adm.Position))
 		return
 	}
 	b.start(ctx, job)
@@ -200,6 +206,8 @@ func newJob(in incoming, user, prompt string, private bool, tokenAt, due time.Ti
 			Ephemeral:        private,
 			AttachmentLimit:  in.attachmentLimit,
 			InteractionAt:    tokenAt,
+			Locale:           string(in.Locale),
+			GuildLocale:      guildLocale(in.Interaction),
 		},
 		State: storage.State{NextPollAt: due},
 	}
@@ -221,7 +229,7 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		job.LastError = err.Error()
 		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
 		b.reschedule(ctx, job)
-		b.editLive(ctx, log, job, msgBusyWaiting)
+		b.editLive(ctx, log, job, b.replyTexts(job).Text(i18n.BusyWaiting))
 		return
 	case err != nil:
 		log.Warn("whisul refused the song", "err", err)
@@ -238,7 +246,7 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		return
 	}
 	log.Info("job submitted", "whisul_id", job.WhisulID)
-	b.editLive(ctx, log, job, composingText(job.Prompt, now))
+	b.editLive(ctx, log, job, composingText(b.replyTexts(job), job.Prompt, now))
 }
 
 // editLive edits the job's reply while its token still works; later the
@@ -261,13 +269,13 @@ func (b *Bot) jobLog(job storage.Job) *slog.Logger {
 }
 
 // checkPrompt returns why a prompt is refused, or "" when it is fine.
-func (b *Bot) checkPrompt(prompt string) string {
+func (b *Bot) checkPrompt(tr *i18n.Printer, prompt string) string {
 	p := strings.TrimSpace(prompt)
 	if p == "" {
-		return "✏️ Please describe the song you'd like, for example `/song prompt: lo-fi beat for a rainy night`."
+		return tr.Text(i18n.PromptEmpty)
 	}
 	if max := b.opts.PromptMaxLength; max > 0 && utf8.RuneCountInString(p) > max {
-		return fmt.Sprintf("✏️ That description is %d characters long; please keep it to %d or fewer.", utf8.RuneCountInString(p), max)
+		return tr.Plural(i18n.PromptTooLong, utf8.RuneCountInString(p), i18n.Args{"Max": max})
 	}
 	return ""
 }
@@ -277,5 +285,5 @@ func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Intera
 	log.Info("song refused", "reason", reason)
 	b.metrics.Interaction(InteractionRefused)
 	b.metrics.Refused(reason)
-	b.respondEphemeral(ctx, log, in, refusalText(reason, b.opts.Limits, retryAt))
+	b.respondEphemeral(ctx, log, in, refusalText(b.userTexts(in), reason, b.opts.Limits, retryAt))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 	"github.com/songbot-dev/songbot/whisul"
 )
@@ -165,7 +166,7 @@ func TestRateLimitedSubmissionIsRescheduled(t *testing.T) {
 		t.Errorf("rescheduled job = WhisulID %q, LastError %q, due in %v; want unsubmitted, the error kept, due after Retry-After (5s)",
 			j.WhisulID, j.LastError, j.NextPollAt.Sub(start))
 	}
-	if e := d.Edits(); len(e) != 1 || e[0].content != msgBusyWaiting {
+	if e := d.Edits(); len(e) != 1 || e[0].content != english(t).Text(i18n.BusyWaiting) {
 		t.Errorf("edits = %+v; want the busy message", e)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 )
 
@@ -19,11 +20,12 @@ const songsListed = 10
 func (b *Bot) songsCommand() command {
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:             "songs",
-			Type:             discordgo.ChatApplicationCommand,
-			Description:      "Your latest songs (only you see the list)",
-			Contexts:         everywhere,
-			IntegrationTypes: guildAndUserInstall,
+			Name:                     "songs",
+			Type:                     discordgo.ChatApplicationCommand,
+			Description:              b.texts.For(i18n.Source).Text(i18n.CmdSongs),
+			DescriptionLocalizations: b.localizations(i18n.CmdSongs),
+			Contexts:                 everywhere,
+			IntegrationTypes:         guildAndUserInstall,
 		},
 		handle: b.handleSongs,
 	}
@@ -32,25 +34,26 @@ func (b *Bot) songsCommand() command {
 func (b *Bot) handleSongs(ctx context.Context, in incoming) {
 	user := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "user_id", user)
+	tr := b.userTexts(in.Interaction)
 	songs, err := b.history.Songs(ctx, user, songsListed)
 	if err != nil {
 		log.Error("cannot read the user's songs (is the store reachable?)", "err", err)
-		b.respondEphemeral(ctx, log, in.Interaction, msgInternal)
+		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.Internal))
 		return
 	}
-	b.respondEphemeral(ctx, log, in.Interaction, songsText(songs, b.opts.HistoryTTL))
+	b.respondEphemeral(ctx, log, in.Interaction, songsText(tr, songs, b.opts.HistoryTTL))
 }
 
 // songsText lists a user's songs, newest first: title (linking to the
 // audio), length and when.
-func songsText(songs []storage.Song, ttl time.Duration) string {
+func songsText(tr *i18n.Printer, songs []storage.Song, ttl time.Duration) string {
 	if len(songs) == 0 {
-		return "🎵 You have no songs to list yet" + keptFor(ttl) + ". Make one with `/song`!"
+		return keptText(tr, i18n.SongsNone, i18n.SongsNoneKept, ttl)
 	}
 	var b strings.Builder
-	b.WriteString("🎵 **Your latest songs**\n")
+	b.WriteString(tr.Text(i18n.SongsTitle) + "\n")
 	for i, s := range songs {
-		line := fmt.Sprintf("%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, "Untitled song"), 80)), s.SongURL)
+		line := fmt.Sprintf("%d. [%s](<%s>)", i+1, escape(truncate(orDefault(s.Title, tr.Text(i18n.Untitled)), 80)), s.SongURL)
 		if s.Duration != "" {
 			line += " · " + escape(s.Duration)
 		}

@@ -40,7 +40,8 @@
 // which Claim, Reschedule and Promote rewrite on every poll without
 // touching the request. The request's fields are interaction_token,
 // app_id, channel_id, guild_id, user_id, prompt, ephemeral,
-// interaction_at and attachment_limit; the state's are whisul_id,
+// interaction_at, attachment_limit, locale and guild_locale (the last two
+// absent in older records, which read as ""); the state's are whisul_id,
 // poll_url, submitted_at, next_poll_at, attempts, last_status and
 // last_error. interaction_at is when the bot received the interaction
 // (less a few seconds), on the bot's clock, from which the token's 15

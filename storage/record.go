@@ -37,6 +37,8 @@ const (
 	fieldEphemeral     = "ephemeral" // "1" or "0"
 	fieldInteractionAt = "interaction_at"
 	fieldAttachLimit   = "attachment_limit" // bytes; absent in older records
+	fieldLocale        = "locale"           // absent in older records
+	fieldGuildLocale   = "guild_locale"     // absent in older records and DMs
 
 	// The state's fields, rewritten by every poll.
 	fieldWhisulID    = "whisul_id"
@@ -77,6 +79,8 @@ func encodeRequest(r Request) []string {
 		fieldEphemeral, formatBool(r.Ephemeral),
 		fieldInteractionAt, formatTime(r.InteractionAt),
 		fieldAttachLimit, strconv.FormatInt(r.AttachmentLimit, 10),
+		fieldLocale, r.Locale,
+		fieldGuildLocale, r.GuildLocale,
 	}
 }
 
@@ -144,6 +148,8 @@ func decodeRecord(id string, f map[string]string, version int) (Job, error) {
 			GuildID:          f[fieldGuildID],
 			UserID:           f[fieldUserID],
 			Prompt:           f[fieldPrompt],
+			Locale:           f[fieldLocale],
+			GuildLocale:      f[fieldGuildLocale],
 		},
 		State: State{
 			WhisulID:   f[fieldWhisulID],

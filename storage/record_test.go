@@ -19,6 +19,7 @@ func TestRecordRoundTrip(t *testing.T) {
 			Request: Request{
 				InteractionToken: "tok", AppID: "app", ChannelID: "c", GuildID: "g", UserID: "u",
 				Prompt: "la la\n🎵", Ephemeral: true, AttachmentLimit: 8 << 20, InteractionAt: at,
+				Locale: "pt-BR", GuildLocale: "fr",
 			},
 			State: State{
 				WhisulID: "w1", PollURL: "/jobs/w1", SubmittedAt: at.Add(time.Second),

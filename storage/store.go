@@ -95,6 +95,12 @@ type Request struct {
 	// seconds for Discord's delivery (not the id's timestamp, which is on
 	// Discord's clock); its token expires 15 minutes later.
 	InteractionAt time.Time
+	// Locale is the requester's Discord locale ("de", "pt-BR") and
+	// GuildLocale the server's, empty in DMs; both empty in records older
+	// than them. They travel with the job so that whichever process
+	// delivers it, however much later, writes in the right language.
+	Locale      string
+	GuildLocale string
 }
 
 // State is what submitting the job to Whisul and polling it change.

@@ -33,6 +33,7 @@ type hsetWrites struct {
 var requestFields = map[string]bool{
 	"interaction_token": true, "app_id": true, "channel_id": true, "guild_id": true, "user_id": true,
 	"prompt": true, "ephemeral": true, "interaction_at": true, "attachment_limit": true,
+	"locale": true, "guild_locale": true,
 }
 
 // monitorArgs splits the arguments of one MONITOR line,

@@ -229,6 +229,9 @@ func validateCommand(d map[string]any, at string) *reply {
 	if n := utf8.RuneCountInString(desc); n < 1 || n > 100 {
 		return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", "description")
 	}
+	if rep := validateLocalizations(d["description_localizations"], fail, "description_localizations"); rep != nil {
+		return rep
+	}
 	opts, _ := d["options"].([]any)
 	if len(opts) > 25 {
 		return fail("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.", "options")
@@ -245,6 +248,9 @@ func validateCommand(d map[string]any, at string) *reply {
 		if n := utf8.RuneCountInString(odesc); n < 1 || n > 100 {
 			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", "options", oat, "description")
 		}
+		if rep := validateLocalizations(om["description_localizations"], fail, "options", oat, "description_localizations"); rep != nil {
+			return rep
+		}
 		otype, _ := om["type"].(float64)
 		if otype < 1 || otype > 11 {
 			return fail("BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}.", "options", oat, "type")
@@ -258,6 +264,38 @@ func validateCommand(d map[string]any, at string) *reply {
 			return fail("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options", "options")
 		} else if !req {
 			optional = true
+		}
+	}
+	return nil
+}
+
+// discordLocales are the locales Discord accepts as localization keys.
+var discordLocales = map[string]bool{
+	"id": true, "da": true, "de": true, "en-GB": true, "en-US": true, "es-ES": true, "es-419": true, "fr": true,
+	"hr": true, "it": true, "lt": true, "hu": true, "nl": true, "no": true, "pl": true, "pt-BR": true, "ro": true,
+	"fi": true, "sv-SE": true, "vi": true, "tr": true, "cs": true, "el": true, "bg": true, "ru": true, "uk": true,
+	"hi": true, "th": true, "zh-CN": true, "ja": true, "zh-TW": true, "ko": true,
+}
+
+// validateLocalizations checks a description_localizations map: null or
+// an object whose keys are Discord locales and whose values are 1 to 100
+// characters, as Discord checks it.
+func validateLocalizations(v any, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fail("DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType", path...)
+	}
+	for locale, text := range m {
+		at := append(append([]string{}, path...), locale)
+		if !discordLocales[locale] {
+			return fail("LOCALE_INVALID", "Invalid locale", at...)
+		}
+		s, _ := text.(string)
+		if n := utf8.RuneCountInString(s); n < 1 || n > 100 {
+			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", at...)
 		}
 	}
 	return nil

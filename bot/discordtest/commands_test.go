@@ -3,6 +3,7 @@ package discordtest
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/bwmarrin/discordgo"
@@ -91,6 +92,11 @@ func TestCommandsRejected(t *testing.T) {
 		{"duplicate", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d"}, {Name: "a", Description: "d"}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
 		{"max_length over 6000", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
 			{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: "d", MaxLength: 6001},
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"localization for an unknown locale", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d",
+			DescriptionLocalizations: &map[discordgo.Locale]string{"de-DE": "d"}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"option localization over 100", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: "d", DescriptionLocalizations: map[discordgo.Locale]string{"ja": strings.Repeat("長", 101)}},
 		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
 	}
 	for _, tt := range tests {

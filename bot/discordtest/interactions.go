@@ -60,6 +60,10 @@ type SongCommand struct {
 	// AttachmentSizeLimit is "attachment_size_limit"; 0 means 10485760.
 	// Uploads bigger than it answer 413 40005.
 	AttachmentSizeLimit int
+	// Locale is the user's client language ("locale"), GuildLocale the
+	// server's ("guild_locale", in guilds only); "" means en-US, as in
+	// Discord's examples.
+	Locale, GuildLocale string
 	// MessageID, for SendButton, is the message the button is on. If the
 	// fake knows it (a reply, follow-up or channel message), the
 	// interaction carries its current state and responses of type 6/7
@@ -251,6 +255,11 @@ func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*
 		in.owners = map[string]any{"1": in.userID}
 		s.msgs.private[in.channelID] = true
 		p["user"] = in.user
+	}
+	p["locale"] = or(c.Locale, "en-US")
+	if c.Where == InGuild {
+		p["guild_locale"] = or(c.GuildLocale, "en-US")
+		p["guild"].(map[string]any)["locale"] = p["guild_locale"]
 	}
 	channel["id"] = in.channelID
 	p["channel_id"] = in.channelID

@@ -197,6 +197,31 @@ func TestInteractionShapes(t *testing.T) {
 	}
 }
 
+func TestInteractionLocales(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	_, got := openSession(t, s)
+	ctx := testContext(t)
+	tests := []struct {
+		c                       SongCommand
+		wantLocale, wantGuildOf string // "" guild_locale: absent
+	}{
+		{SongCommand{Prompt: "p"}, "en-US", "en-US"},
+		{SongCommand{Prompt: "p", Locale: "de", GuildLocale: "fr"}, "de", "fr"},
+		{SongCommand{Prompt: "p", Where: InDM, Locale: "ja", GuildLocale: "fr"}, "ja", ""},
+	}
+	for _, tt := range tests {
+		_, i := sendAndReceive(ctx, t, s, got, tt.c)
+		guild := ""
+		if i.GuildLocale != nil {
+			guild = string(*i.GuildLocale)
+		}
+		if string(i.Locale) != tt.wantLocale || guild != tt.wantGuildOf {
+			t.Errorf("SendCommand(%+v): locale %q, guild_locale %q; want %q, %q", tt.c, i.Locale, guild, tt.wantLocale, tt.wantGuildOf)
+		}
+	}
+}
+
 func TestButtonUpdateMessage(t *testing.T) {
 	t.Parallel()
 	s := NewServer(t)

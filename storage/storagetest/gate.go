@@ -116,6 +116,7 @@ func mustPositions(t *testing.T, s storage.Gate, want map[string]int) {
 func testAdmitStores(t *testing.T, s GateStore) {
 	want := gateJob("a", "u1", "g1")
 	want.NextPollAt = base.Add(30 * time.Second)
+	want.Locale, want.GuildLocale = "ja", "de" // delivered later in the right language
 	if got := mustAdmit(t, s, base, want, storage.Limits{MaxRunning: 1}); got != runs() {
 		t.Fatalf("Admit into a free slot = %+v; want running", got)
 	}

@@ -164,6 +164,7 @@ func testSaveGet(t *testing.T, s storage.Store) {
 	full.Ephemeral = true
 	full.Attempts = 7
 	full.AttachmentLimit = 25 << 20
+	full.Locale, full.GuildLocale = "pt-BR", "fr"
 	full.LastStatus = "running"
 	full.LastError = "whisul: 503"
 	odd := newJob("odd", base.Add(time.Hour))

@@ -1,0 +1,230 @@
+package bot
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/bot/i18n"
+	"github.com/songbot-dev/songbot/storage"
+	"github.com/songbot-dev/songbot/whisul"
+)
+
+// english is the printer of the source language, what users get when
+// Discord sends no locale or one the catalogue lacks.
+func english(tb testing.TB) *i18n.Printer {
+	tb.Helper()
+	c, err := i18n.Load()
+	if err != nil {
+		tb.Fatalf("i18n.Load() = %v", err)
+	}
+	return c.For(i18n.Source)
+}
+
+// Discord's limits on what the bot writes, in characters.
+const (
+	maxDescription  = 100 // command and option descriptions
+	maxButtonLabel  = 80
+	maxFieldName    = 256
+	maxEmbedFooter  = 2048
+	maxEmbedsLength = 6000 // all text of a message's embeds
+)
+
+func runes(s string) int { return utf8.RuneCountInString(s) }
+
+// TestTextsFitDiscordsLimitsInEveryLocale renders every text in every
+// locale with the longest plausible arguments and checks it against
+// Discord's limits before any truncation.
+func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
+	t.Parallel()
+	c := i18n.MustLoad()
+	b := newTestBot(t, Options{PromptMaxLength: discordMaxOptionLength - 1}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
+	prompt := strings.Repeat("é", discordMaxOptionLength) // shown back as promptPreview characters
+	huge := storage.Limits{UserMaxActive: 1_000_000, UserDailyLimit: 1_000_000, GuildMaxActive: 1_000_000, MaxQueued: 1_000_000}
+	at := time.Unix(4_102_444_800, 0) // 2100: a long <t:…:R>
+	result := &whisul.Result{
+		Title: strings.Repeat("t", 300), BPM: 999, DurationText: strings.Repeat("9", 2000),
+		Tags: []string{strings.Repeat("x", 2000)}, SongURL: "https://cdn.example/" + strings.Repeat("a", 400), ImageURL: "https://cdn.example/c.jpg",
+	}
+	for _, locale := range c.Locales() {
+		tr := c.For(locale)
+		contents := map[string]string{
+			"composing":       composingText(tr, prompt, at),
+			"queued":          queuedText(tr, prompt, 1_000_000),
+			"failed":          failedText(tr, ""),
+			"failed reason":   failedText(tr, strings.Repeat("r", 5000)),
+			"prompt empty":    b.checkPrompt(tr, " "),
+			"prompt too long": b.checkPrompt(tr, prompt),
+			"busy":            tr.Text(i18n.BusyWaiting),
+			"timed out":       tr.Text(i18n.TimedOut),
+			"not found":       tr.Text(i18n.NotFound),
+			"store failed":    tr.Text(i18n.StoreFailed),
+			"songs none":      songsText(tr, nil, 100_000*24*time.Hour),
+			"expired button":  keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, 100_000*24*time.Hour),
+		}
+		for _, err := range []error{whisul.ErrInvalidPrompt, whisul.ErrUnauthorized, whisul.ErrRateLimited, whisul.ErrServer, errors.New("other")} {
+			contents["user message "+err.Error()] = userMessage(tr, err)
+		}
+		for _, r := range RefusalReasons() {
+			contents["refusal "+string(r)] = refusalText(tr, r, huge, at)
+		}
+		for _, d := range []delivery{failedDelivery(strings.Repeat("r", 5000)), timedOutDelivery(), songDelivery(storage.Job{ID: "1"}, result)} {
+			contents["fallback "+string(d.outcome)] = fallbackMessage(tr, "123456789012345678901", d, nil).Content
+		}
+		for what, s := range contents {
+			if n := runes(s); n > maxContent || n == 0 || strings.Contains(s, "<no value>") {
+				t.Errorf("%s %s has %d characters (Discord allows %d): %q", locale, what, n, maxContent, s)
+			}
+		}
+
+		e := songEmbed(tr, result, prompt)
+		total := runes(e.Title) + runes(e.Footer.Text)
+		if runes(e.Footer.Text) > maxEmbedFooter {
+			t.Errorf("%s embed footer %q is too long", locale, e.Footer.Text)
+		}
+		for _, f := range e.Fields {
+			if runes(f.Name) > maxFieldName || runes(f.Value) > maxFieldValue || f.Name == "" {
+				t.Errorf("%s embed field %q has %d/%d characters; Discord allows %d/%d", locale, f.Name, runes(f.Name), runes(f.Value), maxFieldName, maxFieldValue)
+			}
+			total += runes(f.Name) + runes(f.Value)
+		}
+		if runes(e.Title) > maxEmbedTitle || total > maxEmbedsLength {
+			t.Errorf("%s embed has a %d-character title and %d in all; Discord allows %d and %d", locale, runes(e.Title), total, maxEmbedTitle, maxEmbedsLength)
+		}
+		for _, row := range songButtons(tr, "https://cdn.example/a.mp3", "1") {
+			for _, btn := range row.(discordgo.ActionsRow).Components {
+				if l := btn.(discordgo.Button).Label; runes(l) > maxButtonLabel || l == "" {
+					t.Errorf("%s button label %q has %d characters; Discord allows %d", locale, l, runes(l), maxButtonLabel)
+				}
+			}
+		}
+	}
+
+	for _, cmd := range b.handlers.definitions() {
+		check := func(what, desc string, locs map[discordgo.Locale]string) {
+			for _, locale := range c.Locales() {
+				d, ok := locs[discordgo.Locale(locale)]
+				if !ok {
+					t.Errorf("/%s %s has no description for %s", cmd.Name, what, locale)
+				}
+				if n := runes(d); n < 1 || n > maxDescription {
+					t.Errorf("/%s %s description in %s has %d characters; Discord allows 1 to %d: %q", cmd.Name, what, locale, n, maxDescription, d)
+				}
+			}
+			if desc != locs[discordgo.Locale(i18n.Source)] {
+				t.Errorf("/%s %s description %q differs from its en-US localization", cmd.Name, what, desc)
+			}
+		}
+		check("command", cmd.Description, *cmd.DescriptionLocalizations)
+		for _, o := range cmd.Options {
+			check("option "+o.Name, o.Description, o.DescriptionLocalizations)
+		}
+	}
+}
+
+// TestEachReaderGetsTheirLanguage follows one song through its messages:
+// the refusal and DM in the requester's language, the public reply and a
+// channel fallback in the server's.
+func TestEachReaderGetsTheirLanguage(t *testing.T) {
+	t.Parallel()
+	fr, ja := i18n.MustLoad().For("fr"), i18n.MustLoad().For("ja")
+
+	t.Run("refusal", func(t *testing.T) {
+		t.Parallel()
+		d := &fakeDiscord{}
+		b := newTestBot(t, Options{}, d, fakeStore{}, fakeWhisul{})
+		ev := songEvent(time.Now(), "u1", " ", false)
+		in := ev.Struct.(*discordgo.InteractionCreate).Interaction
+		in.Locale, in.GuildLocale = discordgo.Japanese, ptr(discordgo.French)
+		b.onEvent(nil, ev)
+		if r := d.Responses(); len(r) != 1 || r[0].Data.Content != ja.Text(i18n.PromptEmpty) {
+			t.Errorf("responses = %+v; want the Japanese refusal %q", r, ja.Text(i18n.PromptEmpty))
+		}
+	})
+
+	t.Run("admitted job keeps both locales", func(t *testing.T) {
+		t.Parallel()
+		var admitted []storage.Job
+		store := fakeStore{fakeGate: fakeGate{AdmitFn: func(_ time.Time, job storage.Job, _ storage.Limits) (storage.Admission, error) {
+			admitted = append(admitted, job)
+			return storage.Admission{Queued: true, Position: 2}, nil
+		}}}
+		d := &fakeDiscord{}
+		b := newTestBot(t, Options{}, d, store, fakeWhisul{})
+		ev := songEvent(time.Now(), "u1", "lo-fi", false)
+		in := ev.Struct.(*discordgo.InteractionCreate).Interaction
+		in.Locale, in.GuildLocale = discordgo.Japanese, ptr(discordgo.French)
+		b.onEvent(nil, ev)
+		if len(admitted) != 1 || admitted[0].Locale != "ja" || admitted[0].GuildLocale != "fr" {
+			t.Fatalf("admitted %+v; want Locale ja, GuildLocale fr", admitted)
+		}
+		if e := d.Edits(); len(e) != 1 || !strings.Contains(e[0].content, "2e dans la file") {
+			t.Errorf("edits = %+v; want the public reply in French (2e dans la file)", e)
+		}
+	})
+
+	tests := []struct {
+		name    string
+		private bool
+		sendErr map[string]error
+		wantTo  string
+		want    *i18n.Printer
+	}{
+		{"public reply and channel fallback in the server's language", false, nil, "chan1", fr},
+		{"DM fallback in the requester's", false, map[string]error{"chan1": restError(403, 50001)}, "dm-u1", ja},
+		{"private song in the requester's", true, nil, "dm-u1", ja},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var edited []string
+			d := &fakeDiscord{
+				EditReplyFn: func(_, _ string, e *discordgo.WebhookEdit) error {
+					for _, f := range (*e.Embeds)[0].Fields {
+						edited = append(edited, f.Name)
+					}
+					return restError(401, 50027)
+				},
+				SendFn: func(channelID string, _ *discordgo.MessageSend) error { return tt.sendErr[channelID] },
+			}
+			q := &queueFor{removed: true}
+			b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: q.fake()}, fakeWhisul{})
+			job := pendingJob(time.Now(), "u1", tt.private)
+			job.Locale, job.GuildLocale = "ja", "fr"
+			b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T", DurationText: "2:47", SongURL: "https://cdn.example/a.mp3"}))
+
+			reply := fr
+			if tt.private {
+				reply = ja
+			}
+			if !slices.Contains(edited, reply.Text(i18n.FieldLength)) {
+				t.Errorf("edited reply fields = %v; want %q", edited, reply.Text(i18n.FieldLength))
+			}
+			var got *discordgo.MessageSend
+			for _, s := range d.Sent() {
+				if s.channelID == tt.wantTo {
+					got = s.msg
+				}
+			}
+			if got == nil {
+				t.Fatalf("sent %+v; want a message to %s", d.Sent(), tt.wantTo)
+			}
+			if want := tt.want.Format(i18n.NoticeReady, i18n.Args{"User": "<@u1>"}); got.Content != want {
+				t.Errorf("fallback to %s = %q; want %q", tt.wantTo, got.Content, want)
+			}
+			if f := got.Embeds[0].Fields[0].Name; f != tt.want.Text(i18n.FieldLength) {
+				t.Errorf("fallback embed field %q; want %q", f, tt.want.Text(i18n.FieldLength))
+			}
+			if l := got.Components[0].(discordgo.ActionsRow).Components[0].(discordgo.Button).Label; l != tt.want.Text(i18n.ButtonListen) {
+				t.Errorf("fallback button %q; want %q", l, tt.want.Text(i18n.ButtonListen))
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
