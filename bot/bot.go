@@ -77,13 +77,16 @@ type Options struct {
 	// default 20s. A slower download falls back to the link.
 	AudioTimeout time.Duration
 
-	// Workers bounds how many jobs are polled and delivered at once.
-	// Default 16.
-	Workers int
-	// WhisulRate caps Whisul poll requests per second across workers; it
-	// halves on every 429 and recovers slowly. Default 20, enough to poll
-	// 100 songs every 5s.
-	WhisulRate float64
+	// PollConcurrency bounds how many jobs are polled (and delivered) at
+	// once; 0 means DefaultPollConcurrency. Below it, the polls in flight
+	// are as many as there are jobs due: no fixed pool.
+	PollConcurrency int
+	// WhisulMaxRPS caps Whisul requests per second, submissions and polls
+	// together, across the process; 0 means no cap. Whatever the cap, the
+	// rate adapts to Whisul's 429s (see adaptiveLimiter). Build Whisul with
+	// MaxRetries -1, as main does, so that every HTTP attempt passes the
+	// limiter and the poll loop owns the retries.
+	WhisulMaxRPS float64
 	// Lease is how long a claimed job stays hidden from other processes,
 	// and so how long a crashed process's job waits; work on a job stops
 	// before it. Default the larger of 30s and three poll intervals.
@@ -176,11 +179,8 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 16
-	}
-	if opts.WhisulRate <= 0 {
-		opts.WhisulRate = 20
+	if opts.PollConcurrency <= 0 {
+		opts.PollConcurrency = DefaultPollConcurrency
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 6 * time.Second
@@ -212,7 +212,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		meta:    opts.Store,
 		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		now:     opts.Now,
-		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
+		limiter: newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays

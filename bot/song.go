@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -139,13 +140,28 @@ func newJob(in incoming, user, prompt string, private bool, received, due time.T
 func (b *Bot) start(ctx context.Context, job storage.Job) {
 	log := b.jobLog(job)
 	submitCtx, cancel := context.WithTimeout(ctx, b.lease()*2/3)
-	sub, err := b.whisul.Generate(submitCtx, job.Prompt)
+	// Submissions and polls share one budget.
+	sent, err := b.limiter.Wait(submitCtx)
+	notSent := err != nil // the limiter held it until submitCtx ended
+	if !notSent {
+		var sub whisul.Submission
+		sub, err = b.whisul.Generate(submitCtx, job.Prompt)
+		if err == nil {
+			b.limiter.Success()
+			job.WhisulID, job.PollURL = sub.JobID, sub.PollURL
+		}
+	}
 	cancel()
 	switch {
-	case errors.Is(err, whisul.ErrRateLimited):
+	case notSent && ctx.Err() != nil:
+		b.putBack(job)
+		return
+	case notSent || submitLater(err):
 		retryAfter, _ := whisul.RetryAfter(err)
-		b.limiter.Throttle(retryAfter)
-		log.Warn("whisul is rate limiting submissions; will try again", "err", err)
+		if errors.Is(err, whisul.ErrRateLimited) {
+			b.limiter.Throttle(sent, retryAfter)
+		}
+		log.Warn("whisul is rate limiting submissions, or cannot be reached; will try again", "err", err)
 		job.LastError = err.Error()
 		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
 		b.reschedule(ctx, job)
@@ -157,16 +173,29 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		return
 	}
 	now := b.now()
-	job.WhisulID, job.PollURL, job.SubmittedAt = sub.JobID, sub.PollURL, now
+	job.SubmittedAt = now
 	job.LastError = ""
 	job.NextPollAt = now.Add(b.opts.PollInterval)
 	if err := b.saveState(ctx, job); err != nil {
 		// The job stays due for submission: Whisul may be asked twice.
-		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
+		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", job.WhisulID, "err", err)
 		return
 	}
 	log.Info("job submitted", "whisul_id", job.WhisulID)
 	b.editLive(ctx, log, job, composingText(job.Prompt, now))
+}
+
+// submitLater reports whether a failed submission certainly created no
+// job, so the song may wait in the store and be submitted again: Whisul
+// said 429, or the connection was never made. The bot's Whisul client
+// makes one attempt per call (main sets MaxRetries -1, so every attempt
+// passes the limiter); these are the cases its own retries would cover.
+func submitLater(err error) bool {
+	if errors.Is(err, whisul.ErrRateLimited) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.Is(err, whisul.ErrNetwork) && errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // editLive edits the job's reply while its token still works; later the
