@@ -127,6 +127,7 @@ type Bot struct {
 	handlers handlerTable
 	now      func() time.Time
 	limiter  *adaptiveLimiter
+	states   *stateBatcher // the group commit of reschedules
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
@@ -213,6 +214,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
+		states:  &stateBatcher{queue: opts.Store},
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays

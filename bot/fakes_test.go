@@ -152,7 +152,9 @@ func (f *fakeDiscord) Sent() []sentMessage {
 type fakeQueue struct {
 	ClaimFn      func(now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
 	RescheduleFn func(job storage.Job) error // gets the ID and State written
-	FinishFn     func(id string) (bool, error)
+	// RescheduleManyFn, when unset, calls RescheduleFn for each job.
+	RescheduleManyFn func(jobs []storage.Job) []error
+	FinishFn         func(id string) (bool, error)
 }
 
 func (f fakeQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error) {
@@ -167,6 +169,17 @@ func (f fakeQueue) Reschedule(_ context.Context, id string, st storage.State) er
 		panic("unexpected call of Reschedule")
 	}
 	return f.RescheduleFn(storage.Job{ID: id, State: st})
+}
+
+func (f fakeQueue) RescheduleMany(ctx context.Context, jobs []storage.Job) []error {
+	if f.RescheduleManyFn != nil {
+		return f.RescheduleManyFn(jobs)
+	}
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		errs[i] = f.Reschedule(ctx, j.ID, j.State)
+	}
+	return errs
 }
 
 func (f fakeQueue) Finish(_ context.Context, id string) (bool, error) {

@@ -20,6 +20,9 @@ type JobQueue interface {
 	// Reschedule writes the job's state back, due at its NextPollAt; it
 	// returns storage.ErrNotFound when the job was finished meanwhile.
 	Reschedule(ctx context.Context, id string, st storage.State) error
+	// RescheduleMany is Reschedule for many jobs in one round trip, with
+	// one error per job: what the poll loop's group commit uses.
+	RescheduleMany(ctx context.Context, jobs []storage.Job) []error
 	// Finish removes the job, reporting true only to the caller that did.
 	Finish(ctx context.Context, id string) (bool, error)
 }
@@ -222,10 +225,10 @@ func (b *Bot) backoff() time.Duration {
 }
 
 // saveState writes what a step of the job changed (its Whisul id, times,
-// status, error) back to the store, due at job.NextPollAt. It is the one
-// call of JobQueue.Reschedule.
+// status, error) back to the store, due at job.NextPollAt, through the
+// group commit: the one way the bot reschedules a job.
 func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
-	return b.queue.Reschedule(ctx, job.ID, job.State)
+	return b.states.write(ctx, job)
 }
 
 // reschedule is saveState for a job whose next poll is all that is left
