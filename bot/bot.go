@@ -87,9 +87,10 @@ type Options struct {
 	// MaxRetries -1, as main does, so that every HTTP attempt passes the
 	// limiter and the poll loop owns the retries.
 	WhisulMaxRPS float64
-	// Lease is how long a claimed job stays hidden from other processes,
-	// and so how long a crashed process's job waits; work on a job stops
-	// before it. Default the larger of 30s and three poll intervals.
+	// Lease is how long a job this process works on stays hidden from
+	// other processes between two heartbeats, and so how long a crashed
+	// process's job waits; default 10s (see defaultLease). Not a setting:
+	// the heartbeat renews it while work lasts, so only tests shorten it.
 	Lease time.Duration
 	// ShutdownGrace bounds how long in-flight work may finish after Run's
 	// context ends. Default 6s: with closing the gateway and a delivery's
@@ -128,6 +129,8 @@ type Bot struct {
 	now      func() time.Time
 	limiter  *adaptiveLimiter
 	states   *stateBatcher // the group commit of reschedules
+	token    string        // this process's lease token
+	leases   leases        // the jobs this process works on
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
@@ -215,6 +218,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		now:     opts.Now,
 		limiter: newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
 		states:  &stateBatcher{queue: opts.Store},
+		token:   newToken(),
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays
@@ -261,6 +265,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer close(polled)
 		b.pollLoop(ctx)
 	}()
+	// The heartbeat outlives Run's context: in-flight work keeps its
+	// leases while it finishes within the grace period.
+	go b.heartbeat(b.workCtx)
 	<-ctx.Done()
 	b.log.Info("shutting down: closing the gateway and finishing in-flight work", "grace", b.opts.ShutdownGrace)
 	b.registered.Store(false)

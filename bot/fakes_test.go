@@ -155,9 +155,18 @@ type fakeQueue struct {
 	// RescheduleManyFn, when unset, calls RescheduleFn for each job.
 	RescheduleManyFn func(jobs []storage.Job) []error
 	FinishFn         func(id string) (bool, error)
+	// ExtendFn, when unset, renews every lease.
+	ExtendFn func(ids []string) (lost []string, err error)
 }
 
-func (f fakeQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error) {
+func (f fakeQueue) Extend(_ context.Context, _ time.Time, _ string, ids []string, _ time.Duration) ([]string, error) {
+	if f.ExtendFn == nil {
+		return nil, nil
+	}
+	return f.ExtendFn(ids)
+}
+
+func (f fakeQueue) Claim(_ context.Context, now time.Time, _ string, lease time.Duration, limit int) ([]storage.Job, error) {
 	if f.ClaimFn == nil {
 		panic("unexpected call of Claim")
 	}

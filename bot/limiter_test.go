@@ -190,8 +190,9 @@ func testLimiterSettles(t *testing.T, latency time.Duration) {
 			for s := w; s < w+30; s++ {
 				n += srv.ok[s]
 			}
-			if r := float64(n) / 30; r < 40 || r > allowed {
-				t.Errorf("seconds %d-%d: %.1f requests/s; want 40-%d", w, w+30, r, allowed)
+			// Whisul's burst (a second's worth) may fall in one window.
+			if r, most := float64(n)/30, float64(allowed)*31/30; r < 40 || r > most {
+				t.Errorf("seconds %d-%d: %.1f requests/s; want 40-%.1f", w, w+30, r, most)
 			}
 		}
 	})

@@ -14,9 +14,12 @@ import (
 // storage.Bolt implement it; a store shared by processes lets any of them
 // poll any job, one at a time.
 type JobQueue interface {
-	// Claim returns up to limit jobs due at now and hides them from other
-	// claimers for lease.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
+	// Claim returns up to limit jobs due at now, leased to token: hidden
+	// from other claimers for lease.
+	Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]storage.Job, error)
+	// Extend renews the leases token holds on ids and returns those it
+	// no longer holds.
+	Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) (lost []string, err error)
 	// Reschedule writes the job's state back, due at its NextPollAt; it
 	// returns storage.ErrNotFound when the job was finished meanwhile.
 	Reschedule(ctx context.Context, id string, st storage.State) error
@@ -49,7 +52,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 		promoteErr := b.promote(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
 			limit := min(free, claimBatch)
-			jobs, err := b.queue.Claim(ctx, b.now(), b.lease(), limit)
+			jobs, err := b.queue.Claim(ctx, b.now(), b.token, b.lease(), limit)
 			err = errors.Join(promoteErr, err)
 			switch {
 			case ctx.Err() != nil:
@@ -118,21 +121,28 @@ func claimEvery(poll time.Duration) time.Duration {
 	return min(max(poll/10, 5*time.Millisecond), 25*time.Millisecond)
 }
 
-// lease is how long a claimed job stays hidden from other claimers. The
-// work on a job is cut off before its lease ends (see poll), so two
+// lease is how long a claimed job stays hidden from other claimers without
+// a heartbeat (see lease.go). Work that loses its lease is cancelled, so two
 // processes never work on one job at once.
 func (b *Bot) lease() time.Duration {
 	if b.opts.Lease > 0 {
 		return b.opts.Lease
 	}
-	return max(3*b.opts.PollInterval, 30*time.Second)
+	return defaultLease
+}
+
+// workBudget bounds one poll's or one delivery's work, so a hung request
+// cannot keep a lease renewed for ever: the old fixed lease, the larger of
+// 30s and three poll intervals, less a margin.
+func (b *Bot) workBudget() time.Duration {
+	return max(3*b.opts.PollInterval, 30*time.Second) * 9 / 10
 }
 
 // poll checks one job at Whisul and either delivers it, when it ended, or
 // puts it back in the store for the next poll.
 func (b *Bot) poll(ctx context.Context, job storage.Job) {
-	ctx, cancel := context.WithTimeout(ctx, b.lease()*9/10)
-	defer cancel()
+	ctx, release := b.leases.hold(ctx, job.ID, b.now().Add(b.lease()))
+	defer release()
 	log := b.jobLog(job)
 	now := b.now()
 	due := dueBase(job, now)
@@ -150,12 +160,16 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 		b.putBack(job)
 		return
 	}
-	wj, err := b.whisul.Job(ctx, job.WhisulID, job.PollURL)
+	callCtx, cancel := context.WithTimeout(ctx, b.workBudget())
+	wj, err := b.whisul.Job(callCtx, job.WhisulID, job.PollURL)
+	cancel()
 	switch {
 	case err == nil:
 		b.limiter.Success()
 	case ctx.Err() != nil:
-		b.putBack(job)
+		if context.Cause(ctx) != errLeaseLost {
+			b.putBack(job)
+		}
 		return
 	case errors.Is(err, whisul.ErrNotFound):
 		log.Warn("whisul no longer knows the job", "err", err)
@@ -214,7 +228,10 @@ func (b *Bot) nextDue(due, polled time.Time) time.Time {
 // dueBase is when a claimed job was due: the time Claim found it due at
 // (ScheduledAt), or now when the store did not say.
 func dueBase(job storage.Job, now time.Time) time.Time {
-	return now
+	if job.ScheduledAt.IsZero() || job.ScheduledAt.After(now) {
+		return now
+	}
+	return job.ScheduledAt
 }
 
 // backoff is the wait after a failed poll: twice the interval, jittered,
@@ -236,8 +253,8 @@ func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
 	err := b.saveState(ctx, job)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		// Another process finished it meanwhile.
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):
+		// Another process finished it, or holds it now.
 	case err != nil:
 		b.log.Error("could not reschedule a job; it is polled again when its lease ends", "job_id", job.ID, "err", err)
 	}

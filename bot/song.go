@@ -73,6 +73,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	// Hidden from the poll loop while this handler submits it; if the
 	// process dies first, the loop submits it when this runs out.
 	job := newJob(in, user, prompt, private, received, received.Add(b.lease()))
+	job.Lease = b.token
 	adm, err := b.gate.Admit(ctx, received, job, b.opts.Limits)
 	if err != nil {
 		log.Error("cannot check the limits or store the job (is the store reachable?)", "err", err)
@@ -110,7 +111,10 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		replyTo(b.discord, job).editText(ctx, log, queuedText(prompt, adm.Position))
 		return
 	}
-	b.start(ctx, job)
+	// The submission is work on the job: the heartbeat renews its lease.
+	held, release := b.leases.hold(ctx, job.ID, received.Add(b.lease()))
+	defer release()
+	b.start(held, job)
 }
 
 // newJob is the one place a job is built: what the interaction fixed, due

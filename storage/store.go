@@ -129,8 +129,8 @@ type State struct {
 	// NextPollAt before the lease): the base of its next due time, so a job
 	// is polled once per interval however late its poll ran.
 	ScheduledAt time.Time
-	LastStatus string // last Whisul status seen, to log changes only
-	LastError  string
+	LastStatus  string // last Whisul status seen, to log changes only
+	LastError   string
 }
 
 // LogValue keeps the interaction token out of logs.
