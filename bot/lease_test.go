@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,8 +11,11 @@ import (
 
 func TestHeartbeatCancelsWorkWhoseLeaseIsLost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
 		var extended [][]string
 		store := fakeStore{fakeQueue: fakeQueue{ExtendFn: func(ids []string) ([]string, error) {
+			mu.Lock()
+			defer mu.Unlock()
 			extended = append(extended, ids)
 			if len(extended) == 2 {
 				return ids, nil // another process took it
@@ -26,8 +30,11 @@ func TestHeartbeatCancelsWorkWhoseLeaseIsLost(t *testing.T) {
 		defer release()
 
 		time.Sleep(4 * time.Second) // one renewal at 3s
-		if held.Err() != nil || len(extended) != 1 {
-			t.Fatalf("after one heartbeat: ctx err %v, Extend calls %v; want the work running, one renewal", held.Err(), extended)
+		mu.Lock()
+		renewals := len(extended)
+		mu.Unlock()
+		if held.Err() != nil || renewals != 1 {
+			t.Fatalf("after one heartbeat: ctx err %v, %d Extend calls; want the work running, one renewal", held.Err(), renewals)
 		}
 		time.Sleep(3 * time.Second) // the second renewal finds the lease lost
 		if !errors.Is(context.Cause(held), errLeaseLost) {
