@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type config struct {
 	PollInterval    time.Duration `envconfig:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
 	JobTimeout      time.Duration `envconfig:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
 	PromptMaxLength int           `envconfig:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
+	PollConcurrency int           `envconfig:"POLL_CONCURRENCY" default:"0" desc:"songs polled at Whisul at once by this process (0 = the default, 1000: enough for 20,000 songs polled every 5s)"`
+	WhisulMaxRPS    float64       `envconfig:"WHISUL_MAX_RPS" default:"0" desc:"Whisul requests per second this process sends at most, submissions and polls together (0 = no cap: the rate follows Whisul's 429s)"`
 
 	MaxRunning      int           `envconfig:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`
 	MaxQueued       int           `envconfig:"MAX_QUEUED" default:"200" desc:"songs waiting for a slot, across all processes (0 = no limit)"`
@@ -68,6 +71,7 @@ func (c config) validate() map[string]string {
 		value int64
 	}{
 		{"POLL_INTERVAL", int64(c.PollInterval)}, {"JOB_TIMEOUT", int64(c.JobTimeout)}, {"PROMPT_MAX_LENGTH", int64(c.PromptMaxLength)},
+		{"POLL_CONCURRENCY", int64(c.PollConcurrency)},
 		{"MAX_RUNNING", int64(c.MaxRunning)}, {"MAX_QUEUED", int64(c.MaxQueued)}, {"USER_MAX_ACTIVE", int64(c.UserMaxActive)},
 		{"USER_COOLDOWN", int64(c.UserCooldown)}, {"USER_DAILY_LIMIT", int64(c.UserDailyLimit)}, {"GUILD_MAX_ACTIVE", int64(c.GuildMaxActive)},
 		{"HISTORY_TTL", int64(c.HistoryTTL)},
@@ -75,6 +79,9 @@ func (c config) validate() map[string]string {
 		if v.value < 0 {
 			problems[v.name] = fmt.Sprintf("%s cannot be negative: set it to a positive value, or to 0 to switch it off", v.name)
 		}
+	}
+	if c.WhisulMaxRPS < 0 || math.IsNaN(c.WhisulMaxRPS) || math.IsInf(c.WhisulMaxRPS, 0) {
+		problems["WHISUL_MAX_RPS"] = "WHISUL_MAX_RPS must be a number of requests per second, 0 or more: set it to your Whisul plan's limit, or to 0 for no cap"
 	}
 	if c.PromptMaxLength > 6000 {
 		problems["PROMPT_MAX_LENGTH"] = fmt.Sprintf("PROMPT_MAX_LENGTH is %d: Discord allows at most 6000; set it to 6000 or less (0 means 6000)", c.PromptMaxLength)

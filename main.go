@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -59,7 +60,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	reg := newRegistry()
 	metrics := ops.NewMetrics(reg)
 	metrics.CollectStore(store)
-	wc, err := newWhisul(cfg, log, metrics.WhisulResponse)
+	wc, err := newBotWhisul(cfg, log, metrics.WhisulResponse)
 	if err != nil {
 		return err
 	}
@@ -74,6 +75,8 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		PollInterval:    cfg.PollInterval,
 		JobTimeout:      cfg.JobTimeout,
 		PromptMaxLength: cfg.PromptMaxLength,
+		PollConcurrency: cfg.PollConcurrency,
+		WhisulMaxRPS:    cfg.WhisulMaxRPS,
 		Limits:          cfg.limits(),
 		AllowedGuildIDs: cfg.AllowedGuildIDs,
 		BlockedUserIDs:  cfg.BlockedUserIDs,
@@ -122,6 +125,42 @@ func newWhisul(cfg config, log *slog.Logger, onResponse func(endpoint string, st
 		return nil, configError{[]string{err.Error() + ": check WHISUL_API_KEY and WHISUL_API_URL"}}
 	}
 	return wc, nil
+}
+
+// newBotWhisul is newWhisul for the bot: one attempt per call, so every
+// HTTP attempt passes the bot's rate limiter (which waits before each call
+// and learns from each 429) and the poll loop owns the retries, with the
+// backoff and Retry-After it keeps in the store; and a transport that keeps
+// an idle connection for every poll that may be in flight, so thousands of
+// polls a second reuse their connections instead of opening new ones.
+func newBotWhisul(cfg config, log *slog.Logger, onResponse func(endpoint string, status int)) (*whisul.Client, error) {
+	concurrency := cfg.PollConcurrency
+	if concurrency <= 0 {
+		concurrency = bot.DefaultPollConcurrency
+	}
+	wc, err := whisul.New(whisul.Options{
+		BaseURL:    cfg.WhisulAPIURL,
+		APIKey:     cfg.WhisulAPIKey.Reveal(),
+		HTTPClient: &http.Client{Timeout: whisul.DefaultTimeout, Transport: whisulTransport(concurrency)},
+		Logger:     log.With("component", "whisul"),
+		UserAgent:  userAgent(),
+		MaxRetries: -1,
+		OnResponse: onResponse,
+	})
+	if err != nil {
+		return nil, configError{[]string{err.Error() + ": check WHISUL_API_KEY and WHISUL_API_URL"}}
+	}
+	return wc, nil
+}
+
+// whisulTransport is Go's default transport with room for concurrency idle
+// connections to Whisul (the default keeps 2 per host, so a burst of polls
+// would open and close connections all the time).
+func whisulTransport(concurrency int) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = concurrency
+	t.MaxIdleConnsPerHost = concurrency
+	return t
 }
 
 func newLogger(cfg config, w io.Writer) *slog.Logger {

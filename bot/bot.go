@@ -69,16 +69,20 @@ type Options struct {
 	// default 20s. A slower download falls back to the link.
 	AudioTimeout time.Duration
 
-	// Workers bounds how many jobs are polled and delivered at once.
-	// Default 16.
-	Workers int
-	// WhisulRate caps Whisul poll requests per second across workers; it
-	// halves on every 429 and recovers slowly. Default 20, enough to poll
-	// 100 songs every 5s.
-	WhisulRate float64
-	// Lease is how long a claimed job stays hidden from other processes,
-	// and so how long a crashed process's job waits; work on a job stops
-	// before it. Default the larger of 30s and three poll intervals.
+	// PollConcurrency bounds how many jobs are polled (and delivered) at
+	// once; 0 means DefaultPollConcurrency. Below it, the polls in flight
+	// are as many as there are jobs due: no fixed pool.
+	PollConcurrency int
+	// WhisulMaxRPS caps Whisul requests per second, submissions and polls
+	// together, across the process; 0 means no cap. Whatever the cap, the
+	// rate adapts to Whisul's 429s (see adaptiveLimiter). Build Whisul with
+	// MaxRetries -1, as main does, so that every HTTP attempt passes the
+	// limiter and the poll loop owns the retries.
+	WhisulMaxRPS float64
+	// Lease is how long a job this process works on stays hidden from
+	// other processes between two heartbeats, and so how long a crashed
+	// process's job waits; default 10s (see defaultLease). Not a setting:
+	// the heartbeat renews it while work lasts, so only tests shorten it.
 	Lease time.Duration
 	// ShutdownGrace bounds how long in-flight work may finish after Run's
 	// context ends. Default 6s: with closing the gateway and a delivery's
@@ -117,6 +121,9 @@ type Bot struct {
 	texts    *i18n.Catalogue // every text users read, in their languages
 	now      func() time.Time
 	limiter  *adaptiveLimiter
+	states   *stateBatcher // the group commit of reschedules
+	token    string        // this process's lease token
+	leases   leases        // the jobs this process works on
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
@@ -170,11 +177,8 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = 16
-	}
-	if opts.WhisulRate <= 0 {
-		opts.WhisulRate = 20
+	if opts.PollConcurrency <= 0 {
+		opts.PollConcurrency = DefaultPollConcurrency
 	}
 	if opts.ShutdownGrace <= 0 {
 		opts.ShutdownGrace = 6 * time.Second
@@ -207,7 +211,9 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		texts:   i18n.MustLoad(),
 		now:     opts.Now,
-		limiter: newAdaptiveLimiter(opts.WhisulRate, opts.Now),
+		limiter: newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
+		states:  &stateBatcher{queue: opts.Store},
+		token:   newToken(),
 		metrics: opts.Metrics,
 		started: make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays
@@ -254,6 +260,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		defer close(polled)
 		b.pollLoop(ctx)
 	}()
+	// The heartbeat outlives Run's context: in-flight work keeps its
+	// leases while it finishes within the grace period.
+	go b.heartbeat(b.workCtx)
 	<-ctx.Done()
 	b.log.Info("shutting down: closing the gateway and finishing in-flight work", "grace", b.opts.ShutdownGrace)
 	b.registered.Store(false)

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -91,16 +90,17 @@ const finishBudget = 3 * time.Second
 // only the caller that removed the job sends it.
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log := b.jobLog(job).With("outcome", d.outcome)
-	// A fresh lease for the delivery: the poll may have used most of its
-	// own, and an audio download takes a while.
-	job.NextPollAt = b.now().Add(b.lease())
-	if err := b.saveState(ctx, job); err != nil {
-		if !errors.Is(err, storage.ErrNotFound) {
-			log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
-		}
-		return // not found: another process delivered it
+	// A fresh lease for the delivery, which also proves this process still
+	// holds the job; the heartbeat renews it while the delivery lasts.
+	lost, err := b.queue.Extend(ctx, b.now(), b.token, []string{job.ID}, b.lease())
+	if err != nil {
+		log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
+		return
 	}
-	ctx, cancel := context.WithTimeout(b.workCtx, b.lease()*9/10)
+	if len(lost) > 0 {
+		return // another process holds it, or delivered it
+	}
+	ctx, cancel := context.WithTimeout(ctx, b.workBudget())
 	defer cancel()
 
 	var audio *discordgo.File

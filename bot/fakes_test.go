@@ -152,10 +152,21 @@ func (f *fakeDiscord) Sent() []sentMessage {
 type fakeQueue struct {
 	ClaimFn      func(now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
 	RescheduleFn func(job storage.Job) error // gets the ID and State written
-	FinishFn     func(id string) (bool, error)
+	// RescheduleManyFn, when unset, calls RescheduleFn for each job.
+	RescheduleManyFn func(jobs []storage.Job) []error
+	FinishFn         func(id string) (bool, error)
+	// ExtendFn, when unset, renews every lease.
+	ExtendFn func(ids []string) (lost []string, err error)
 }
 
-func (f fakeQueue) Claim(_ context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error) {
+func (f fakeQueue) Extend(_ context.Context, _ time.Time, _ string, ids []string, _ time.Duration) ([]string, error) {
+	if f.ExtendFn == nil {
+		return nil, nil
+	}
+	return f.ExtendFn(ids)
+}
+
+func (f fakeQueue) Claim(_ context.Context, now time.Time, _ string, lease time.Duration, limit int) ([]storage.Job, error) {
 	if f.ClaimFn == nil {
 		panic("unexpected call of Claim")
 	}
@@ -167,6 +178,17 @@ func (f fakeQueue) Reschedule(_ context.Context, id string, st storage.State) er
 		panic("unexpected call of Reschedule")
 	}
 	return f.RescheduleFn(storage.Job{ID: id, State: st})
+}
+
+func (f fakeQueue) RescheduleMany(ctx context.Context, jobs []storage.Job) []error {
+	if f.RescheduleManyFn != nil {
+		return f.RescheduleManyFn(jobs)
+	}
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		errs[i] = f.Reschedule(ctx, j.ID, j.State)
+	}
+	return errs
 }
 
 func (f fakeQueue) Finish(_ context.Context, id string) (bool, error) {

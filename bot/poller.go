@@ -14,12 +14,18 @@ import (
 // storage.Bolt implement it; a store shared by processes lets any of them
 // poll any job, one at a time.
 type JobQueue interface {
-	// Claim returns up to limit jobs due at now and hides them from other
-	// claimers for lease.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
+	// Claim returns up to limit jobs due at now, leased to token: hidden
+	// from other claimers for lease.
+	Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]storage.Job, error)
+	// Extend renews the leases token holds on ids and returns those it
+	// no longer holds.
+	Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) (lost []string, err error)
 	// Reschedule writes the job's state back, due at its NextPollAt; it
 	// returns storage.ErrNotFound when the job was finished meanwhile.
 	Reschedule(ctx context.Context, id string, st storage.State) error
+	// RescheduleMany is Reschedule for many jobs in one round trip, with
+	// one error per job: what the poll loop's group commit uses.
+	RescheduleMany(ctx context.Context, jobs []storage.Job) []error
 	// Finish removes the job, reporting true only to the caller that did.
 	Finish(ctx context.Context, id string) (bool, error)
 }
@@ -31,18 +37,22 @@ type composer interface {
 	Job(ctx context.Context, jobID, pollURL string) (whisul.Job, error)
 }
 
-// pollLoop claims due jobs from the store, as many as there are free
-// workers, and polls each at Whisul until ctx ends. Jobs live in the store,
-// so any process sharing it may poll them, one at a time.
+// pollLoop claims due jobs from the store and polls each at Whisul until
+// ctx ends. Every due job gets a goroutine of its own, up to
+// PollConcurrency in flight, so the number of polls in flight follows the
+// number of jobs due; the adaptive limiter, not a pool, paces them when
+// Whisul asks for less. Jobs live in the store, so any process sharing it
+// may poll them, one at a time.
 func (b *Bot) pollLoop(ctx context.Context) {
-	sem := make(chan struct{}, b.opts.Workers)
+	sem := make(chan struct{}, b.opts.PollConcurrency)
 	tick := time.NewTicker(claimEvery(b.opts.PollInterval))
 	defer tick.Stop()
 	storeDown := false
 	for {
 		promoteErr := b.promote(ctx)
 		if free := cap(sem) - len(sem); free > 0 {
-			jobs, err := b.queue.Claim(ctx, b.now(), b.lease(), free)
+			limit := min(free, claimBatch)
+			jobs, err := b.queue.Claim(ctx, b.now(), b.token, b.lease(), limit)
 			err = errors.Join(promoteErr, err)
 			switch {
 			case ctx.Err() != nil:
@@ -66,7 +76,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 					b.poll(b.workCtx, j)
 				}()
 			}
-			if len(jobs) == free {
+			if len(jobs) == limit {
 				continue // more may be due right now
 			}
 		}
@@ -77,6 +87,20 @@ func (b *Bot) pollLoop(ctx context.Context) {
 		}
 	}
 }
+
+// claimBatch bounds one Claim, so one Lua script (or one bbolt
+// transaction) never holds the store for long; it caps nothing else, since
+// the loop claims again at once while whole batches come back.
+const claimBatch = 500
+
+// DefaultPollConcurrency is how many polls may be in flight at once when
+// Options.PollConcurrency is 0. The number in flight is Whisul's request
+// rate times its latency (Little's law): 20,000 songs polled every 5s are
+// 4,000 requests a second, which at a 250ms round trip keeps 1,000 in
+// flight. Each costs a goroutine and an idle connection of the Whisul
+// transport (tens of KiB), so 1,000 stays within the memory a small
+// container has.
+const DefaultPollConcurrency = 1000
 
 // promote moves queued songs into free running slots; the loop then claims
 // and submits them like any due job. It runs even when MAX_RUNNING is off,
@@ -90,47 +114,62 @@ func (b *Bot) promote(ctx context.Context) error {
 }
 
 // claimEvery is how often the loop looks for due jobs: often enough that a
-// job is polled close to its due time, rarely enough to cost nothing.
+// job is polled within a few tens of milliseconds of its due time (a claim
+// that finds nothing due is one cheap read of the store), a tenth of the
+// interval when that is shorter, as in tests.
 func claimEvery(poll time.Duration) time.Duration {
-	return min(max(poll/5, 10*time.Millisecond), 500*time.Millisecond)
+	return min(max(poll/10, 5*time.Millisecond), 25*time.Millisecond)
 }
 
-// lease is how long a claimed job stays hidden from other claimers. The
-// work on a job is cut off before its lease ends (see poll), so two
+// lease is how long a claimed job stays hidden from other claimers without
+// a heartbeat (see lease.go). Work that loses its lease is cancelled, so two
 // processes never work on one job at once.
 func (b *Bot) lease() time.Duration {
 	if b.opts.Lease > 0 {
 		return b.opts.Lease
 	}
-	return max(3*b.opts.PollInterval, 30*time.Second)
+	return defaultLease
+}
+
+// workBudget bounds one poll's or one delivery's work, so a hung request
+// cannot keep a lease renewed for ever: the old fixed lease, the larger of
+// 30s and three poll intervals, less a margin.
+func (b *Bot) workBudget() time.Duration {
+	return max(3*b.opts.PollInterval, 30*time.Second) * 9 / 10
 }
 
 // poll checks one job at Whisul and either delivers it, when it ended, or
 // puts it back in the store for the next poll.
 func (b *Bot) poll(ctx context.Context, job storage.Job) {
-	ctx, cancel := context.WithTimeout(ctx, b.lease()*9/10)
-	defer cancel()
+	ctx, release := b.leases.hold(ctx, job.ID, b.now().Add(b.lease()))
+	defer release()
 	log := b.jobLog(job)
 	now := b.now()
+	due := dueBase(job, now)
 	if job.WhisulID != "" && b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
 		log.Warn("job timed out", "waited", now.Sub(job.SubmittedAt).Round(time.Second))
 		b.deliver(ctx, job, timedOutDelivery())
-		return
-	}
-	if err := b.limiter.Wait(ctx); err != nil {
-		b.putBack(job)
 		return
 	}
 	if job.WhisulID == "" {
 		b.start(ctx, job) // a queued song's turn, or one its handler never submitted
 		return
 	}
-	wj, err := b.whisul.Job(ctx, job.WhisulID, job.PollURL)
+	sent, err := b.limiter.Wait(ctx)
+	if err != nil {
+		b.putBack(job)
+		return
+	}
+	callCtx, cancel := context.WithTimeout(ctx, b.workBudget())
+	wj, err := b.whisul.Job(callCtx, job.WhisulID, job.PollURL)
+	cancel()
 	switch {
 	case err == nil:
 		b.limiter.Success()
 	case ctx.Err() != nil:
-		b.putBack(job)
+		if context.Cause(ctx) != errLeaseLost {
+			b.putBack(job)
+		}
 		return
 	case errors.Is(err, whisul.ErrNotFound):
 		log.Warn("whisul no longer knows the job", "err", err)
@@ -139,7 +178,7 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	default:
 		retryAfter, _ := whisul.RetryAfter(err)
 		if errors.Is(err, whisul.ErrRateLimited) {
-			b.limiter.Throttle(retryAfter)
+			b.limiter.Throttle(sent, retryAfter)
 		}
 		log.Warn("poll failed; will retry", "err", err)
 		job.LastError = err.Error()
@@ -162,9 +201,37 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 		}
 		job.LastStatus = wj.RawStatus
 		job.LastError = ""
-		job.NextPollAt = b.now().Add(b.opts.PollInterval)
+		job.NextPollAt = b.nextDue(due, b.now())
 		b.reschedule(ctx, job)
 	}
+}
+
+// minGapShare is the shortest time between two polls of one job, as a
+// share of PollInterval: a poll that ran late is followed by one a little
+// sooner, but never closer than this.
+const minGapShare = 0.85
+
+// nextDue is when a job due at due and polled at polled is due again: one
+// interval after its previous due time, not after the poll, so every job
+// is polled once per interval however long polls take and however many
+// there are; but never sooner than minGapShare of an interval after the
+// poll itself.
+func (b *Bot) nextDue(due, polled time.Time) time.Time {
+	interval := b.opts.PollInterval
+	next := due.Add(interval)
+	if floor := polled.Add(time.Duration(float64(interval) * minGapShare)); next.Before(floor) {
+		next = floor
+	}
+	return next
+}
+
+// dueBase is when a claimed job was due: the time Claim found it due at
+// (ScheduledAt), or now when the store did not say.
+func dueBase(job storage.Job, now time.Time) time.Time {
+	if job.ScheduledAt.IsZero() || job.ScheduledAt.After(now) {
+		return now
+	}
+	return job.ScheduledAt
 }
 
 // backoff is the wait after a failed poll: twice the interval, jittered,
@@ -175,10 +242,10 @@ func (b *Bot) backoff() time.Duration {
 }
 
 // saveState writes what a step of the job changed (its Whisul id, times,
-// status, error) back to the store, due at job.NextPollAt. It is the one
-// call of JobQueue.Reschedule.
+// status, error) back to the store, due at job.NextPollAt, through the
+// group commit: the one way the bot reschedules a job.
 func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
-	return b.queue.Reschedule(ctx, job.ID, job.State)
+	return b.states.write(ctx, job)
 }
 
 // reschedule is saveState for a job whose next poll is all that is left
@@ -186,8 +253,8 @@ func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
 	err := b.saveState(ctx, job)
 	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		// Another process finished it meanwhile.
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):
+		// Another process finished it, or holds it now.
 	case err != nil:
 		b.log.Error("could not reschedule a job; it is polled again when its lease ends", "job_id", job.ID, "err", err)
 	}

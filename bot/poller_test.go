@@ -178,7 +178,7 @@ func TestDeliveredOnceWhenFinishReportsFalse(t *testing.T) {
 func TestDeliveryByAnotherProcessIsLeftAlone(t *testing.T) {
 	t.Parallel()
 	// The job is gone before the delivery holds it: nothing is sent.
-	store := fakeStore{fakeQueue: fakeQueue{RescheduleFn: func(storage.Job) error { return storage.ErrNotFound }}}
+	store := fakeStore{fakeQueue: fakeQueue{ExtendFn: func(ids []string) ([]string, error) { return ids, nil }}}
 	d := &fakeDiscord{}
 	b := newTestBot(t, Options{}, d, store, fakeWhisul{})
 	b.deliver(t.Context(), pendingJob(time.Now(), "u1", false), timedOutDelivery())

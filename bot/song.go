@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -81,6 +82,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	start, skew := tokenStart(in.ID, received)
 	b.clock.observe(b.log, skew)
 	job := newJob(in, user, prompt, private, start, received.Add(b.lease()))
+	job.Lease = b.token
 	adm, err := b.admitWithin(ctx, log, received, job)
 	if err != nil {
 		log.Error("cannot check the limits or store the job; /song is refused until the store answers (check REDIS_URL, or DATA_DIR for the embedded store)", "err", err)
@@ -118,7 +120,10 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		replyTo(b.discord, job).editText(ctx, log, queuedText(b.replyTexts(job), prompt, adm.Position))
 		return
 	}
-	b.start(ctx, job)
+	// The submission is work on the job: the heartbeat renews its lease.
+	held, release := b.leases.hold(ctx, job.ID, received.Add(b.lease()))
+	defer release()
+	b.start(held, job)
 }
 
 // admitTimeout bounds the admission's store round trip, so that /song is
@@ -219,13 +224,28 @@ func newJob(in incoming, user, prompt string, private bool, tokenAt, due time.Ti
 func (b *Bot) start(ctx context.Context, job storage.Job) {
 	log := b.jobLog(job)
 	submitCtx, cancel := context.WithTimeout(ctx, b.lease()*2/3)
-	sub, err := b.whisul.Generate(submitCtx, job.Prompt)
+	// Submissions and polls share one budget.
+	sent, err := b.limiter.Wait(submitCtx)
+	notSent := err != nil // the limiter held it until submitCtx ended
+	if !notSent {
+		var sub whisul.Submission
+		sub, err = b.whisul.Generate(submitCtx, job.Prompt)
+		if err == nil {
+			b.limiter.Success()
+			job.WhisulID, job.PollURL = sub.JobID, sub.PollURL
+		}
+	}
 	cancel()
 	switch {
-	case errors.Is(err, whisul.ErrRateLimited):
+	case notSent && ctx.Err() != nil:
+		b.putBack(job)
+		return
+	case notSent || submitLater(err):
 		retryAfter, _ := whisul.RetryAfter(err)
-		b.limiter.Throttle(retryAfter)
-		log.Warn("whisul is rate limiting submissions; will try again", "err", err)
+		if errors.Is(err, whisul.ErrRateLimited) {
+			b.limiter.Throttle(sent, retryAfter)
+		}
+		log.Warn("whisul is rate limiting submissions, or cannot be reached; will try again", "err", err)
 		job.LastError = err.Error()
 		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
 		b.reschedule(ctx, job)
@@ -237,16 +257,29 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		return
 	}
 	now := b.now()
-	job.WhisulID, job.PollURL, job.SubmittedAt = sub.JobID, sub.PollURL, now
+	job.SubmittedAt = now
 	job.LastError = ""
 	job.NextPollAt = now.Add(b.opts.PollInterval)
 	if err := b.saveState(ctx, job); err != nil {
 		// The job stays due for submission: Whisul may be asked twice.
-		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", sub.JobID, "err", err)
+		log.Error("could not store the Whisul job id (is the store reachable?)", "whisul_id", job.WhisulID, "err", err)
 		return
 	}
 	log.Info("job submitted", "whisul_id", job.WhisulID)
 	b.editLive(ctx, log, job, composingText(b.replyTexts(job), job.Prompt, now))
+}
+
+// submitLater reports whether a failed submission certainly created no
+// job, so the song may wait in the store and be submitted again: Whisul
+// said 429, or the connection was never made. The bot's Whisul client
+// makes one attempt per call (main sets MaxRetries -1, so every attempt
+// passes the limiter); these are the cases its own retries would cover.
+func submitLater(err error) bool {
+	if errors.Is(err, whisul.ErrRateLimited) {
+		return true
+	}
+	var oe *net.OpError
+	return errors.Is(err, whisul.ErrNetwork) && errors.As(err, &oe) && oe.Op == "dial"
 }
 
 // editLive edits the job's reply while its token still works; later the

@@ -50,7 +50,7 @@ func benchStore(b *testing.B, newStore func(b *testing.B) storage.Store) {
 		fill(b, s, 0, 1000)
 		now := t0
 		for b.Loop() {
-			jobs, err := s.Claim(b.Context(), now, lease, 100)
+			jobs, err := s.Claim(b.Context(), now, "test-token", lease, 100)
 			if err != nil || len(jobs) != 100 {
 				b.Fatalf("Claim = %d jobs, %v; want 100", len(jobs), err)
 			}
@@ -82,7 +82,7 @@ func benchStore(b *testing.B, newStore func(b *testing.B) storage.Store) {
 		fill(b, s, 0, 10_000)
 		now := t0
 		cycle := func() {
-			jobs, err := s.Claim(b.Context(), now, lease, 10_000)
+			jobs, err := s.Claim(b.Context(), now, "test-token", lease, 10_000)
 			if err != nil || len(jobs) != 10_000 {
 				b.Fatalf("Claim = %d jobs, %v; want 10000", len(jobs), err)
 			}

@@ -96,7 +96,21 @@ func OpenBolt(path string, opts BoltOptions) (*Bolt, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Bolt{db: db, commits: &groupCommit{db: db}, log: logger}, nil
+	b := &Bolt{db: db, commits: &groupCommit{db: db}, log: logger}
+	var released int
+	err = b.update(func(t boltTx) error {
+		var err error
+		released, err = t.releaseLeases()
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: open %s: release the leases of the last run: %w", path, err)
+	}
+	if released > 0 {
+		logger.Info("storage: released the leases of the last run; those songs are polled at once", "jobs", released)
+	}
+	return b, nil
 }
 
 // boltTx holds the buckets of one transaction.
@@ -186,11 +200,24 @@ func (b *Bolt) Save(ctx context.Context, job Job) error {
 
 // Claim implements Store in one write transaction, walking the due bucket
 // in key order. A claimed job's NextPollAt is the end of its lease.
-func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+func (b *Bolt) Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]Job, error) {
 	if done, err := checkClaim(ctx, lease, limit); done {
 		return nil, err
 	}
 	nowMs := dueMillis(now)
+	// A read first: a claim that finds nothing due (most ticks of an idle
+	// bot) costs no write transaction and no fsync.
+	var anyDue bool
+	if err := b.db.View(func(tx *bbolt.Tx) error {
+		k, _ := tx.Bucket(bucketDue).Cursor().First()
+		anyDue = k != nil && (len(k) < 8 || binary.BigEndian.Uint64(k) <= uint64(nowMs))
+		return nil
+	}); err != nil {
+		return nil, wrapErr("claim", err)
+	}
+	if !anyDue {
+		return nil, nil
+	}
 	until := strconv.FormatInt(nowMs+max(lease.Milliseconds(), 1), 10)
 	type moved struct {
 		id  string
@@ -238,7 +265,10 @@ func (b *Bolt) Claim(ctx context.Context, now time.Time, lease time.Duration, li
 			job.Attempts++
 			state := maps.Clone(rec.state)
 			state[fieldAttempts] = strconv.Itoa(job.Attempts)
+			state[fieldScheduledAt] = state[fieldNextPollAt]
 			state[fieldNextPollAt] = until
+			state[fieldLease] = token
+			job.ScheduledAt, job.Lease = job.NextPollAt, token
 			job.NextPollAt, _ = parseTime(state, fieldNextPollAt)
 			if err := t.putState(id, rec, state, true); err != nil {
 				return err
@@ -345,15 +375,95 @@ func (t boltTx) reschedule(id string, st State) (result, abort error) {
 	if _, err := rec.job(id); err != nil {
 		return err, nil
 	}
+	if st.Lease != "" && rec.state[fieldLease] != st.Lease {
+		return ErrLeaseLost, nil
+	}
 	if err := t.deleteDue(id); err != nil {
 		return nil, err
 	}
 	state := maps.Clone(rec.state)
-	maps.Copy(state, pairsToMap(withoutField(encodeState(st), fieldAttempts)))
+	maps.Copy(state, pairsToMap(releasedState(st)))
 	if err := t.putState(id, rec, state, true); err != nil {
 		return nil, err
 	}
 	return nil, t.markRunning(id)
+}
+
+// Extend implements Store in one write transaction.
+func (b *Bolt) Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("extend", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if token == "" || lease <= 0 {
+		return nil, errors.New("storage: extend: a token and a positive lease are required")
+	}
+	until := strconv.FormatInt(dueMillis(now)+max(lease.Milliseconds(), 1), 10)
+	var lost []string
+	err := b.batch(func(t boltTx) error {
+		lost = lost[:0]
+		for _, id := range ids {
+			rec, found, err := t.load(id)
+			if !found || err != nil || rec.state[fieldLease] != token {
+				lost = append(lost, id)
+				continue
+			}
+			if err := t.deleteDue(id); err != nil {
+				return err
+			}
+			state := maps.Clone(rec.state)
+			state[fieldNextPollAt] = until
+			if err := t.putState(id, rec, state, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapErr("extend", err)
+	}
+	return lost, nil
+}
+
+// releaseLeases makes every leased job due again at the time it was due
+// before its lease (its scheduled_at; at once if it has none), held by
+// nobody: at open
+// only this process can use the file, so every lease in it belongs to a
+// process that is gone, and its jobs need not wait for the leases to run
+// out.
+func (t boltTx) releaseLeases() (int, error) {
+	type held struct {
+		id  string
+		rec boltRecord
+	}
+	var leased []held
+	c := t.state.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		f, err := parseFields(v)
+		if err != nil || f[fieldLease] == "" {
+			continue // an undecodable one is Claim's to move aside
+		}
+		id := string(k)
+		rec, found, err := t.load(id)
+		if !found || err != nil {
+			continue
+		}
+		leased = append(leased, held{id, rec})
+	}
+	for _, h := range leased {
+		if err := t.deleteDue(h.id); err != nil {
+			return 0, err
+		}
+		state := maps.Clone(h.rec.state)
+		state[fieldLease] = ""
+		state[fieldNextPollAt] = state[fieldScheduledAt]
+		if err := t.putState(h.id, h.rec, state, true); err != nil {
+			return 0, err
+		}
+	}
+	return len(leased), nil
 }
 
 // Finish implements Store; it also releases the job's place in the gate's

@@ -68,9 +68,11 @@ func TestBoltReadsVersion1(t *testing.T) {
 		}
 	}
 
-	got, err := s.Claim(ctx, t0, time.Minute, 1)
+	got, err := s.Claim(ctx, t0, "test-token", time.Minute, 1)
 	want := v1Job("claimed", t0, 3)
+	want.ScheduledAt = want.NextPollAt
 	want.NextPollAt = t0.Add(time.Minute)
+	want.Lease = "test-token"
 	if err != nil || len(got) != 1 || !cmp.Equal(got[0], want) {
 		t.Fatalf("Claim of a version 1 record = %+v, %v; want [%+v]", got, err, want)
 	}
@@ -99,7 +101,7 @@ func TestBoltReadsVersion1(t *testing.T) {
 			t.Errorf("job_state[%s] = %v; want attempts %d", w.ID, state, w.Attempts)
 		}
 	}
-	if got, err := s.Claim(ctx, t0.Add(time.Hour), time.Minute, 10); err != nil || len(got) != 2 {
+	if got, err := s.Claim(ctx, t0.Add(time.Hour), "test-token", time.Minute, 10); err != nil || len(got) != 2 {
 		t.Errorf("Claim of both migrated jobs = %v, %v; want both", got, err)
 	}
 	for _, id := range []string{"claimed", "rescheduled"} {

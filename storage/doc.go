@@ -6,11 +6,17 @@
 // contract suite (package storagetest): [Redis], for any number of processes,
 // and [Bolt], a file for a single process on one machine.
 //
-// The poll loop claims due jobs under a lease ([Store.Claim]), polls them,
-// then either finishes them ([Store.Finish], whose result says whether this
+// The poll loop claims due jobs under a short lease held by its token
+// ([Store.Claim]), renews the leases of the jobs it is working on while
+// the work lasts ([Store.Extend], one round trip for all of them), then
+// either finishes them ([Store.Finish], whose result says whether this
 // caller sends the final edit) or reschedules them ([Store.Reschedule], or
-// [Store.RescheduleMany] for a batch in one round trip). A process that dies holding a lease loses
-// nothing: its jobs become due again when the lease runs out.
+// [Store.RescheduleMany] for a batch in one round trip), which releases
+// the lease: between polls a job is scheduled, held by nobody. A process
+// that dies holding a lease loses nothing: its jobs become due again when
+// the lease runs out, and Bolt, which only one process can open, releases
+// every lease when it opens the file. A Reschedule by a process whose lease
+// another has taken since fails with [ErrLeaseLost] and writes nothing.
 //
 // # Fair-use limits
 //
@@ -42,10 +48,12 @@
 // app_id, channel_id, guild_id, user_id, prompt, ephemeral,
 // interaction_at, attachment_limit, locale and guild_locale (the last two
 // absent in older records, which read as ""); the state's are whisul_id,
-// poll_url, submitted_at, next_poll_at, attempts, last_status and
-// last_error. interaction_at is when the bot received the interaction
-// (less a few seconds), on the bot's clock, from which the token's 15
-// minutes run.
+// poll_url, submitted_at, next_poll_at, attempts, last_status, last_error,
+// lease (the token of the process holding the job, empty while it is only
+// scheduled) and scheduled_at (when the job was due before its current
+// lease; the base of its next due time). interaction_at is when the bot
+// received the interaction (less a few seconds), on the bot's clock, from
+// which the token's 15 minutes run.
 //
 // Both are flat string fields with a version field "v", so that a later
 // songbot can still read records written by this one: Redis writes
@@ -71,7 +79,8 @@
 //	                            Expires JobTTL after the last Save, Admit,
 //	                            Reschedule or Promote.
 //	songbot:{songbot}:due       sorted set: member = job id, score = unix ms
-//	                            when it is due (while claimed: its lease end)
+//	                            when it is due (while leased: its lease end,
+//	                            which Extend moves on)
 //	songbot:{songbot}:bad       hash: job id -> JSON {reason, moved_at, fields}
 //	                            of records moved aside; if JobTTL is set,
 //	                            expires 7 days (or JobTTL, if longer) after
@@ -104,14 +113,14 @@
 //
 //	redis-cli ZRANGE 'songbot:{songbot}:due' 0 9 WITHSCORES
 //	redis-cli HGETALL 'songbot:{songbot}:job:1234567890'
-//	redis-cli HMGET 'songbot:{songbot}:job:1234567890' next_poll_at attempts last_status
+//	redis-cli HMGET 'songbot:{songbot}:job:1234567890' next_poll_at lease attempts last_status
 //	redis-cli HGETALL 'songbot:{songbot}:bad'
 //	redis-cli SCARD 'songbot:{songbot}:running'
 //	redis-cli ZRANGE 'songbot:{songbot}:queue' 0 -1
 //	redis-cli SMEMBERS 'songbot:{songbot}:user:1234:active'
 //
-// Save, Claim, Reschedule, Finish, the move aside, Admit and Promote are
-// Lua scripts (EVALSHA). The keys a script knows in advance come in KEYS;
+// Save, Claim, Extend, Reschedule, Finish, the move aside, Admit and
+// Promote are Lua scripts (EVALSHA). The keys a script knows in advance come in KEYS;
 // the job keys Claim and Promote find in the sorted sets, and the user and
 // guild sets Save, Finish and the move aside learn from a job hash, are
 // built in the script from the prefix, which Cluster allows because they
@@ -137,7 +146,9 @@
 // -> JSON {last, day, n}: the last admission in unix ms, and the count of
 // admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
 // zero, and entries that remember nothing are pruned by later admissions).
-// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. Concurrent
+// Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. OpenBolt
+// releases every lease in the file (each leased job is due again at its
+// scheduled_at), since the process that held it is gone. Concurrent
 // Admit, Reschedule, RescheduleMany and Finish calls share one write
 // transaction and its fsync (a group commit), and each returns once its
 // write is on disk; a lone call commits at once. A second

@@ -151,7 +151,7 @@ func TestRedisGateExpiredJobs(t *testing.T) {
 		s := newRedis(t, storagetest.Prefix(t), nil)
 		admit(t, s, gateJob("a", "u1", "g1"), storage.Limits{}, storage.Admission{})
 		expire(t, s, "a")
-		if _, err := s.Claim(t.Context(), t0, time.Minute, 10); err != nil {
+		if _, err := s.Claim(t.Context(), t0, "test-token", time.Minute, 10); err != nil {
 			t.Fatal(err)
 		}
 		counts(t, s, 0, 0)
@@ -261,7 +261,7 @@ func TestGateUndecodable(t *testing.T) {
 			if ok, err := s.Finish(ctx, "finished"); !ok || err != nil {
 				t.Fatalf("Finish(finished) = %v, %v; want true, nil", ok, err)
 			}
-			if got, err := s.Claim(ctx, t0, time.Minute, 10); err != nil || len(got) != 0 {
+			if got, err := s.Claim(ctx, t0, "test-token", time.Minute, 10); err != nil || len(got) != 0 {
 				t.Fatalf("Claim = %v, %v; want nothing, the record moved aside", got, err)
 			}
 			if r, q, err := s.Counts(ctx); r != 0 || q != 0 || err != nil {

@@ -48,13 +48,15 @@ const (
 	fieldAttempts    = "attempts"
 	fieldLastStatus  = "last_status"
 	fieldLastError   = "last_error"
+	fieldLease       = "lease"        // the lease holder's token; empty when scheduled
+	fieldScheduledAt = "scheduled_at" // due time before the current lease
 )
 
 // stateFields are the names encodeState writes, so a version 1 record can
 // be split into its request and its state.
 var stateFields = []string{
 	fieldWhisulID, fieldPollURL, fieldSubmittedAt, fieldNextPollAt,
-	fieldAttempts, fieldLastStatus, fieldLastError,
+	fieldAttempts, fieldLastStatus, fieldLastError, fieldLease, fieldScheduledAt,
 }
 
 func isStateField(name string) bool {
@@ -95,6 +97,8 @@ func encodeState(s State) []string {
 		fieldAttempts, strconv.Itoa(s.Attempts),
 		fieldLastStatus, s.LastStatus,
 		fieldLastError, s.LastError,
+		fieldLease, s.Lease,
+		fieldScheduledAt, formatTime(s.ScheduledAt),
 	}
 }
 
@@ -104,6 +108,13 @@ func encodeRecord(job Job) []string {
 	out := []string{fieldVersion, strconv.Itoa(recordV1)}
 	out = append(out, encodeRequest(job.Request)...)
 	return append(out, encodeState(job.State)...)
+}
+
+// releasedState is the state Reschedule writes: st without attempts (the
+// store keeps its own) and with the lease released.
+func releasedState(st State) []string {
+	st.Lease = ""
+	return withoutField(encodeState(st), fieldAttempts)
 }
 
 // withoutField returns pairs without the named field, for writes that must
@@ -156,6 +167,7 @@ func decodeRecord(id string, f map[string]string, version int) (Job, error) {
 			PollURL:    f[fieldPollURL],
 			LastStatus: f[fieldLastStatus],
 			LastError:  f[fieldLastError],
+			Lease:      f[fieldLease],
 		},
 	}
 	var err error
@@ -169,6 +181,9 @@ func decodeRecord(id string, f map[string]string, version int) (Job, error) {
 		return Job{}, err
 	}
 	if job.NextPollAt, err = parseTime(f, fieldNextPollAt); err != nil {
+		return Job{}, err
+	}
+	if job.ScheduledAt, err = parseTime(f, fieldScheduledAt); err != nil {
 		return Job{}, err
 	}
 	if job.Attempts, err = parseInt(f, fieldAttempts); err != nil {

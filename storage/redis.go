@@ -166,14 +166,14 @@ func (r *Redis) Save(ctx context.Context, job Job) error {
 
 // Claim implements Store in one script call, whatever the batch size. A
 // claimed job's NextPollAt is the end of its lease.
-func (r *Redis) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error) {
+func (r *Redis) Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]Job, error) {
 	if done, err := checkClaim(ctx, lease, limit); done {
 		return nil, err
 	}
 	nowMs := dueMillis(now)
 	until := nowMs + max(lease.Milliseconds(), 1)
 	res, err := claimScript.Run(ctx, r.client, []string{r.keys.due, r.keys.running},
-		nowMs, until, limit, r.keys.job).Slice()
+		nowMs, until, limit, r.keys.job, token).Slice()
 	if err != nil {
 		return nil, wrapErr("claim", err)
 	}
@@ -307,9 +307,9 @@ func (r *Redis) RescheduleMany(ctx context.Context, jobs []Job) []error {
 }
 
 func (r *Redis) rescheduleArgs(id string, st State) (keys []string, args []any) {
-	fields := withoutField(encodeState(st), fieldAttempts)
-	args = make([]any, 0, 4+len(fields))
-	args = append(args, id, dueMillis(st.NextPollAt), r.ttl.Milliseconds(), strconv.Itoa(recordV1))
+	fields := releasedState(st)
+	args = make([]any, 0, 5+len(fields))
+	args = append(args, id, dueMillis(st.NextPollAt), r.ttl.Milliseconds(), strconv.Itoa(recordV1), st.Lease)
 	for _, f := range fields {
 		args = append(args, f)
 	}
@@ -322,10 +322,35 @@ func rescheduleResult(n int, err error) error {
 		return wrapErr("reschedule", err)
 	case n == 0:
 		return wrapErr("reschedule", ErrNotFound)
+	case n == -2:
+		return wrapErr("reschedule", ErrLeaseLost)
 	case n < 0:
 		return wrapErr("reschedule", ErrCorrupt)
 	}
 	return nil
+}
+
+// Extend implements Store in one script call for all ids.
+func (r *Redis) Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, wrapErr("extend", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if token == "" || lease <= 0 {
+		return nil, errors.New("storage: extend: a token and a positive lease are required")
+	}
+	args := make([]any, 0, 3+len(ids))
+	args = append(args, token, dueMillis(now)+max(lease.Milliseconds(), 1), r.keys.job)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	lost, err := extendScript.Run(ctx, r.client, []string{r.keys.due}, args...).StringSlice()
+	if err != nil {
+		return nil, wrapErr("extend", err)
+	}
+	return lost, nil
 }
 
 // Finish implements Store in one script call, which also releases the

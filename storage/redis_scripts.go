@@ -86,9 +86,10 @@ redis.call('ZREM', KEYS[4], ARGV[1])
 return redis.call('DEL', KEYS[1])
 `)
 
-// claimScript leases up to limit due jobs and returns them as a flat array:
-// id, HGETALL of its hash, id, HGETALL, ... It raises attempts and sets
-// next_poll_at to the lease end in the hash and in the reply. A due entry
+// claimScript leases up to limit due jobs to a token and returns them as a
+// flat array: id, HGETALL of its hash, id, HGETALL, ... It raises attempts,
+// sets scheduled_at to the next_poll_at it found, next_poll_at to the
+// lease end and lease to the token, in the hash and in the reply. A due entry
 // whose hash has expired is removed, from the running set too. A key that
 // is not a hash comes back
 // with no fields, so that the caller moves it aside; an attempts field that
@@ -98,7 +99,8 @@ return redis.call('DEL', KEYS[1])
 // batch.
 //
 //	KEYS[1] due sorted set, KEYS[2] running set
-//	ARGV[1] now, ARGV[2] lease end, ARGV[3] limit, ARGV[4] job key prefix
+//	ARGV[1] now, ARGV[2] lease end, ARGV[3] limit, ARGV[4] job key prefix,
+//	ARGV[5] lease token
 var claimScript = redis.NewScript(`
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
 local out, leased, gone = {}, {}, {}
@@ -112,14 +114,34 @@ for _, id in ipairs(ids) do
 	elseif #fields == 0 then
 		gone[#gone + 1] = id
 	else
-		local attempts, next_poll_at
+		local attempts, next_poll_at, lease, scheduled_at
 		for i = 1, #fields, 2 do
 			if fields[i] == 'attempts' then
 				attempts = i + 1
 			elseif fields[i] == 'next_poll_at' then
 				next_poll_at = i + 1
+			elseif fields[i] == 'lease' then
+				lease = i + 1
+			elseif fields[i] == 'scheduled_at' then
+				scheduled_at = i + 1
 			end
 		end
+		local was_due = ''
+		if next_poll_at then
+			was_due = fields[next_poll_at]
+		end
+		if not lease then
+			fields[#fields + 1] = 'lease'
+			fields[#fields + 1] = ''
+			lease = #fields
+		end
+		if not scheduled_at then
+			fields[#fields + 1] = 'scheduled_at'
+			fields[#fields + 1] = ''
+			scheduled_at = #fields
+		end
+		fields[lease] = ARGV[5]
+		fields[scheduled_at] = was_due
 		if not attempts then
 			fields[#fields + 1] = 'attempts'
 			fields[#fields + 1] = '0'
@@ -136,9 +158,9 @@ for _, id in ipairs(ids) do
 		end
 		if string.match(n, '^%-?%d+$') then
 			fields[attempts] = string.format('%d', tonumber(n) + 1)
-			redis.call('HSET', key, 'attempts', fields[attempts], 'next_poll_at', ARGV[2])
+			redis.call('HSET', key, 'attempts', fields[attempts], 'next_poll_at', ARGV[2], 'lease', ARGV[5], 'scheduled_at', was_due)
 		else
-			redis.call('HSET', key, 'next_poll_at', ARGV[2])
+			redis.call('HSET', key, 'next_poll_at', ARGV[2], 'lease', ARGV[5], 'scheduled_at', was_due)
 		end
 		out[#out + 1] = id
 		out[#out + 1] = fields
@@ -163,17 +185,19 @@ return out
 // rescheduleScript writes a job's state back only if its hash still
 // exists, so a finished job is never resurrected; the caller sends the
 // state's fields only, without attempts, so the request and the stored
-// attempts stay as they are. A due job runs, so the job joins the
-// running set and leaves the queue, if it was queued. It returns 1 when
-// written, 0 when the job is gone and -1 when the stored record is not one
-// this version can update.
+// attempts stay as they are; the caller sends lease empty, releasing it.
+// A due job runs, so the job joins the running set and leaves the queue,
+// if it was queued. It returns 1 when written, 0 when the job is gone, -1
+// when the stored record is not one this version can update and -2 when
+// the caller's lease token is set and another holds the lease.
 //
 //	KEYS[1] job hash, KEYS[2] due sorted set, KEYS[3] running set,
 //	KEYS[4] queue
 //	ARGV[1] id, ARGV[2] due time, ARGV[3] TTL (0 = none), ARGV[4] record
-//	version, ARGV[5...] state field, value, field, value...
+//	version, ARGV[5] the caller's lease token (empty: no check),
+//	ARGV[6...] state field, value, field, value...
 var rescheduleScript = redis.NewScript(`
-local cur = redis.pcall('HMGET', KEYS[1], 'v', 'attempts')
+local cur = redis.pcall('HMGET', KEYS[1], 'v', 'attempts', 'lease')
 if cur.err then
 	return -1
 end
@@ -183,7 +207,10 @@ end
 if cur[1] ~= ARGV[4] or (cur[2] and not string.match(cur[2], '^%-?%d+$')) then
 	return -1
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+if ARGV[5] ~= '' and (cur[3] or '') ~= ARGV[5] then
+	return -2
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 redis.call('SADD', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
@@ -191,6 +218,28 @@ if tonumber(ARGV[3]) > 0 then
 	redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
+`)
+
+// extendScript renews the leases a token holds: each job whose hash names
+// the token as its lease gets the new lease end as its next_poll_at and
+// due score. It returns the ids the token does not hold.
+//
+//	KEYS[1] due sorted set
+//	ARGV[1] token, ARGV[2] lease end, ARGV[3] job key prefix, ARGV[4...] ids
+var extendScript = redis.NewScript(`
+local lost = {}
+for i = 4, #ARGV do
+	local id = ARGV[i]
+	local key = ARGV[3] .. id
+	local holder = redis.pcall('HGET', key, 'lease')
+	if type(holder) == 'string' and holder == ARGV[1] then
+		redis.call('HSET', key, 'next_poll_at', ARGV[2])
+		redis.call('ZADD', KEYS[1], ARGV[2], id)
+	else
+		lost[#lost + 1] = id
+	end
+end
+return lost
 `)
 
 // moveBadScript moves undecodable records aside: each goes into the bad hash

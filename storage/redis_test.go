@@ -68,14 +68,14 @@ func TestRedisLeaseAcrossStores(t *testing.T) {
 	if err := a.Save(t.Context(), job("1", t0)); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := a.Claim(t.Context(), t0, 30*time.Second, 10); len(got) != 1 || err != nil {
+	if got, err := a.Claim(t.Context(), t0, "test-token", 30*time.Second, 10); len(got) != 1 || err != nil {
 		t.Fatalf("a.Claim = %v, %v; want the job", got, err)
 	}
 	a.Close() // the process holding the lease dies
-	if got, err := b.Claim(t.Context(), t0.Add(10*time.Second), 30*time.Second, 10); len(got) != 0 || err != nil {
+	if got, err := b.Claim(t.Context(), t0.Add(10*time.Second), "test-token", 30*time.Second, 10); len(got) != 0 || err != nil {
 		t.Errorf("b.Claim during a's lease = %v, %v; want nothing", got, err)
 	}
-	got, err := b.Claim(t.Context(), t0.Add(31*time.Second), 30*time.Second, 10)
+	got, err := b.Claim(t.Context(), t0.Add(31*time.Second), "test-token", 30*time.Second, 10)
 	if err != nil || len(got) != 1 || got[0].Attempts != 2 {
 		t.Errorf("b.Claim after a's lease = %+v, %v; want the job, 2 attempts", got, err)
 	}
@@ -91,7 +91,7 @@ func TestRedisPrefixIsolation(t *testing.T) {
 	if n, err := b.Count(t.Context()); n != 0 || err != nil {
 		t.Errorf("Count under another prefix = %d, %v; want 0", n, err)
 	}
-	if got, err := b.Claim(t.Context(), t0, time.Minute, 10); len(got) != 0 || err != nil {
+	if got, err := b.Claim(t.Context(), t0, "test-token", time.Minute, 10); len(got) != 0 || err != nil {
 		t.Errorf("Claim under another prefix = %v, %v; want nothing", got, err)
 	}
 }
@@ -150,7 +150,7 @@ func TestRedisLayout(t *testing.T) {
 	if ttl, err := rc.PTTL(ctx, key).Result(); err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Errorf("PTTL %s = %v, %v; want about an hour", key, ttl, err)
 	}
-	if _, err := s.Claim(ctx, t0, 30*time.Second, 1); err != nil {
+	if _, err := s.Claim(ctx, t0, "test-token", 30*time.Second, 1); err != nil {
 		t.Fatal(err)
 	}
 	end := t0.Add(30 * time.Second).UnixMilli()
@@ -205,7 +205,7 @@ func TestRedisExpiredJob(t *testing.T) {
 	}
 	key, _, _ := storage.RedisKeys(s, "gone")
 	storage.RedisClient(s).Del(ctx, key) // as its TTL would
-	got, err := s.Claim(ctx, t0.Add(time.Minute), time.Minute, 10)
+	got, err := s.Claim(ctx, t0.Add(time.Minute), "test-token", time.Minute, 10)
 	if err != nil || len(got) != 1 || got[0].ID != "kept" {
 		t.Errorf("Claim = %v, %v; want only kept", got, err)
 	}
@@ -265,7 +265,7 @@ func TestRedisDecodeFailures(t *testing.T) {
 			if _, err := s.Get(ctx, "bad"); !errors.Is(err, storage.ErrCorrupt) {
 				t.Errorf("Get(bad) = %v; want ErrCorrupt", err)
 			}
-			got, err := s.Claim(ctx, t0, time.Minute, 10)
+			got, err := s.Claim(ctx, t0, "test-token", time.Minute, 10)
 			if err != nil || len(got) != 1 || got[0].ID != "good" {
 				t.Fatalf("Claim = %v, %v; want only good", got, err)
 			}
@@ -353,7 +353,7 @@ func TestRedisRoundTrips(t *testing.T) {
 		if flush {
 			client.ScriptFlush(ctx)
 		} else {
-			s.Claim(ctx, t0.Add(-time.Hour), time.Minute, 1)
+			s.Claim(ctx, t0.Add(-time.Hour), "test-token", time.Minute, 1)
 			s.RescheduleMany(ctx, []storage.Job{job("none", t0)})
 		}
 		hook.take()
@@ -366,7 +366,7 @@ func TestRedisRoundTrips(t *testing.T) {
 				}
 			}
 			prepare(flush)
-			jobs, err := s.Claim(ctx, t0, time.Minute, n)
+			jobs, err := s.Claim(ctx, t0, "test-token", time.Minute, n)
 			if err != nil || len(jobs) != n {
 				t.Fatalf("Claim(%d) = %d jobs, %v", n, len(jobs), err)
 			}

@@ -11,6 +11,10 @@ import (
 // another process finished it first.
 var ErrNotFound = errors.New("storage: job not found")
 
+// ErrLeaseLost is returned by Reschedule when another process holds the
+// job's lease now: its write would clobber that process's work.
+var ErrLeaseLost = errors.New("storage: the job's lease is held by another process")
+
 // ErrLocked is returned by OpenBolt when another process holds the file.
 var ErrLocked = errors.New("storage: database file is in use by another process")
 
@@ -26,17 +30,28 @@ type Store interface {
 	Save(ctx context.Context, job Job) error
 
 	// Claim returns up to limit jobs due at or before now, oldest due first,
-	// and makes each of them due again at now+lease, so no other caller
-	// claims them until the lease runs out. A job claimed by a process that
-	// died therefore becomes due again by itself. Claim adds one to each
+	// leased to token: each is due again at now+lease, so no other caller
+	// claims it until the lease runs out, and a job claimed by a process
+	// that died becomes due again by itself. Each returned job's Lease is
+	// token and its ScheduledAt the time it was due. Claim adds one to each
 	// returned job's Attempts. Records that cannot be decoded are moved
 	// aside and logged; they never fail the call.
-	Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]Job, error)
+
+	// Extend renews, to now+lease, the lease of each of ids that token
+	// still holds, in one round trip, and returns the ids it does not
+	// hold (another caller claimed the job after its lease ran out, or the
+	// job is gone): work on those must stop.
+	Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) (lost []string, err error)
 
 	// Reschedule writes the job's state and makes it due at st.NextPollAt,
-	// keeping the attempt count the store holds. It never writes the
-	// request, which Save or Admit stored once. It returns ErrNotFound, and
-	// writes nothing, when the job was finished meanwhile.
+	// keeping the attempt count the store holds, and releases the lease: the
+	// job is scheduled, held by nobody. It never writes the request, which
+	// Save or Admit stored once. It returns ErrNotFound, and writes nothing,
+	// when the job was finished meanwhile; when st.Lease is set and the
+	// stored lease is another (another process claimed the job since), it
+	// returns ErrLeaseLost and writes nothing. An empty st.Lease writes
+	// whatever the lease (tools, and jobs never claimed).
 	Reschedule(ctx context.Context, id string, st State) error
 
 	// RescheduleMany does what Reschedule does for each job's ID and State
@@ -112,9 +127,17 @@ type State struct {
 	// NextPollAt is when the job is due.
 	NextPollAt time.Time
 	// Attempts counts the claims; the store keeps it (Reschedule ignores it).
-	Attempts   int
-	LastStatus string // last Whisul status seen, to log changes only
-	LastError  string
+	Attempts int
+	// Lease is the token of the process working on the job (set by Claim,
+	// or by Admit or Save for a job stored with one), empty while the job
+	// is only scheduled. Reschedule checks it and clears it.
+	Lease string
+	// ScheduledAt is when the job was due when Claim leased it (its
+	// NextPollAt before the lease): the base of its next due time, so a job
+	// is polled once per interval however late its poll ran.
+	ScheduledAt time.Time
+	LastStatus  string // last Whisul status seen, to log changes only
+	LastError   string
 }
 
 // LogValue keeps the interaction token out of logs.

@@ -156,7 +156,7 @@ func TestRedisWriteVolume(t *testing.T) {
 		}
 		now := t0
 		for i := range polls {
-			jobs, err := s.Claim(ctx, now, time.Minute, 1)
+			jobs, err := s.Claim(ctx, now, "test-token", time.Minute, 1)
 			if err != nil || len(jobs) != 1 {
 				t.Fatalf("Claim %d = %v, %v", i, jobs, err)
 			}
@@ -192,7 +192,7 @@ func TestBoltWriteVolume(t *testing.T) {
 	}
 	now := t0
 	for i := range polls {
-		jobs, err := s.Claim(ctx, now, time.Minute, 1)
+		jobs, err := s.Claim(ctx, now, "test-token", time.Minute, 1)
 		if err != nil || len(jobs) != 1 {
 			t.Fatalf("Claim %d = %v, %v", i, jobs, err)
 		}

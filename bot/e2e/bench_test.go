@@ -37,7 +37,7 @@ func BenchmarkBurst200(b *testing.B) {
 	const burst = 200
 	// Lift the Whisul rate cap, which would otherwise set the pace, to
 	// measure the bot itself.
-	h := newHarness(b, func(o *bot.Options) { o.WhisulRate = 1000 })
+	h := newHarness(b, func(o *bot.Options) { o.WhisulMaxRPS = 1000 })
 	h.whisul.SetDefault(whisultest.Script{Polls: 1})
 	h.start()
 	var acks []time.Duration

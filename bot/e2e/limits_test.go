@@ -231,7 +231,7 @@ func TestEventBurst300From100Users(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t, func(o *bot.Options) { o.Limits = tt.limits; o.WhisulRate = 1000 })
+			h := newHarness(t, func(o *bot.Options) { o.Limits = tt.limits; o.WhisulMaxRPS = 1000 })
 			// No song ends during the burst, so each user's limit is the
 			// whole story of who is accepted.
 			h.whisul.SetDefault(whisultest.Script{After: time.Hour})

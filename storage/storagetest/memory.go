@@ -121,6 +121,7 @@ func normalized(job storage.Job) storage.Job {
 	job.InteractionAt = ms(job.InteractionAt)
 	job.SubmittedAt = ms(job.SubmittedAt)
 	job.NextPollAt = ms(job.NextPollAt)
+	job.ScheduledAt = ms(job.ScheduledAt)
 	return job
 }
 
@@ -139,7 +140,7 @@ func (m *Memory) Save(ctx context.Context, job storage.Job) error {
 }
 
 // Claim implements storage.Store.
-func (m *Memory) Claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]storage.Job, error) {
+func (m *Memory) Claim(ctx context.Context, now time.Time, token string, lease time.Duration, limit int) ([]storage.Job, error) {
 	if err := m.lock(ctx, "claim"); err != nil {
 		return nil, err
 	}
@@ -165,7 +166,9 @@ func (m *Memory) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 	jobs := make([]storage.Job, len(due))
 	for i, j := range due {
 		j.job.Attempts++
+		j.job.ScheduledAt = j.job.NextPollAt
 		j.job.NextPollAt = until
+		j.job.Lease = token
 		jobs[i] = j.job
 	}
 	return jobs, nil
@@ -202,12 +205,41 @@ func (m *Memory) reschedule(id string, st storage.State) error {
 	if !ok {
 		return &memError{"reschedule", storage.ErrNotFound}
 	}
+	if st.Lease != "" && j.job.Lease != st.Lease {
+		return &memError{"reschedule", storage.ErrLeaseLost}
+	}
 	st.Attempts = j.job.Attempts
+	st.Lease = ""
 	j.job.State = st
 	j.job = normalized(j.job)
 	m.leaveQueue(id) // a due job runs
 	j.queued = false
 	return nil
+}
+
+// Extend implements storage.Store, all under one lock.
+func (m *Memory) Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) ([]string, error) {
+	if err := m.lock(ctx, "extend"); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if token == "" || lease <= 0 {
+		return nil, errors.New("storage: extend: a token and a positive lease are required")
+	}
+	until := time.UnixMilli(dueMillis(now) + max(lease.Milliseconds(), 1)).UTC()
+	var lost []string
+	for _, id := range ids {
+		j, ok := m.jobs[id]
+		if !ok || j.job.Lease != token {
+			lost = append(lost, id)
+			continue
+		}
+		j.job.NextPollAt = until
+	}
+	return lost, nil
 }
 
 // Finish implements storage.Store: true only for the call that removed

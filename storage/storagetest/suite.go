@@ -56,6 +56,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store, corrupt Corrup
 		{"Reschedule", testReschedule},
 		{"RescheduleFinished", testRescheduleFinished},
 		{"RescheduleMany", testRescheduleMany},
+		{"Extend", testExtend},
+		{"RescheduleLeaseLost", testRescheduleLeaseLost},
 		{"FinishOnce", testFinishOnce},
 		{"FinishConcurrent", testFinishConcurrent},
 		{"ClaimConcurrent", testClaimConcurrent},
@@ -92,6 +94,9 @@ func open(t *testing.T, newStore func(t *testing.T) storage.Store) storage.Store
 	return s
 }
 
+// suiteToken is the lease token the suite claims with.
+const suiteToken = "suite-token"
+
 // base is the suite's clock; times are whole milliseconds, as stored.
 var base = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
@@ -127,7 +132,7 @@ func mustSave(t *testing.T, s storage.Store, jobs ...storage.Job) {
 
 func mustClaim(t *testing.T, s storage.Store, now time.Time, lease time.Duration, limit int) []storage.Job {
 	t.Helper()
-	jobs, err := s.Claim(t.Context(), now, lease, limit)
+	jobs, err := s.Claim(t.Context(), now, suiteToken, lease, limit)
 	if err != nil {
 		t.Fatalf("Claim(%v, %v, %d) = %v", now.Sub(base), lease, limit, err)
 	}
@@ -236,7 +241,7 @@ func testClaimEmpty(t *testing.T, s storage.Store) {
 	if got := mustClaim(t, s, base, time.Minute, 0); len(got) != 0 {
 		t.Errorf("Claim(limit 0) = %v; want nothing", ids(got))
 	}
-	if _, err := s.Claim(t.Context(), base, 0, 10); err == nil {
+	if _, err := s.Claim(t.Context(), base, suiteToken, 0, 10); err == nil {
 		t.Errorf("Claim(lease 0) = nil error; want one")
 	}
 	if got := mustClaim(t, s, base.Add(-time.Millisecond), time.Minute, 10); len(got) != 0 {
@@ -283,6 +288,8 @@ func testClaimLeases(t *testing.T, s storage.Store) {
 	want := saved
 	want.Attempts = 3
 	want.NextPollAt = base.Add(31 * time.Second)
+	want.Lease = suiteToken
+	want.ScheduledAt = base
 	if len(got) != 1 || !cmp.Equal(got[0], want) {
 		t.Fatalf("Claim = %+v; want [%+v]", got, want)
 	}
@@ -328,6 +335,7 @@ func testReschedule(t *testing.T, s storage.Store) {
 	}
 	want := job
 	want.Attempts = 1
+	want.Lease = "" // released: scheduled, held by nobody
 	if got := mustGet(t, s, "a"); !cmp.Equal(got, want) {
 		t.Errorf("Get after Reschedule: (-got +want)\n%s", cmp.Diff(got, want))
 	}
@@ -411,6 +419,63 @@ func testRescheduleMany(t *testing.T, s storage.Store) {
 	}
 }
 
+func testExtend(t *testing.T, s storage.Store) {
+	mustSave(t, s, newJob("a", base), newJob("b", base))
+	const lease = 10 * time.Second
+	mustClaim(t, s, base, lease, 10)
+	lost, err := s.Extend(t.Context(), base.Add(5*time.Second), suiteToken, []string{"a", "b", "never"}, lease)
+	if err != nil || !cmp.Equal(lost, []string{"never"}) {
+		t.Fatalf("Extend(a, b, never) = %v, %v; want [never] lost", lost, err)
+	}
+	if got := mustGet(t, s, "a"); !got.NextPollAt.Equal(base.Add(15 * time.Second)) {
+		t.Errorf("Get(a) after Extend: NextPollAt = %v; want the new lease end %v", got.NextPollAt, base.Add(15*time.Second))
+	}
+	if got := mustClaim(t, s, base.Add(lease+time.Second), lease, 10); len(got) != 0 {
+		t.Errorf("Claim after the first lease, within the extended one = %v; want nothing", ids(got))
+	}
+	// The holder stops extending; another process claims after the lease.
+	other, err := s.Claim(t.Context(), base.Add(16*time.Second), "other-token", lease, 1)
+	if err != nil || len(other) != 1 || other[0].Lease != "other-token" {
+		t.Fatalf("Claim by another token after the lease = %+v, %v; want one job leased to it", other, err)
+	}
+	lost, err = s.Extend(t.Context(), base.Add(17*time.Second), suiteToken, []string{"a", "b"}, lease)
+	if err != nil || !cmp.Equal(lost, []string{other[0].ID}) {
+		t.Errorf("Extend after another claimed %s = %v, %v; want it lost", other[0].ID, lost, err)
+	}
+	if lost, err := s.Extend(t.Context(), base, suiteToken, nil, lease); len(lost) != 0 || err != nil {
+		t.Errorf("Extend(no ids) = %v, %v; want nothing", lost, err)
+	}
+}
+
+func testRescheduleLeaseLost(t *testing.T, s storage.Store) {
+	mustSave(t, s, newJob("a", base))
+	const lease = 10 * time.Second
+	mine := mustClaim(t, s, base, lease, 1)[0]
+	theirs, err := s.Claim(t.Context(), base.Add(lease+time.Second), "other-token", lease, 1)
+	if err != nil || len(theirs) != 1 {
+		t.Fatalf("Claim by another token after the lease = %v, %v", ids(theirs), err)
+	}
+	mine.LastStatus = "stale"
+	mine.NextPollAt = base.Add(time.Hour)
+	if err := s.Reschedule(t.Context(), mine.ID, mine.State); !errors.Is(err, storage.ErrLeaseLost) {
+		t.Errorf("Reschedule by the old holder = %v; want ErrLeaseLost", err)
+	}
+	if errs := s.RescheduleMany(t.Context(), []storage.Job{mine}); !errors.Is(errs[0], storage.ErrLeaseLost) {
+		t.Errorf("RescheduleMany by the old holder = %v; want ErrLeaseLost", errs)
+	}
+	if got := mustGet(t, s, "a"); got.Lease != "other-token" || got.LastStatus == "stale" {
+		t.Errorf("Get after the old holder's writes = lease %q, status %q; want the new holder's job untouched", got.Lease, got.LastStatus)
+	}
+	theirs[0].LastStatus = "running"
+	theirs[0].NextPollAt = base.Add(time.Minute)
+	if err := s.Reschedule(t.Context(), "a", theirs[0].State); err != nil {
+		t.Fatalf("Reschedule by the holder = %v", err)
+	}
+	if got := mustGet(t, s, "a"); got.Lease != "" || got.LastStatus != "running" {
+		t.Errorf("Get after the holder's Reschedule = lease %q, status %q; want released, running", got.Lease, got.LastStatus)
+	}
+}
+
 func testFinishOnce(t *testing.T, s storage.Store) {
 	mustSave(t, s, newJob("a", base), newJob("b", base))
 	steps := []struct {
@@ -481,7 +546,7 @@ func ClaimRace(t *testing.T, stores []storage.Store, jobs, callers int) {
 			s := stores[c%len(stores)]
 			wg.Go(func() {
 				for {
-					got, err := s.Claim(t.Context(), now, lease, 7)
+					got, err := s.Claim(t.Context(), now, suiteToken, lease, 7)
 					if err != nil {
 						t.Errorf("Claim = %v", err)
 						return
@@ -521,7 +586,7 @@ func testCancelled(t *testing.T, s storage.Store) {
 		call func() error
 	}{
 		{"save", func() error { return s.Save(ctx, newJob("b", base)) }},
-		{"claim", func() error { _, err := s.Claim(ctx, base, time.Minute, 10); return err }},
+		{"claim", func() error { _, err := s.Claim(ctx, base, suiteToken, time.Minute, 10); return err }},
 		{"reschedule", func() error { return s.Reschedule(ctx, later.ID, later.State) }},
 		{"reschedule", func() error { return s.RescheduleMany(ctx, []storage.Job{later})[0] }},
 		{"finish", func() error { _, err := s.Finish(ctx, "a"); return err }},
