@@ -24,16 +24,23 @@ func (b *Bot) onEvent(_ *discordgo.Session, e *discordgo.Event) {
 	if !ok || ic.Interaction == nil {
 		return
 	}
-	var extra struct {
-		AttachmentSizeLimit int64 `json:"attachment_size_limit"`
-	}
-	if err := json.Unmarshal(e.RawData, &extra); err != nil {
-		b.log.Debug("interaction without a readable attachment_size_limit", "err", err)
-	}
-	in := incoming{Interaction: ic.Interaction, attachmentLimit: extra.AttachmentSizeLimit}
+	in := b.incomingFrom(ic.Interaction, e.RawData)
 	if handle := b.handlers.route(in); handle != nil {
 		b.track(func(ctx context.Context) { handle(ctx, in) })
 	}
+}
+
+// incomingFrom completes an interaction decoded by discordgo with what it
+// leaves out of raw, its JSON: the same for the gateway and the HTTP
+// endpoint.
+func (b *Bot) incomingFrom(i *discordgo.Interaction, raw []byte) incoming {
+	var extra struct {
+		AttachmentSizeLimit int64 `json:"attachment_size_limit"`
+	}
+	if err := json.Unmarshal(raw, &extra); err != nil {
+		b.log.Debug("interaction without a readable attachment_size_limit", "err", err)
+	}
+	return incoming{Interaction: i, attachmentLimit: extra.AttachmentSizeLimit}
 }
 
 // respondEphemeral answers the interaction with text only its user sees.
