@@ -27,8 +27,8 @@ type shard struct {
 }
 
 // ShardsConnected returns how many of this process's gateway shards are
-// connected, and how many it runs: 0 of 0 before Run opened them and in
-// HTTP mode.
+// connected, and how many it runs: 0 of 1 before Run opened them (not
+// ready), 0 of 0 in HTTP mode.
 func (b *Bot) ShardsConnected() (connected, total int) {
 	p := b.shards.Load()
 	if p == nil {
@@ -71,10 +71,13 @@ func (b *Bot) openShards(ctx context.Context) (string, func() error, error) {
 	}
 	b.shards.Store(&shards)
 	closeAll := func() error {
-		var errs []error
-		for _, sh := range shards {
-			errs = append(errs, sh.s.Close())
+		// In parallel: discordgo's Close waits about a second each.
+		errs := make([]error, len(shards))
+		var wg sync.WaitGroup
+		for i, sh := range shards {
+			wg.Go(func() { errs[i] = sh.s.Close() })
 		}
+		wg.Wait()
 		return errors.Join(errs...)
 	}
 	byID := map[int]*shard{}
