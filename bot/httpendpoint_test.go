@@ -53,8 +53,12 @@ func TestVerifyRequest(t *testing.T) {
 			r.Body = http.NoBody
 			return r
 		}, 401},
-		{"over 1 MiB", func() *http.Request { return signedRequest(testKey, now, bytes.Repeat([]byte{' '}, maxInteractionBody+1)) }, 413},
-		{"exactly 1 MiB", func() *http.Request { return signedRequest(testKey, now, bytes.Repeat([]byte{' '}, maxInteractionBody)) }, 200},
+		{"over 1 MiB", func() *http.Request {
+			return signedRequest(testKey, now, bytes.Repeat([]byte{' '}, maxInteractionBody+1))
+		}, 413},
+		{"exactly 1 MiB", func() *http.Request {
+			return signedRequest(testKey, now, bytes.Repeat([]byte{' '}, maxInteractionBody))
+		}, 200},
 	} {
 		if _, got := verifyRequest(tt.req(), pub, now); got != tt.want {
 			t.Errorf("verifyRequest(%s) = %d; want %d", tt.name, got, tt.want)
@@ -158,7 +162,9 @@ func TestEndpointAnswersWithTheHandlersFirstResponse(t *testing.T) {
 	t.Parallel()
 	d := &fakeDiscord{}
 	store := fakeStore{
-		fakeGate:  fakeGate{AdmitFn: func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) { return storage.Admission{}, nil }},
+		fakeGate: fakeGate{AdmitFn: func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) {
+			return storage.Admission{}, nil
+		}},
 		fakeQueue: fakeQueue{RescheduleFn: func(storage.Job) error { return nil }},
 	}
 	b := endpointBot(t, d, store)

@@ -267,4 +267,3 @@ func TestEndpointSameInteractionOnTwoInstancesMakesOneSong(t *testing.T) {
 		t.Error("no log line says the interaction was delivered twice")
 	}
 }
-
