@@ -176,7 +176,7 @@ func TestEndpointRefusesUnverifiedRequests(t *testing.T) {
 }
 
 // roundRobin is a reverse proxy that spreads requests over targets in turn.
-func roundRobin(t *testing.T, targets []string) string {
+func roundRobin(t testing.TB, targets []string) string {
 	t.Helper()
 	var proxies []*httputil.ReverseProxy
 	for _, target := range targets {
