@@ -119,14 +119,9 @@ func (s *Server) Resumes() int {
 	return s.gateway.resumes
 }
 
-// dispatch sends an event to one ready connection, waiting for one if there
-// is none. sent runs just before the write, under no lock of the Server.
-func (s *Server) dispatch(ctx context.Context, t string, d any, sent func()) error {
-	return s.dispatchTo(ctx, -1, t, d, sent)
-}
-
-// dispatchTo is dispatch to a connection of shard, or of any shard when
-// shard is negative.
+// dispatchTo sends an event to one ready connection of shard (of any
+// shard when shard is negative), waiting for one if there is none. sent
+// runs just before the write, under no lock of the Server.
 func (s *Server) dispatchTo(ctx context.Context, shard int, t string, d any, sent func()) error {
 	for {
 		var c *gwConn
