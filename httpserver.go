@@ -33,7 +33,7 @@ func newRegistry() *prometheus.Registry {
 func readiness(botReady func() bool, store interface{ Ping(context.Context) error }) func(context.Context) error {
 	return func(ctx context.Context) error {
 		if !botReady() {
-			return errors.New("not connected to the Discord gateway with /song registered (yet)")
+			return errors.New("not connected to the Discord gateway (every shard of this process) or serving the interactions endpoint, with /song registered (yet)")
 		}
 		if err := store.Ping(ctx); err != nil {
 			return fmt.Errorf("the store does not answer: %v", err)

@@ -18,6 +18,14 @@
 // interaction; ephemerality fixed at the first response; message limits (content 2000, embeds, buttons, upload size); no access to
 // the private channels of user-installed interactions; privileged intents
 // refused unless allowed; RESUME replays missed dispatches.
+//
+// Sharding (gatewaybot.go): GET /gateway/bot answers the configured Shards
+// and SessionStartLimit, an IDENTIFY must carry a valid shard field when
+// Shards > 1 (else 4010 or 4011), each IDENTIFY is recorded with its shard
+// and time, and an interaction goes to a session of its guild's shard,
+// (guild_id >> 22) % Shards, DMs to shard 0. Interactions endpoints
+// (endpoint.go): PostCommand signs a POST with the application's Ed25519 key
+// and takes the response body as the interaction's first response.
 package discordtest
 
 import (
