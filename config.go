@@ -51,6 +51,12 @@ type config struct {
 
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
 
+	// Scaling out; see scaling.go.
+	ShardCount       int    `envconfig:"SHARD_COUNT" default:"0" desc:"gateway shards the bot has in all (0 = the count Discord recommends)"`
+	ShardIDs         string `envconfig:"SHARD_IDS" desc:"the shards this process runs, e.g. 0-3,8; empty = all of them"`
+	InteractionsAddr string `envconfig:"INTERACTIONS_ADDR" desc:"serve Discord's interactions endpoint (POST /interactions) on this address, e.g. :8081, instead of the gateway; empty = gateway"`
+	DiscordPublicKey string `envconfig:"DISCORD_PUBLIC_KEY" desc:"the application's public key (hex, developer portal → General Information); required with INTERACTIONS_ADDR"`
+
 	LogLevel  string `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat string `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
 }
@@ -74,7 +80,7 @@ func (c config) validate() map[string]string {
 		{"POLL_CONCURRENCY", int64(c.PollConcurrency)},
 		{"MAX_RUNNING", int64(c.MaxRunning)}, {"MAX_QUEUED", int64(c.MaxQueued)}, {"USER_MAX_ACTIVE", int64(c.UserMaxActive)},
 		{"USER_COOLDOWN", int64(c.UserCooldown)}, {"USER_DAILY_LIMIT", int64(c.UserDailyLimit)}, {"GUILD_MAX_ACTIVE", int64(c.GuildMaxActive)},
-		{"HISTORY_TTL", int64(c.HistoryTTL)},
+		{"HISTORY_TTL", int64(c.HistoryTTL)}, {"SHARD_COUNT", int64(c.ShardCount)},
 	} {
 		if v.value < 0 {
 			problems[v.name] = fmt.Sprintf("%s cannot be negative: set it to a positive value, or to 0 to switch it off", v.name)
@@ -85,6 +91,9 @@ func (c config) validate() map[string]string {
 	}
 	if c.PromptMaxLength > 6000 {
 		problems["PROMPT_MAX_LENGTH"] = fmt.Sprintf("PROMPT_MAX_LENGTH is %d: Discord allows at most 6000; set it to 6000 or less (0 means 6000)", c.PromptMaxLength)
+	}
+	for name, problem := range c.scalingProblems() {
+		problems[name] = problem
 	}
 	if _, err := c.level(); err != nil {
 		problems["LOG_LEVEL"] = err.Error()

@@ -36,7 +36,7 @@ func readiness(botReady func() bool, store interface{ Ping(context.Context) erro
 	probe := &storeProbe{ping: store.Ping, now: time.Now}
 	return func(ctx context.Context) error {
 		if !botReady() {
-			return errors.New("not connected to the Discord gateway with /song registered (yet)")
+			return errors.New("not connected to the Discord gateway (every shard of this process) or serving the interactions endpoint, with /song registered (yet)")
 		}
 		if err := probe.check(ctx); err != nil {
 			return fmt.Errorf("the store does not answer, so /song is refused (check REDIS_URL, or DATA_DIR for the embedded store): %v", err)

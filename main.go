@@ -64,6 +64,15 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shardIDs, _ := parseShardIDs(cfg.ShardIDs) // validated by loadConfig
+	var publicKey []byte
+	if cfg.InteractionsAddr != "" {
+		publicKey, _ = parsePublicKey(cfg.DiscordPublicKey)
+	}
+	interactions, err := listenInteractions(cfg.InteractionsAddr)
+	if err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Options{
 		Token:           cfg.DiscordToken.Reveal(),
 		APIURL:          cfg.DiscordAPIURL,
@@ -83,10 +92,18 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		BlockedWords:    cfg.BlockedWords,
 		HistoryTTL:      cfg.HistoryTTL,
 		Metrics:         metrics,
+		ShardCount:      cfg.ShardCount,
+		ShardIDs:        shardIDs,
+		Interactions:    interactions,
+		PublicKey:       publicKey,
 	})
 	if err != nil {
+		if interactions != nil {
+			interactions.Close()
+		}
 		return configError{[]string{err.Error()}}
 	}
+	registerShardMetrics(reg, b.ShardsConnected)
 	// The server outlives the signal, so probes read 503 (not a refused
 	// connection) while the bot drains; stopHTTP ends it after Run. It
 	// starts before Discord is reached, so /healthz answers while the bot

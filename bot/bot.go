@@ -5,8 +5,10 @@ package bot
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -96,6 +98,18 @@ type Options struct {
 	// outcome. It must be fast.
 	OnJobDone func(id string, outcome JobOutcome)
 
+	// ShardCount is how many gateway shards the bot has; 0 = the count
+	// Discord recommends (GET /gateway/bot). ShardIDs are the shards this
+	// process runs; empty = all of them. See shards.go.
+	ShardCount int
+	ShardIDs   []int
+	// Interactions, when set, makes the bot serve Discord's interactions
+	// endpoint (POST /interactions) on it instead of opening the gateway;
+	// PublicKey, the application's, verifies every request and is then
+	// required. See httpendpoint.go.
+	Interactions net.Listener
+	PublicKey    ed25519.PublicKey
+
 	// Transport carries Discord REST calls; default a pooled transport.
 	Transport http.RoundTripper
 	// Now is the clock; default time.Now.
@@ -127,9 +141,12 @@ type Bot struct {
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY
-	// connected is true while the gateway is up and the commands are
-	// registered: what a readiness probe reports.
-	connected  atomic.Bool
+	// shards are this process's gateway sessions, once Run opened them;
+	// readiness needs every one connected. None in HTTP mode.
+	shards atomic.Pointer[[]*shard]
+	// responder turns a handler's first response into the HTTP response,
+	// in HTTP mode; nil otherwise.
+	responder  *httpResponder
 	registered atomic.Bool
 	metrics    Metrics
 	started    chan struct{}   // closed once commands are registered
@@ -155,6 +172,9 @@ func New(opts Options) (*Bot, error) {
 	if opts.Whisul == nil || opts.Store == nil {
 		return nil, errors.New("bot: a Whisul client and a store are required")
 	}
+	if opts.Interactions != nil && len(opts.PublicKey) != ed25519.PublicKeySize {
+		return nil, errors.New("bot: the interactions endpoint needs the application's Ed25519 public key")
+	}
 	if opts.APIURL == "" {
 		opts.APIURL = "https://discord.com"
 	}
@@ -165,8 +185,14 @@ func New(opts Options) (*Bot, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := newBot(opts, newSessionAPI(s, time.Now), opts.Whisul)
-	b.session = s
+	var api discordAPI = newSessionAPI(s, time.Now)
+	var responder *httpResponder
+	if opts.Interactions != nil {
+		responder = newHTTPResponder(api)
+		api = responder
+	}
+	b := newBot(opts, api, opts.Whisul)
+	b.session, b.responder = s, responder
 	return b, nil
 }
 
@@ -227,28 +253,20 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	return b
 }
 
-// Run connects to the gateway, registers the commands, serves interactions
-// and polls pending jobs until ctx ends. Then it closes the gateway, lets
+// Run connects to the gateway (its shards) or serves the interactions
+// endpoint, registers the commands, serves interactions and polls pending
+// jobs until ctx ends. Then it closes the gateway or the endpoint, lets
 // in-flight work finish within ShutdownGrace and returns; pending jobs stay
 // in the store for the next start.
 func (b *Bot) Run(ctx context.Context) error {
 	defer b.stop()
 	b.runDone = ctx.Done()
-	b.session.AddHandler(b.onReady)
-	b.session.AddHandler(b.onEvent)
-	b.session.AddHandler(func(*discordgo.Session, *discordgo.Connect) { b.connected.Store(true) })
-	b.session.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) { b.connected.Store(false) })
-	if err := b.open(ctx); err != nil {
+	appID, closeFront, err := b.connect(ctx)
+	if err != nil || appID == "" {
 		return err
 	}
-	var appID string
-	select {
-	case appID = <-b.ready:
-	case <-ctx.Done():
-		return b.session.Close()
-	}
 	if err := registerCommands(ctx, b.discord, b.meta, b.log, appID, b.opts.GuildID, b.handlers.definitions()); err != nil {
-		b.session.Close()
+		closeFront()
 		return err
 	}
 	b.registered.Store(true)
@@ -264,9 +282,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	// leases while it finishes within the grace period.
 	go b.heartbeat(b.workCtx)
 	<-ctx.Done()
-	b.log.Info("shutting down: closing the gateway and finishing in-flight work", "grace", b.opts.ShutdownGrace)
+	b.log.Info("shutting down: closing the gateway or endpoint and finishing in-flight work", "grace", b.opts.ShutdownGrace)
 	b.registered.Store(false)
-	closeErr := b.session.Close()
+	closeErr := closeFront()
 	<-polled
 	b.mu.Lock()
 	b.closing = true
@@ -284,9 +302,13 @@ func (b *Bot) Run(ctx context.Context) error {
 	return closeErr
 }
 
-// Ready reports whether the bot is connected to the gateway with its
-// commands registered, so it can answer /song.
-func (b *Bot) Ready() bool { return b.connected.Load() && b.registered.Load() }
+// Ready reports whether the bot has every shard of this process connected
+// to the gateway (or serves the interactions endpoint) with its commands
+// registered, so it can answer /song.
+func (b *Bot) Ready() bool {
+	up, total := b.ShardsConnected()
+	return up == total && b.registered.Load()
+}
 
 // Started is closed once the bot serves interactions: connected, with its
 // commands registered.

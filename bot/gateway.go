@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 )
 
@@ -26,10 +27,10 @@ const (
 // gateway that is down for a moment) is logged and retried with capped,
 // jittered backoff until ctx ends; a refused token (close 4004) is returned
 // at once, wrapped so the caller can tell it apart.
-func (b *Bot) open(ctx context.Context) error {
+func (b *Bot) open(ctx context.Context, s *discordgo.Session) error {
 	wait := openMinWait
 	for {
-		err := b.session.Open()
+		err := s.Open()
 		if err == nil {
 			return nil
 		}

@@ -33,11 +33,14 @@ const (
 	InteractionInvalidPrompt InteractionOutcome = "invalid_prompt"
 	InteractionRefused       InteractionOutcome = "refused"
 	InteractionError         InteractionOutcome = "error"
+	// InteractionDuplicate: a second delivery of an interaction already
+	// admitted (a retry, or another instance got it too); no second song.
+	InteractionDuplicate InteractionOutcome = "duplicate"
 )
 
 // InteractionOutcomes lists every InteractionOutcome.
 func InteractionOutcomes() []InteractionOutcome {
-	return []InteractionOutcome{InteractionAccepted, InteractionInvalidPrompt, InteractionRefused, InteractionError}
+	return []InteractionOutcome{InteractionAccepted, InteractionInvalidPrompt, InteractionRefused, InteractionError, InteractionDuplicate}
 }
 
 // FallbackPlace is where a result went when its reply could no longer be

@@ -94,6 +94,10 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm.RetryAt)
 		return
 	}
+	if adm.Duplicate {
+		b.duplicate(ctx, log, in.Interaction, private)
+		return
+	}
 
 	var flags discordgo.MessageFlags
 	if private {

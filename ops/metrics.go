@@ -51,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg: reg,
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_song_interactions_total",
-			Help: "/song interactions by outcome: accepted, invalid_prompt, refused or error.",
+			Help: "/song interactions by outcome: accepted, invalid_prompt, refused, error or duplicate (delivered twice; no second song).",
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_song_refusals_total",

@@ -35,9 +35,10 @@ func TestMetricsCountEvents(t *testing.T) {
 	m.WhisulResponse("job", 503)
 
 	want := `
-# HELP songbot_song_interactions_total /song interactions by outcome: accepted, invalid_prompt, refused or error.
+# HELP songbot_song_interactions_total /song interactions by outcome: accepted, invalid_prompt, refused, error or duplicate (delivered twice; no second song).
 # TYPE songbot_song_interactions_total counter
 songbot_song_interactions_total{outcome="accepted"} 2
+songbot_song_interactions_total{outcome="duplicate"} 0
 songbot_song_interactions_total{outcome="error"} 0
 songbot_song_interactions_total{outcome="invalid_prompt"} 0
 songbot_song_interactions_total{outcome="refused"} 1

@@ -36,8 +36,10 @@
 // taken, or finds jobs already waiting, joins the back of the queue (unless
 // the queue is full), so nobody overtakes them; Promote moves jobs from the
 // front into free slots. With MaxRunning 0 every job runs at once.
-// Admitting an id that holds a place again returns its verdict and changes
-// nothing, so a retried Admit is safe.
+// Admitting an id that holds a place again, or one admitted within
+// [SeenTTL], returns Duplicate (with the verdict while the job is pending)
+// and changes nothing: a retried Admit is safe, and one interaction
+// delivered to several processes makes one song.
 //
 // # Records
 //
@@ -107,6 +109,10 @@
 //	songbot:{songbot}:user:<id>:day:<YYYYMMDD>
 //	                            the user's admissions that UTC day; expires
 //	                            48 hours after the last one
+//	songbot:{songbot}:seen:<id> "1": the interaction id was admitted;
+//	                            expires after SeenTTL (1 hour), so a second
+//	                            delivery of it, to any process, is answered
+//	                            as a duplicate and makes no second song
 //
 // The id is the Discord interaction id. To look around (quote the keys, the
 // braces matter to some shells):
@@ -145,7 +151,9 @@
 // (user or guild id, a 0 byte, job id -> empty) and "user_limits" (user id
 // -> JSON {last, day, n}: the last admission in unix ms, and the count of
 // admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
-// zero, and entries that remember nothing are pruned by later admissions).
+// zero, and entries that remember nothing are pruned by later admissions),
+// "seen" (admitted id -> 8-byte expiry ms) and "seen_expiry" (expiry, then
+// id -> empty; each admission deletes up to 4 expired markers).
 // Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. OpenBolt
 // releases every lease in the file (each leased job is due again at its
 // scheduled_at), since the process that held it is gone. Concurrent

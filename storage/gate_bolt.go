@@ -21,15 +21,19 @@ var (
 	bucketUserActive  = []byte("user_active")  // user id 0x00 job id -> empty
 	bucketGuildActive = []byte("guild_active") // guild id 0x00 job id -> empty
 	bucketUserLimits  = []byte("user_limits")  // user id -> JSON userLimits
+	bucketSeen        = []byte("seen")         // admitted id -> 8-byte expiry ms
+	bucketSeenExpiry  = []byte("seen_expiry")  // 8-byte expiry ms, then id -> empty
 )
 
 var gateBuckets = [][]byte{
 	bucketRunning, bucketQueue, bucketQueueIndex, bucketUserActive, bucketGuildActive, bucketUserLimits,
+	bucketSeen, bucketSeenExpiry,
 }
 
 // gateTx holds the gate's buckets of one transaction.
 type gateTx struct {
 	running, queue, queueIndex, userActive, guildActive, userLimits *bbolt.Bucket
+	seen, seenExpiry                                                *bbolt.Bucket
 }
 
 func gateBucketsOf(tx *bbolt.Tx) gateTx {
@@ -40,6 +44,8 @@ func gateBucketsOf(tx *bbolt.Tx) gateTx {
 		userActive:  tx.Bucket(bucketUserActive),
 		guildActive: tx.Bucket(bucketGuildActive),
 		userLimits:  tx.Bucket(bucketUserLimits),
+		seen:        tx.Bucket(bucketSeen),
+		seenExpiry:  tx.Bucket(bucketSeenExpiry),
 	}
 }
 
@@ -80,7 +86,7 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 	var adm Admission
 	err := b.batch(func(t boltTx) error {
 		var err error
-		adm, err = t.admit(now, job, l)
+		adm, err = t.admitOnce(now, job, l)
 		return err
 	})
 	if err != nil {

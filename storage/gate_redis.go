@@ -21,6 +21,9 @@ func (r *Redis) userKey(userID, what string) string {
 	return r.keys.base + "user:" + userID + ":" + what
 }
 
+// seenKey marks an admitted interaction id for SeenTTL.
+func (r *Redis) seenKey(id string) string { return r.keys.base + "seen:" + id }
+
 func (r *Redis) guildActiveKey(guildID string) string {
 	return r.keys.base + "guild:" + guildID + ":active"
 }
@@ -40,14 +43,16 @@ func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits
 		r.jobKey(job.ID), r.keys.due, r.keys.running, r.keys.queue,
 		r.userKey(job.UserID, "active"), r.userKey(job.UserID, "last"),
 		r.userKey(job.UserID, "day:"+utcDay(now)), r.guildActiveKey(job.GuildID),
+		r.seenKey(job.ID),
 	}
 	fields := encodeRecord(job)
-	args := make([]any, 0, 15+len(fields))
+	args := make([]any, 0, 16+len(fields))
 	args = append(args,
 		job.ID, dueMillis(now), dueMillis(job.NextPollAt), r.ttl.Milliseconds(),
 		r.activeTTL().Milliseconds(), nextUTCMidnight(now).UnixMilli(), dayCountTTL.Milliseconds(),
 		r.keys.job, job.GuildID,
-		l.MaxRunning, l.MaxQueued, l.UserMaxActive, l.cooldownMillis(), l.UserDailyLimit, l.GuildMaxActive)
+		l.MaxRunning, l.MaxQueued, l.UserMaxActive, l.cooldownMillis(), l.UserDailyLimit, l.GuildMaxActive,
+		SeenTTL.Milliseconds())
 	for _, f := range fields {
 		args = append(args, f)
 	}
@@ -60,19 +65,20 @@ func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits
 }
 
 // admissionFrom reads admitScript's reply: refusal, retry at, queued,
-// position.
+// position, duplicate.
 func admissionFrom(res []any) (Admission, error) {
-	if len(res) != 4 {
-		return Admission{}, fmt.Errorf("the script returned %d values; want 4", len(res))
+	if len(res) != 5 {
+		return Admission{}, fmt.Errorf("the script returned %d values; want 5", len(res))
 	}
 	refused, ok1 := res[0].(string)
 	retryAt, ok2 := res[1].(int64)
 	queued, ok3 := res[2].(int64)
 	pos, ok4 := res[3].(int64)
-	if !ok1 || !ok2 || !ok3 || !ok4 {
-		return Admission{}, fmt.Errorf("the script returned %v; want a string and three integers", res)
+	dup, ok5 := res[4].(int64)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+		return Admission{}, fmt.Errorf("the script returned %v; want a string and four integers", res)
 	}
-	adm := Admission{Refused: Refusal(refused), Queued: queued == 1, Position: int(pos)}
+	adm := Admission{Refused: Refusal(refused), Queued: queued == 1, Position: int(pos), Duplicate: dup == 1}
 	if retryAt > 0 {
 		adm.RetryAt = time.UnixMilli(retryAt).UTC()
 	}
@@ -165,19 +171,23 @@ end
 // so that nobody overtakes the queue. The queue's scores are a sequence:
 // the tail's score plus one. An admission joins the user's and guild's
 // active sets, sets the user's last admission (expiring with the cooldown)
-// and counts one for the user's day. Admitting an id that already holds a
-// place changes nothing and returns its verdict again, so a retried call
-// is safe. It returns {refusal, retry at, queued 0 or 1, position}.
+// and counts one for the user's day, and remembers the id for SeenTTL.
+// Admitting an id that already holds a place, or that it remembers,
+// changes nothing and returns duplicate 1 (with the verdict while the job
+// is pending), so one interaction is admitted once across all processes.
+// It returns {refusal, retry at, queued 0 or 1, position, duplicate 0 or 1}.
 //
 //	KEYS[1] job hash, KEYS[2] due sorted set, KEYS[3] running set,
 //	KEYS[4] queue, KEYS[5] user's active set, KEYS[6] user's last
-//	admission, KEYS[7] user's count of the day, KEYS[8] guild's active set
+//	admission, KEYS[7] user's count of the day, KEYS[8] guild's active set,
+//	KEYS[9] the id's seen marker
 //	ARGV[1] id, ARGV[2] now, ARGV[3] due time, ARGV[4] job TTL (0 = none),
 //	ARGV[5] active sets' TTL, ARGV[6] next UTC midnight, ARGV[7] day
 //	count's TTL, ARGV[8] job key prefix, ARGV[9] guild id ('' in a DM),
 //	ARGV[10] max running, ARGV[11] max queued, ARGV[12] user max active,
 //	ARGV[13] cooldown, ARGV[14] daily limit, ARGV[15] guild max active
-//	(limits: 0 = off), ARGV[16...] field, value, field, value...
+//	(limits: 0 = off), ARGV[16] seen marker's TTL, ARGV[17...] field,
+//	value, field, value...
 var admitScript = redis.NewScript(luaActive + luaLive + `
 local id, now = ARGV[1], tonumber(ARGV[2])
 local max_running, max_queued = tonumber(ARGV[10]), tonumber(ARGV[11])
@@ -188,39 +198,42 @@ local has_guild = ARGV[9] ~= ''
 if redis.call('EXISTS', KEYS[1]) == 1 then
 	local rank = redis.call('ZRANK', KEYS[4], id)
 	if rank then
-		return {'', 0, 1, rank + 1}
+		return {'', 0, 1, rank + 1, 1}
 	end
 	if redis.call('SISMEMBER', KEYS[3], id) == 1 then
-		return {'', 0, 0, 0}
+		return {'', 0, 0, 0, 1}
 	end
 end
+if redis.call('EXISTS', KEYS[9]) == 1 then
+	return {'', 0, 0, 0, 1}
+end
 if user_max > 0 and live_count(KEYS[5], user_max, ARGV[8]) >= user_max then
-	return {'user_active', 0, 0, 0}
+	return {'user_active', 0, 0, 0, 0}
 end
 if cooldown > 0 then
 	local v = redis.call('GET', KEYS[6])
 	local last = v and tonumber(v)
 	if last and last + cooldown > now then
-		return {'cooldown', last + cooldown, 0, 0}
+		return {'cooldown', last + cooldown, 0, 0, 0}
 	end
 end
 if daily > 0 then
 	local v = redis.call('GET', KEYS[7])
 	if (v and tonumber(v) or 0) >= daily then
-		return {'daily_limit', tonumber(ARGV[6]), 0, 0}
+		return {'daily_limit', tonumber(ARGV[6]), 0, 0, 0}
 	end
 end
 if has_guild and guild_max > 0 and live_count(KEYS[8], guild_max, ARGV[8]) >= guild_max then
-	return {'guild_active', 0, 0, 0}
+	return {'guild_active', 0, 0, 0, 0}
 end
 local run = max_running == 0 or
 	(redis.call('ZCARD', KEYS[4]) == 0 and live_count(KEYS[3], max_running, ARGV[8]) < max_running)
 if not run and max_queued > 0 and live_queue(KEYS[4], max_queued, ARGV[8]) >= max_queued then
-	return {'queue_full', 0, 0, 0}
+	return {'queue_full', 0, 0, 0, 0}
 end
 
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 16))
+redis.call('HSET', KEYS[1], unpack(ARGV, 17))
 if tonumber(ARGV[4]) > 0 then
 	redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
@@ -247,7 +260,8 @@ if cooldown > 0 then
 end
 redis.call('INCR', KEYS[7])
 redis.call('PEXPIRE', KEYS[7], ARGV[7])
-return {'', 0, run and 0 or 1, position}
+redis.call('SET', KEYS[9], '1', 'PX', ARGV[16])
+return {'', 0, run and 0 or 1, position, 0}
 `)
 
 // promoteScript moves queued jobs, oldest first, into the free running

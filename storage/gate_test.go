@@ -109,8 +109,14 @@ func TestRedisGateLayout(t *testing.T) {
 	for _, u := range []string{"u1", "u2", "u3"} {
 		want = append(want, base+"user:"+u+":last", base+"user:"+u+":day:20250601")
 	}
+	for _, id := range []string{"1", "2", "3"} {
+		want = append(want, base+"seen:"+id)
+	}
 	if err != nil || !cmp.Equal(keys, want, sortStrings) {
-		t.Errorf("KEYS %s* after every job finished = %v, %v; want only the cooldown and daily counts", base, keys, err)
+		t.Errorf("KEYS %s* after every job finished = %v, %v; want only the cooldown and daily counts and the seen markers", base, keys, err)
+	}
+	if ttl := rc.PTTL(ctx, base+"seen:1").Val(); ttl < storage.SeenTTL-time.Minute || ttl > storage.SeenTTL {
+		t.Errorf("PTTL %sseen:1 = %v; want about SeenTTL, %v", base, ttl, storage.SeenTTL)
 	}
 }
 

@@ -38,7 +38,21 @@ type Admission struct {
 	Queued bool
 	// Position is the job's 1-based place in the queue when Queued.
 	Position int
+	// Duplicate is true when the job's id was admitted before, by this
+	// process or another, within SeenTTL: the interaction was delivered
+	// twice (Discord retried, or two instances behind a balancer got it).
+	// Nothing was stored or counted; Queued and Position are the first
+	// admission's while its job is pending. The caller answers it without
+	// starting a second song.
+	Duplicate bool
 }
+
+// SeenTTL is how long Admit remembers an admitted id, so that a second
+// delivery of one interaction is answered Duplicate even after its job
+// finished. An interaction token dies 15 minutes after the interaction,
+// and Discord redelivers within seconds, so an hour covers any redelivery
+// and clock skew while keeping at most an hour of ids.
+const SeenTTL = time.Hour
 
 // Gate applies the fair-use limits atomically across every process that
 // shares the backend, and keeps the queue of jobs waiting for a slot.
@@ -53,8 +67,10 @@ type Gate interface {
 	// user's cooldown and daily count. A refused job is not stored and
 	// changes no count. The checks run in the order of the Refusal
 	// constants; now decides the cooldown and the UTC day. Admitting a job
-	// whose ID already holds a place returns its verdict again and changes
-	// nothing. job.ID and job.UserID must not be empty.
+	// whose ID already holds a place, or was admitted within SeenTTL,
+	// returns Duplicate (with its verdict while it is pending) and changes
+	// nothing, so one interaction makes one song however often it arrives.
+	// job.ID and job.UserID must not be empty.
 	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
 
 	// Promote moves queued jobs, oldest first, into free running slots

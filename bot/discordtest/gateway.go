@@ -13,6 +13,8 @@ const (
 	closeNotAuthenticated  = 4003
 	closeAuthFailed        = 4004
 	closeAlreadyAuthed     = 4005
+	closeInvalidShard      = 4010
+	closeShardingRequired  = 4011
 	closeInvalidAPIVersion = 4012
 	closeDisallowedIntents = 4014
 )
@@ -26,7 +28,9 @@ const privilegedIntents = 1<<1 | 1<<8 | 1<<15
 type Identify struct {
 	Token   string // raw, as sent (with or without "Bot ")
 	Intents int
-	Time    time.Time
+	// Shard is the shard field, [id, count]; [0, 1] when it was left out.
+	Shard [2]int
+	Time  time.Time
 }
 
 type gatewayState struct {
@@ -115,16 +119,17 @@ func (s *Server) Resumes() int {
 	return s.gateway.resumes
 }
 
-// dispatch sends an event to one ready connection, waiting for one if there
-// is none. sent runs just before the write, under no lock of the Server.
-func (s *Server) dispatch(ctx context.Context, t string, d any, sent func()) error {
+// dispatchTo sends an event to one ready connection of shard (of any
+// shard when shard is negative), waiting for one if there is none. sent
+// runs just before the write, under no lock of the Server.
+func (s *Server) dispatchTo(ctx context.Context, shard int, t string, d any, sent func()) error {
 	for {
 		var c *gwConn
 		var sess *gwSession
 		err := s.Wait(ctx, func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			c = s.gateway.pick()
+			c = s.gateway.pick(shard)
 			if c != nil {
 				sess = c.session
 			}
@@ -152,12 +157,13 @@ func (s *Server) dispatch(ctx context.Context, t string, d any, sent func()) err
 	}
 }
 
-// pick returns the next ready connection, round robin. The caller holds s.mu.
-func (g *gatewayState) pick() *gwConn {
+// pick returns the next ready connection of shard (any shard if it is
+// negative), round robin. The caller holds s.mu.
+func (g *gatewayState) pick(shard int) *gwConn {
 	n := len(g.conns)
 	for i := range n {
 		c := g.conns[(g.next+i)%n]
-		if c.ready {
+		if c.ready && (shard < 0 || c.session.shard == shard) {
 			g.next = (g.next + i + 1) % n
 			return c
 		}

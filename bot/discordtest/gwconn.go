@@ -21,7 +21,8 @@ const maxReplay = 4096
 // on a new connection replays the dispatches the client missed, as Discord
 // does.
 type gwSession struct {
-	id string
+	id    string
+	shard int // the shard it identified as; fixed for its life
 
 	mu     sync.Mutex
 	conn   *gwConn // the connection the session is on
@@ -220,8 +221,13 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage, authed bool) bool {
 		c.closeWith(closeDecodeError, "Error while decoding payload.")
 		return false
 	}
+	shard := [2]int{0, 1}
+	if d.Shard != nil {
+		shard = *d.Shard
+	}
 	s.mu.Lock()
-	s.gateway.identifies = append(s.gateway.identifies, Identify{Token: d.Token, Intents: d.Intents, Time: time.Now()})
+	s.gateway.identifies = append(s.gateway.identifies, Identify{Token: d.Token, Intents: d.Intents, Shard: shard, Time: time.Now()})
+	shards := max(s.Shards, 1)
 	s.notify()
 	s.mu.Unlock()
 
@@ -235,13 +241,15 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage, authed bool) bool {
 	case d.Intents&privilegedIntents != 0:
 		c.closeWith(closeDisallowedIntents, "Disallowed intent(s).")
 		return false
+	case shards > 1 && d.Shard == nil:
+		c.closeWith(closeShardingRequired, "Sharding required.")
+		return false
+	case shard[1] != shards || shard[0] < 0 || shard[0] >= shard[1]:
+		c.closeWith(closeInvalidShard, "Invalid shard.")
+		return false
 	}
 
-	shard := [2]int{0, 1}
-	if d.Shard != nil {
-		shard = *d.Shard
-	}
-	sess := &gwSession{id: hex.EncodeToString([]byte(rand.Text())[:16]), conn: c}
+	sess := &gwSession{id: hex.EncodeToString([]byte(rand.Text())[:16]), shard: shard[0], conn: c}
 	ready := map[string]any{
 		"v":                  c.version,
 		"user":               s.botUser(),

@@ -108,6 +108,7 @@ type interaction struct {
 	acked       bool // a callback succeeded
 	original    string
 	componentOf string // the message a button is on
+	payload     []byte // the JSON posted to an interactions endpoint
 }
 
 // messageType is the type of the messages answering the interaction:
@@ -207,6 +208,35 @@ func or(v, def string) string {
 }
 
 func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*interaction, map[string]any)) (Interaction, error) {
+	in, p, err := s.prepare(kind, c, build)
+	if err != nil {
+		return Interaction{}, err
+	}
+	err = s.dispatchTo(ctx, shardOf(in.guildID, max(s.Shards, 1)), "INTERACTION_CREATE", p, func() {
+		s.mu.Lock()
+		in.sentAt = time.Now()
+		s.mu.Unlock()
+	})
+	if err != nil {
+		return Interaction{}, fmt.Errorf("discordtest: dispatch interaction: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.notify()
+	return in.public(), nil
+}
+
+// public is what a test learns of an interaction. The caller holds s.mu.
+func (in *interaction) public() Interaction {
+	return Interaction{
+		ID: in.id, Token: in.token, ChannelID: in.channelID, GuildID: in.guildID,
+		UserID: in.userID, SentAt: in.sentAt,
+	}
+}
+
+// prepare builds an interaction and its payload and registers it, so its
+// callback and webhooks are accepted once it is sent.
+func (s *Server) prepare(kind int, c SongCommand, build func(*interaction, map[string]any)) (*interaction, map[string]any, error) {
 	templates := map[Where]string{
 		InGuild:          "interaction_guild.json",
 		InDM:             "interaction_dm.json",
@@ -214,7 +244,7 @@ func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*
 	}
 	tmpl, ok := templates[c.Where]
 	if !ok {
-		return Interaction{}, fmt.Errorf("discordtest: unknown Where %d", c.Where)
+		return nil, nil, fmt.Errorf("discordtest: unknown Where %d", c.Where)
 	}
 	p := loadJSON(tmpl)
 	channel := p["channel"].(map[string]any)
@@ -272,22 +302,7 @@ func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*
 	s.inter.byID[in.id] = in
 	s.inter.byToken[in.token] = in
 	s.mu.Unlock()
-
-	err := s.dispatch(ctx, "INTERACTION_CREATE", p, func() {
-		s.mu.Lock()
-		in.sentAt = time.Now()
-		s.mu.Unlock()
-	})
-	if err != nil {
-		return Interaction{}, fmt.Errorf("discordtest: dispatch interaction: %w", err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.notify()
-	return Interaction{
-		ID: in.id, Token: in.token, ChannelID: in.channelID, GuildID: in.guildID,
-		UserID: in.userID, SentAt: in.sentAt,
-	}, nil
+	return in, p, nil
 }
 
 // Callback returns the first request to the interaction's callback

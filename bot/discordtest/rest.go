@@ -158,6 +158,8 @@ type route struct {
 
 var routes = []route{
 	{"GET", "gateway", false, (*Server).getGateway},
+	{"GET", "gateway/bot", true, (*Server).getGatewayBot},
+	{"GET", "oauth2/applications/@me", true, (*Server).getApplication},
 	{"GET", "users/@me", true, (*Server).getMe},
 	{"POST", "users/@me/channels", true, (*Server).createDM},
 	{"GET", "applications/{app}/commands", true, (*Server).getCommands},

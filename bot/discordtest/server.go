@@ -27,10 +27,19 @@
 // interaction, and all but the first callback answer 400 40060. Tests of
 // several processes therefore see each interaction handled by exactly one
 // of them.
+//
+// Sharding (gatewaybot.go): GET /gateway/bot answers the configured Shards
+// and SessionStartLimit, an IDENTIFY must carry a valid shard field when
+// Shards > 1 (else 4010 or 4011), each IDENTIFY is recorded with its shard
+// and time, and an interaction goes to a session of its guild's shard,
+// (guild_id >> 22) % Shards, DMs to shard 0. Interactions endpoints
+// (endpoint.go): PostCommand signs a POST with the application's Ed25519 key
+// and takes the response body as the interaction's first response.
 package discordtest
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -58,6 +67,10 @@ type Server struct {
 	URL   string // origin, e.g. "http://127.0.0.1:1234"
 	Token string // the bot token the fake accepts
 	AppID string // application id, equal to the bot user's id
+	// PublicKey is the application's Ed25519 public key, which signs the
+	// requests the fake posts to an interactions endpoint (PostCommand).
+	PublicKey  ed25519.PublicKey
+	privateKey ed25519.PrivateKey
 
 	// HeartbeatInterval is sent in HELLO (Discord: 41.25 s).
 	HeartbeatInterval time.Duration
@@ -72,6 +85,13 @@ type Server struct {
 	// interaction ids are minted from time.Now()+ClockSkew, and token
 	// lifetimes run on that clock. Zero by default.
 	ClockSkew time.Duration
+
+	// Shards is the shard count GET /gateway/bot recommends and IDENTIFY
+	// must carry (default 1: none needed); interactions go to the shard
+	// of their guild. SessionStartLimit is GET /gateway/bot's
+	// session_start_limit. See gatewaybot.go.
+	Shards            int
+	SessionStartLimit SessionStartLimit
 
 	tb       testing.TB
 	ts       *httptest.Server
@@ -100,6 +120,8 @@ func NewServer(tb testing.TB) *Server {
 		HeartbeatInterval: 41250 * time.Millisecond,
 		AckTimeout:        3 * time.Second,
 		TokenLifetime:     15 * time.Minute,
+		Shards:            1,
+		SessionStartLimit: SessionStartLimit{Total: 1000, Remaining: 1000, ResetAfter: 14400000, MaxConcurrency: 1},
 		tb:                tb,
 		upgrader: websocket.Upgrader{
 			CheckOrigin: func(*http.Request) bool { return true },
@@ -108,6 +130,11 @@ func NewServer(tb testing.TB) *Server {
 	s.AppID = s.newID(time.Now().Add(-400 * 24 * time.Hour))
 	s.Token = base64.RawStdEncoding.EncodeToString([]byte(s.AppID)) +
 		".G" + rand.Text()[:5] + "." + rand.Text() + rand.Text()[:12]
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		tb.Fatalf("discordtest: generate the application key: %v", err)
+	}
+	s.PublicKey, s.privateKey = pub, priv
 	s.gateway.init()
 	s.inter.init()
 	s.msgs.init()

@@ -107,7 +107,16 @@ func (h *harness) newWhisul(key string) *whisul.Client {
 // start runs one bot and waits until it registered its commands.
 func (h *harness) start() *running {
 	h.t.Helper()
+	return h.startWith(nil)
+}
+
+// startWith is start with tweak applied to this bot's options only.
+func (h *harness) startWith(tweak func(*bot.Options)) *running {
+	h.t.Helper()
 	opts := h.opts
+	if tweak != nil {
+		tweak(&opts)
+	}
 	store := h.newStore() // a new process opens its own connection
 	opts.Store = store
 	if h.store == nil {

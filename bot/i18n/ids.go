@@ -37,6 +37,8 @@ const (
 	StoreFailed  ID = "store_failed"
 	StoreDown    ID = "store_down"
 	Internal     ID = "internal"
+	// UnknownInteraction answers a command or button the bot no longer knows.
+	UnknownInteraction ID = "unknown_interaction"
 
 	// Whisul's refusals, as userMessage words them.
 	InvalidPrompt ID = "invalid_prompt"

@@ -32,6 +32,7 @@ type Memory struct {
 	songs  map[string]memSong
 	lists  map[string]*memList // user id -> their list of songs
 	meta   map[string]string
+	seen   map[string]time.Time // admitted ids, until SeenTTL after
 }
 
 // memJob is a stored job; a job not queued is running, and due at its
@@ -68,6 +69,7 @@ func NewMemory(now func() time.Time) *Memory {
 		songs: map[string]memSong{},
 		lists: map[string]*memList{},
 		meta:  map[string]string{},
+		seen:  map[string]time.Time{},
 	}
 }
 

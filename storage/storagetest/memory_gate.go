@@ -28,11 +28,14 @@ func (m *Memory) Admit(ctx context.Context, now time.Time, job storage.Job, limi
 		return storage.Admission{}, errors.New("storage: admit: empty user ID; the per-user limits need one")
 	}
 	l := limits
-	if old, ok := m.jobs[job.ID]; ok { // a retried Admit
+	if old, ok := m.jobs[job.ID]; ok { // a second delivery, or a retried Admit
 		if old.queued {
-			return storage.Admission{Queued: true, Position: m.position(job.ID)}, nil
+			return storage.Admission{Queued: true, Position: m.position(job.ID), Duplicate: true}, nil
 		}
-		return storage.Admission{}, nil
+		return storage.Admission{Duplicate: true}, nil
+	}
+	if m.seen[job.ID].After(now) {
+		return storage.Admission{Duplicate: true}, nil
 	}
 	if l.UserMaxActive > 0 && m.active(func(j storage.Job) bool { return j.UserID == job.UserID }) >= l.UserMaxActive {
 		return storage.Admission{Refused: storage.RefusedUserActive}, nil
@@ -69,7 +72,18 @@ func (m *Memory) Admit(ctx context.Context, now time.Time, job storage.Job, limi
 	}
 	u.n++
 	m.users[job.UserID] = u
+	m.forgetSeen(now)
+	m.seen[job.ID] = now.Add(storage.SeenTTL)
 	return adm, nil
+}
+
+// forgetSeen drops the admitted ids remembered until before now.
+func (m *Memory) forgetSeen(now time.Time) {
+	for id, until := range m.seen {
+		if !until.After(now) {
+			delete(m.seen, id)
+		}
+	}
 }
 
 // Promote implements storage.Gate.

@@ -1,0 +1,157 @@
+package discordtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// What the fake does as Discord toward an Interactions Endpoint URL: it
+// POSTs each interaction signed with the application's key (Ed25519 over
+// X-Signature-Timestamp followed by the body), and takes a 200 response's
+// body as the interaction's first response, exactly as if it had arrived
+// at the callback endpoint: Callback, AckLatency and the reply's message
+// see it the same way.
+
+// HTTPResponse is an endpoint's answer to one POST.
+type HTTPResponse struct {
+	Status int
+	Body   []byte
+}
+
+// publicKeyHex is the public key as the developer portal shows it.
+func (s *Server) publicKeyHex() string { return hex.EncodeToString(s.PublicKey) }
+
+// Sign returns the X-Signature-Ed25519 value for body sent at timestamp
+// (unix seconds) with the application's key.
+func (s *Server) Sign(timestamp string, body []byte) string {
+	return hex.EncodeToString(ed25519.Sign(s.privateKey, append([]byte(timestamp), body...)))
+}
+
+// PostCommand sends an application command interaction to the endpoint
+// at url (e.g. "http://127.0.0.1:8081/interactions") instead of the
+// gateway, and records the response as its first response.
+func (s *Server) PostCommand(ctx context.Context, url, name string, c SongCommand) (Interaction, HTTPResponse, error) {
+	in, p, err := s.prepare(2, c, func(in *interaction, p map[string]any) {
+		id, guildCmd := s.commandID(in.guildID, name)
+		data := map[string]any{"id": id, "name": name, "type": 1}
+		if opts := commandOptions(c); len(opts) > 0 {
+			data["options"] = opts
+		}
+		if guildCmd {
+			data["guild_id"] = in.guildID
+		}
+		p["data"] = data
+	})
+	if err != nil {
+		return Interaction{}, HTTPResponse{}, err
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return Interaction{}, HTTPResponse{}, fmt.Errorf("discordtest: encode interaction: %w", err)
+	}
+	s.mu.Lock()
+	in.payload = body
+	s.mu.Unlock()
+	resp, err := s.post(ctx, url, in)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return in.public(), resp, err
+}
+
+// Repost sends an interaction posted before to url again, as Discord does
+// when it retries, or as a balancer would give it to a second instance.
+func (s *Server) Repost(ctx context.Context, url, interactionID string) (HTTPResponse, error) {
+	s.mu.Lock()
+	in := s.inter.byID[interactionID]
+	s.mu.Unlock()
+	if in == nil || in.payload == nil {
+		return HTTPResponse{}, fmt.Errorf("discordtest: interaction %s was not posted", interactionID)
+	}
+	return s.post(ctx, url, in)
+}
+
+// Ping posts a PING (type 1), as the developer portal does when the URL is
+// saved.
+func (s *Server) Ping(ctx context.Context, url string) (HTTPResponse, error) {
+	body, _ := json.Marshal(map[string]any{"id": s.newID(time.Now()), "token": "ping", "type": 1, "application_id": s.AppID, "version": 1})
+	return s.PostSigned(ctx, url, body, time.Now())
+}
+
+// PostSigned posts body to url signed for the time at. Tests use it for
+// requests Discord would not send: stale, tampered or oversized ones.
+func (s *Server) PostSigned(ctx context.Context, url string, body []byte, at time.Time) (HTTPResponse, error) {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	return PostRaw(ctx, url, body, http.Header{
+		"X-Signature-Ed25519":   {s.Sign(ts, body)},
+		"X-Signature-Timestamp": {ts},
+	})
+}
+
+// PostRaw posts body to url with header as it is.
+func PostRaw(ctx context.Context, url string, body []byte, header http.Header) (HTTPResponse, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return HTTPResponse{}, err
+	}
+	req.Header = header.Clone()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Discord-Interactions/1.0 (+https://discord.com)")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return HTTPResponse{}, fmt.Errorf("discordtest: post interaction: %w", err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, maxRequestBody))
+	return HTTPResponse{Status: res.StatusCode, Body: b}, err
+}
+
+// post sends in's payload signed now and applies a 200 answer as its
+// callback.
+func (s *Server) post(ctx context.Context, endpoint string, in *interaction) (HTTPResponse, error) {
+	s.mu.Lock()
+	if in.sentAt.IsZero() {
+		in.sentAt = time.Now()
+	}
+	body := in.payload
+	s.mu.Unlock()
+	resp, err := s.PostSigned(ctx, endpoint, body, time.Now())
+	if err != nil || resp.Status != http.StatusOK {
+		return resp, err
+	}
+	rec := Request{
+		Method:      http.MethodPost,
+		Path:        "/api/v10/interactions/" + in.id + "/" + in.token + "/callback",
+		Query:       url.Values{},
+		Header:      http.Header{"Content-Type": {"application/json"}},
+		ContentType: "application/json",
+		Body:        resp.Body,
+		JSON:        resp.Body,
+		Time:        time.Now(),
+	}
+	c := &call{req: &rec, params: map[string]string{"id": in.id, "token": in.token}}
+	if !json.Valid(resp.Body) {
+		c.jsonErr = fmt.Errorf("invalid JSON")
+	}
+	s.mu.Lock()
+	rep := s.interactionCallback(c)
+	rec.Status = rep.status
+	s.requests = append(s.requests, rec)
+	if c.onRecord != nil {
+		c.onRecord(rec)
+	}
+	s.notify()
+	s.mu.Unlock()
+	return resp, nil
+}

@@ -1,0 +1,124 @@
+package e2e_test
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/songbot-dev/songbot/bot"
+	"github.com/songbot-dev/songbot/bot/discordtest"
+	"github.com/songbot-dev/songbot/whisul/whisultest"
+)
+
+// userDefaults puts back the defaults a user gets (config.go) where the
+// harness shortens them for tests.
+func userDefaults(o *bot.Options) {
+	o.PollInterval = 5 * time.Second
+	o.JobTimeout = 30 * time.Minute
+	o.PromptMaxLength = 1000
+	o.Lease = 0
+}
+
+// postBurst posts n /song commands at once to url and returns them; each
+// must be answered 200.
+func postBurst(b *testing.B, h *harness, url string, n, round int) []discordtest.Interaction {
+	b.Helper()
+	ins := make([]discordtest.Interaction, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			in, resp, err := h.discord.PostCommand(b.Context(), url, "song", discordtest.SongCommand{
+				Prompt: fmt.Sprintf("burst %d-%d", round, i), UserID: fmt.Sprint(100000 + round*n + i),
+			})
+			if err != nil || resp.Status != 200 {
+				b.Errorf("PostCommand = %d %q, %v", resp.Status, resp.Body, err)
+			}
+			ins[i] = in
+		})
+	}
+	wg.Wait()
+	return ins
+}
+
+// reportAcks reports the acknowledgements' p50, p99 and max.
+func reportAcks(b *testing.B, h *harness, ins []discordtest.Interaction) {
+	b.Helper()
+	var acks []time.Duration
+	for _, in := range ins {
+		lat, ok := h.discord.AckLatency(in.ID)
+		if !ok {
+			b.Fatalf("interaction %s was never acknowledged", in.ID)
+		}
+		acks = append(acks, lat)
+	}
+	slices.Sort(acks)
+	b.ReportMetric(float64(acks[len(acks)/2].Microseconds())/1000, "ms-p50-ack")
+	b.ReportMetric(float64(acks[len(acks)*99/100].Microseconds())/1000, "ms-p99-ack")
+	b.ReportMetric(float64(acks[len(acks)-1].Microseconds())/1000, "ms-max-ack")
+}
+
+// BenchmarkEndpointAck200 posts 200 signed /song requests at once to one
+// instance in HTTP mode, with the defaults a user gets, and reports how
+// long each waited for its deferral: from the POST to the response.
+func BenchmarkEndpointAck200(b *testing.B) {
+	const burst = 200
+	h := newHarness(b, userDefaults)
+	h.whisul.SetDefault(whisultest.Script{After: time.Hour})
+	url := h.startEndpoint()
+	var all []discordtest.Interaction
+	round := 0
+	for b.Loop() {
+		round++
+		all = append(all, postBurst(b, h, url, burst, round)...)
+	}
+	reportAcks(b, h, all)
+}
+
+// BenchmarkEndpointSongs_PollInterval0_MaxRunningOff measures songs per
+// second carried by 1 and by 3 instances on one Redis behind a round-robin
+// proxy: each round posts 200 /song at once and waits until every one is
+// delivered. Polling back to back with no MAX_RUNNING takes Whisul's pace
+// out, so what is left is the bot, Redis and the fake Discord.
+func BenchmarkEndpointSongs_PollInterval0_MaxRunningOff(b *testing.B) {
+	const burst = 200
+	for _, instances := range []int{1, 3} {
+		b.Run(fmt.Sprintf("instances=%d", instances), func(b *testing.B) {
+			h := newHarness(b, func(o *bot.Options) {
+				userDefaults(o)
+				o.PollInterval = 0
+			})
+			h.whisul.SetDefault(whisultest.Script{Polls: 1})
+			var urls []string
+			for range instances {
+				urls = append(urls, h.startEndpoint())
+			}
+			lb := roundRobin(b, urls)
+			var all []discordtest.Interaction
+			round := 0
+			start := time.Now()
+			for b.Loop() {
+				round++
+				ins := postBurst(b, h, lb, burst, round)
+				h.wait("every song delivered", func() bool {
+					for _, in := range ins {
+						if h.outcome(in.ID) == "" {
+							return false
+						}
+					}
+					return true
+				})
+				all = append(all, ins...)
+			}
+			elapsed := time.Since(start)
+			for _, in := range all {
+				if got := h.outcome(in.ID); got != "completed" {
+					b.Fatalf("interaction %s ended %q; want completed", in.ID, got)
+				}
+			}
+			b.ReportMetric(float64(len(all))/elapsed.Seconds(), "songs/s")
+			reportAcks(b, h, all)
+		})
+	}
+}
