@@ -105,7 +105,8 @@ func TestChaos(t *testing.T) {
 	pc := checkPolls(t, f.whisul, interval, true)
 	dup := checkGeneratedOnce(t, f.whisul)
 	concurrent := concurrentPolls(t, f.whisul)
-	recMax, recP50, held := recoveries(f.whisul, kills)
+	recMax, recP50, held, worst := recoveries(f.whisul, kills)
+	t.Logf("chaos: longest recovery: %s", worst)
 	failed := len(acked) - len(f.whisul.Jobs()) + dup
 	errorLines := 0
 	for _, p := range procs {
@@ -150,7 +151,7 @@ func concurrentPolls(t *testing.T, w *whisultest.Server) int {
 // included): the longest and the median wait, and how many such waits
 // there were. Jobs delivered before the kill are never polled again and
 // do not count.
-func recoveries(w *whisultest.Server, kills []kill) (longest, median time.Duration, held int) {
+func recoveries(w *whisultest.Server, kills []kill) (longest, median time.Duration, held int, worst string) {
 	byJob := map[string][]whisultest.Request{}
 	for _, r := range w.Requests() {
 		if id, ok := strings.CutPrefix(r.Path, "/api/jobs/"); ok && r.Method == "GET" {
@@ -158,17 +159,26 @@ func recoveries(w *whisultest.Server, kills []kill) (longest, median time.Durati
 		}
 	}
 	var waits []time.Duration
+	var worstWait time.Duration
 	for _, k := range kills {
 		for _, polls := range byJob {
 			i, _ := slices.BinarySearchFunc(polls, k.at, func(r whisultest.Request, t time.Time) int { return r.Time.Compare(t) })
 			if i == 0 || i == len(polls) || polls[i-1].Header.Get("Authorization") != "Bearer "+k.key {
 				continue
 			}
-			waits = append(waits, polls[i].Time.Sub(k.at))
+			wait := polls[i].Time.Sub(k.at)
+			waits = append(waits, wait)
+			if wait > worstWait {
+				worstWait = wait
+				worst = fmt.Sprintf("job %s: killed %s at %s; polls before %s (status %d), next %s (%s)",
+					strings.TrimPrefix(polls[i].Path, "/api/jobs/"), k.key[len(k.key)-7:], k.at.Format("15:04:05.000"),
+					polls[i-1].Time.Format("15:04:05.000"), polls[i-1].Status, polls[i].Time.Format("15:04:05.000"),
+					strings.TrimPrefix(polls[i].Header.Get("Authorization"), "Bearer "+whisulKey))
+			}
 		}
 	}
 	if len(waits) == 0 {
-		return 0, 0, 0
+		return 0, 0, 0, ""
 	}
-	return percentile(waits, 1), percentile(waits, 0.5), len(waits)
+	return percentile(waits, 1), percentile(waits, 0.5), len(waits), worst
 }
