@@ -391,14 +391,8 @@ func (t boltTx) reschedule(id string, st State) (result, abort error) {
 
 // Extend implements Store in one write transaction.
 func (b *Bolt) Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("extend", err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	if token == "" || lease <= 0 {
-		return nil, errors.New("storage: extend: a token and a positive lease are required")
+	if done, err := checkExtend(ctx, token, ids, lease); done {
+		return nil, err
 	}
 	until := strconv.FormatInt(dueMillis(now)+max(lease.Milliseconds(), 1), 10)
 	var lost []string

@@ -48,3 +48,17 @@ func checkClaim(ctx context.Context, lease time.Duration, limit int) (done bool,
 	}
 	return false, nil
 }
+
+// checkExtend is Extend's argument check, the same for every store: done
+// is true when there is nothing to do or the call is refused.
+func checkExtend(ctx context.Context, token string, ids []string, lease time.Duration) (done bool, err error) {
+	switch {
+	case ctx.Err() != nil:
+		return true, wrapErr("extend", ctx.Err())
+	case len(ids) == 0:
+		return true, nil
+	case token == "" || lease <= 0:
+		return true, errors.New("storage: extend: a token and a positive lease are required")
+	}
+	return false, nil
+}

@@ -332,14 +332,8 @@ func rescheduleResult(n int, err error) error {
 
 // Extend implements Store in one script call for all ids.
 func (r *Redis) Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) ([]string, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, wrapErr("extend", err)
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	if token == "" || lease <= 0 {
-		return nil, errors.New("storage: extend: a token and a positive lease are required")
+	if done, err := checkExtend(ctx, token, ids, lease); done {
+		return nil, err
 	}
 	args := make([]any, 0, 3+len(ids))
 	args = append(args, token, dueMillis(now)+max(lease.Milliseconds(), 1), r.keys.job)

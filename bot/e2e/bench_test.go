@@ -2,12 +2,10 @@ package e2e_test
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/songbot-dev/songbot/bot"
 	"github.com/songbot-dev/songbot/bot/discordtest"
 	"github.com/songbot-dev/songbot/whisul/whisultest"
 )
@@ -37,10 +35,10 @@ func BenchmarkBurst200(b *testing.B) {
 	const burst = 200
 	// Lift the Whisul rate cap, which would otherwise set the pace, to
 	// measure the bot itself.
-	h := newHarness(b, func(o *bot.Options) { o.WhisulMaxRPS = 1000 })
+	h := newHarness(b, nil)
 	h.whisul.SetDefault(whisultest.Script{Polls: 1})
 	h.start()
-	var acks []time.Duration
+	var all []discordtest.Interaction
 	round := 0
 	for b.Loop() {
 		round++
@@ -60,16 +58,7 @@ func BenchmarkBurst200(b *testing.B) {
 			}
 			return true
 		})
-		for _, in := range ins {
-			lat, ok := h.discord.AckLatency(in.ID)
-			if !ok {
-				b.Fatalf("interaction %s was never acknowledged", in.ID)
-			}
-			acks = append(acks, lat)
-		}
+		all = append(all, ins...)
 	}
-	slices.Sort(acks)
-	b.ReportMetric(float64(acks[len(acks)/2].Microseconds())/1000, "ms-p50-ack")
-	b.ReportMetric(float64(acks[len(acks)*99/100].Microseconds())/1000, "ms-p99-ack")
-	b.ReportMetric(float64(acks[len(acks)-1].Microseconds())/1000, "ms-max-ack")
+	reportAcks(b, h, all)
 }

@@ -171,9 +171,16 @@ func startRedisOnce(bin string) (string, error) {
 	}
 
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	client := redis.NewClient(&redis.Options{
-		Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1,
-	})
+	if err := awaitPing(addr, exited); err != nil {
+		return "", fmt.Errorf("redis-server on %s %v:\n%s", addr, err, out)
+	}
+	return addr, nil
+}
+
+// awaitPing waits until the redis-server on addr answers PING, for at most
+// 10s, or until exited is closed because the server stopped.
+func awaitPing(addr string, exited <-chan struct{}) error {
+	client := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
 	defer client.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -181,15 +188,15 @@ func startRedisOnce(bin string) (string, error) {
 		err := client.Ping(ctx).Err()
 		cancel()
 		if err == nil {
-			return addr, nil
+			return nil
 		}
 		select {
 		case <-exited:
-			return "", fmt.Errorf("redis-server exited on port %d:\n%s", port, out)
+			return errors.New("exited")
 		case <-time.After(10 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return "", fmt.Errorf("redis-server on %s did not answer PING within 10s: %v\n%s", addr, err, out)
+			return fmt.Errorf("did not answer PING within 10s (%v)", err)
 		}
 	}
 }

@@ -3,7 +3,6 @@
 package storagetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -14,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/songbot-dev/songbot/internal/testkit"
 )
@@ -85,25 +82,13 @@ func (s *RedisServer) Start() {
 	go func() { cmd.Wait(); close(exited) }()
 	s.cmd, s.exited = cmd, exited
 
-	client := redis.NewClient(&redis.Options{Addr: s.addr(), DialTimeout: 100 * time.Millisecond, MaxRetries: -1})
-	defer client.Close()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := client.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
-		}
+	if err := awaitPing(s.addr(), exited); err != nil {
 		select {
 		case <-exited:
-			s.cmd = nil
-			s.tb.Fatalf("storagetest: redis-server exited on port %d:\n%s", s.port, s.out)
-		case <-time.After(10 * time.Millisecond):
+			s.cmd = nil // nothing left to stop
+		default:
 		}
-		if time.Now().After(deadline) {
-			s.tb.Fatalf("storagetest: redis-server on %s did not answer PING within 10s: %v\n%s", s.addr(), err, s.out)
-		}
+		s.tb.Fatalf("storagetest: redis-server on %s %v:\n%s", s.addr(), err, s.out)
 	}
 }
 
