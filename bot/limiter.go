@@ -169,7 +169,15 @@ func (l *adaptiveLimiter) Throttle(sent time.Time, retryAfter time.Duration) {
 			from = t
 		}
 	}
-	l.cut = &pendingCut{served: l.served.count(from), span: now.Sub(from)}
+	// The span starts at the first request served in it, not before: after
+	// a quiet spell (jobs backing off, or none due) the idle time is no
+	// measure of what Whisul allows, and counting it would cut the rate far
+	// below Whisul's limit.
+	n, first := l.served.count(from)
+	if first.After(from) {
+		from = first
+	}
+	l.cut = &pendingCut{served: n, span: now.Sub(from)}
 	l.cutAt = now
 }
 
@@ -240,12 +248,17 @@ func (w *servedWindow) add(now time.Time) {
 }
 
 // count is the requests served from from until the newest slot, counting
-// slots wholly after from's slot start.
-func (w *servedWindow) count(from time.Time) int {
+// slots wholly after from's slot start, and the start of the first slot
+// that holds any (the zero time when none does).
+func (w *servedWindow) count(from time.Time) (n int, first time.Time) {
 	fromSlot := from.UnixNano() / int64(servedSlot)
-	n := 0
 	for i := max(fromSlot, w.head-servedSlots+1); i <= w.head; i++ {
-		n += w.slots[i%servedSlots]
+		if c := w.slots[i%servedSlots]; c > 0 {
+			if n == 0 {
+				first = time.Unix(0, i*int64(servedSlot))
+			}
+			n += c
+		}
 	}
-	return n
+	return n, first
 }

@@ -44,6 +44,27 @@ func TestLimiterPausesOnThrottleAndCutsFromServedRate(t *testing.T) {
 	})
 }
 
+// A 429 after a quiet spell measures Whisul's rate from the first request
+// served since, not over the idle time before it.
+func TestLimiterCutsFromTheRateServedSinceAQuietSpell(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newAdaptiveLimiter(0, time.Now)
+		l.Success()
+		time.Sleep(5 * time.Second) // nothing due: jobs backing off
+		for range 50 {              // then 50 served in one second
+			l.Success()
+			time.Sleep(20 * time.Millisecond)
+		}
+		l.Throttle(time.Now(), time.Second)
+		if _, err := l.Wait(t.Context()); err != nil {
+			t.Fatalf("Wait() = %v", err)
+		}
+		if got, want := l.Limit(), 50*cutFactor; math.Abs(got-want) > 3 {
+			t.Errorf("Limit() after a 429 at 50/s served after a quiet spell = %v; want about %v", got, want)
+		}
+	})
+}
+
 func TestLimiterCutsOncePerEpisode(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newAdaptiveLimiter(0, time.Now)
