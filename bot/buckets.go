@@ -20,8 +20,10 @@ import (
 // Each bucket comes from its own discordgo.NewRatelimiter, so its global
 // pointer is set (discordgo's Release writes through it) and a global
 // header on one interaction's answer holds back that interaction only. A
-// bucket idle for longer than idle (a token's lifetime: nothing can be sent
-// with it afterwards) is evicted by the next lock after a sweep is due.
+// bucket is dropped when its last request is done unless Discord asked the
+// token to wait; such a bucket, idle for longer than idle (a token's
+// lifetime: nothing can be sent with it afterwards), is evicted by the
+// next lock after a sweep is due.
 type tokenBuckets struct {
 	now  func() time.Time
 	idle time.Duration
@@ -68,9 +70,16 @@ func (t *tokenBuckets) lock(token string) (b *discordgo.Bucket, done func()) {
 	tb.rl.LockBucketObject(tb.b)
 	return tb.b, func() {
 		t.mu.Lock()
+		defer t.mu.Unlock()
 		tb.users--
 		tb.lastAt = t.now()
-		t.mu.Unlock()
+		// A bucket with no wait pending tells the next request of its
+		// token nothing, so it goes at once: the bot then holds buckets
+		// only for requests in flight and tokens Discord is limiting, not
+		// one for every interaction of the last 15 minutes.
+		if tb.users == 0 && t.m[token] == tb && tb.rl.GetWaitTime(tb.b, 1) == 0 {
+			delete(t.m, token)
+		}
 	}
 }
 

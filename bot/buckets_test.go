@@ -30,23 +30,44 @@ func use(tb *tokenBuckets, token string) {
 	done()
 }
 
-func TestTokenBucketsEvictIdleTokens(t *testing.T) {
+// useLimited is use for a request whose answer told the token to wait an
+// hour (X-RateLimit-Remaining 0).
+func useLimited(tb *tokenBuckets, token string) {
+	b, done := tb.lock(token)
+	b.Release(http.Header{"X-Ratelimit-Remaining": {"0"}, "X-Ratelimit-Reset-After": {"3600"}})
+	done()
+}
+
+func TestTokenBucketsDropABucketWithNothingToWaitFor(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1e9, 0)}
 	tb := newTokenBuckets(clock.now, tokenLifetime)
 	use(tb, "a")
 	use(tb, "b")
-	if got := tb.size(); got != 2 {
-		t.Fatalf("size() = %d after two tokens; want 2", got)
+	if got := tb.size(); got != 0 {
+		t.Errorf("size() = %d after two requests Discord did not limit; want 0", got)
 	}
+	useLimited(tb, "c")
+	if got := tb.size(); got != 1 {
+		t.Errorf("size() = %d after a request Discord limited; want 1, kept for the wait", got)
+	}
+}
+
+func TestTokenBucketsEvictIdleTokens(t *testing.T) {
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	tb := newTokenBuckets(clock.now, tokenLifetime)
+	useLimited(tb, "a")
 	clock.add(10 * time.Minute)
-	use(tb, "b") // b stays busy
+	useLimited(tb, "b")
+	if got := tb.size(); got != 2 {
+		t.Fatalf("size() = %d after two limited tokens; want 2", got)
+	}
 	clock.add(6 * time.Minute)
-	use(tb, "c")
+	useLimited(tb, "c") // sweeps
 	if got := tb.size(); got != 2 {
 		t.Errorf("size() = %d 16 minutes after a was last used; want 2 (b, c)", got)
 	}
 	clock.add(tokenLifetime + sweepEvery)
-	use(tb, "d")
+	useLimited(tb, "d")
 	if got := tb.size(); got != 1 {
 		t.Errorf("size() = %d once every other token is past its lifetime; want 1", got)
 	}
@@ -58,17 +79,19 @@ func TestTokenBucketsKeepABucketInUse(t *testing.T) {
 	b, done := tb.lock("slow")
 	clock.add(time.Hour)
 	use(tb, "other") // sweeps
+	if got := tb.size(); got != 1 {
+		t.Errorf("size() = %d while a request holds its bucket; want 1, the bucket in use", got)
+	}
 	b.Release(nil)
 	done()
-	if got := tb.size(); got != 2 {
-		t.Errorf("size() = %d; want the in-use bucket kept", got)
+	if got := tb.size(); got != 0 {
+		t.Errorf("size() = %d once the request is done; want 0", got)
 	}
 }
 
 // BenchmarkTokenBuckets10kInteractions measures the registry's memory over
-// 10,000 interactions an hour apart in groups, with the default lifetime:
-// the heap after them is what stays (the live buckets of the last 15
-// minutes), reported with the registry's size. discordgo's own
+// 10,000 interactions, one a second, none limited by Discord: the heap
+// after them is what stays, reported with the registry's size. discordgo's own
 // Session.Ratelimiter is never used for these requests (sessionAPI routes
 // them here), so its bucket count does not grow with interactions.
 func BenchmarkTokenBuckets10kInteractions(b *testing.B) {
@@ -92,8 +115,8 @@ func BenchmarkTokenBuckets10kInteractions(b *testing.B) {
 // interactions' callbacks and edits through sessionAPI and checks, by
 // behaviour, that discordgo's Session.Ratelimiter made no bucket for any
 // of them: a bucket it made and used has Remaining 0 (the server sends no
-// rate-limit headers), a new one Remaining 1. Then the bot's own buckets
-// go once the tokens are past their lifetime.
+// rate-limit headers), a new one Remaining 1; and that the bot's own
+// buckets are gone once their requests are done.
 func TestInteractionRequestsLeaveTheSessionLimiterAlone(t *testing.T) {
 	if testing.Short() {
 		t.Skip("20,000 loopback requests")
@@ -142,12 +165,7 @@ func TestInteractionRequestsLeaveTheSessionLimiterAlone(t *testing.T) {
 			}
 		}
 	}
-	if got := api.buckets.size(); got != n {
-		t.Errorf("the bot holds %d buckets; want %d, one per live token", got, n)
-	}
-	clock.add(tokenLifetime + sweepEvery)
-	use(api.buckets, "next")
-	if got := api.buckets.size(); got != 1 {
-		t.Errorf("the bot holds %d buckets once the tokens are dead; want 1", got)
+	if got := api.buckets.size(); got != 0 {
+		t.Errorf("the bot holds %d buckets after %d interactions Discord did not limit; want 0", got, n)
 	}
 }
