@@ -58,9 +58,10 @@ func TestWhisulTransportReusesConnections(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d polls from %d goroutines opened %d connections", concurrency*rounds, concurrency, opened.Load())
 	// Go's transport dials while it waits for an idle connection and keeps
-	// whichever comes first, so a few spares are opened under load; churn
-	// (Go's default of 2 idle connections per host) opens one per poll or so.
-	if n, most := opened.Load(), int64(concurrency+concurrency/4); n > most {
+	// whichever comes first, so spares are opened under load (64 to 90 seen
+	// on a busy 2-core machine); churn (Go's default of 2 idle connections
+	// per host) opens one per poll or so, over 1,200 here.
+	if n, most := opened.Load(), int64(2*concurrency); n > most {
 		t.Errorf("%d polls from %d goroutines opened %d TCP connections; want at most %d (no churn)", concurrency*rounds, concurrency, n, most)
 	}
 }
