@@ -40,17 +40,7 @@ func (s *Server) Sign(timestamp string, body []byte) string {
 // at url (e.g. "http://127.0.0.1:8081/interactions") instead of the
 // gateway, and records the response as its first response.
 func (s *Server) PostCommand(ctx context.Context, url, name string, c SongCommand) (Interaction, HTTPResponse, error) {
-	in, p, err := s.prepare(2, c, func(in *interaction, p map[string]any) {
-		id, guildCmd := s.commandID(in.guildID, name)
-		data := map[string]any{"id": id, "name": name, "type": 1}
-		if opts := commandOptions(c); len(opts) > 0 {
-			data["options"] = opts
-		}
-		if guildCmd {
-			data["guild_id"] = in.guildID
-		}
-		p["data"] = data
-	})
+	in, p, err := s.prepare(2, c, s.commandData(name, c))
 	if err != nil {
 		return Interaction{}, HTTPResponse{}, err
 	}

@@ -124,7 +124,14 @@ func (in *interaction) messageType() int {
 // the chat input command name, with c.Prompt as its "prompt" option, to a
 // ready gateway session, waiting for one if needed.
 func (s *Server) SendCommand(ctx context.Context, name string, c SongCommand) (Interaction, error) {
-	return s.send(ctx, 2, c, func(in *interaction, p map[string]any) {
+	return s.send(ctx, 2, c, s.commandData(name, c))
+}
+
+// commandData fills an APPLICATION_COMMAND interaction's data: the command
+// named name, as registered in the interaction's guild or globally, with
+// c's options. The gateway and the interactions endpoint share it.
+func (s *Server) commandData(name string, c SongCommand) func(in *interaction, p map[string]any) {
+	return func(in *interaction, p map[string]any) {
 		id, guildCmd := s.commandID(in.guildID, name)
 		data := map[string]any{"id": id, "name": name, "type": 1}
 		if opts := commandOptions(c); len(opts) > 0 {
@@ -134,7 +141,7 @@ func (s *Server) SendCommand(ctx context.Context, name string, c SongCommand) (I
 			data["guild_id"] = in.guildID
 		}
 		p["data"] = data
-	})
+	}
 }
 
 // SendButton dispatches a message component interaction (type 3) for a
