@@ -80,18 +80,8 @@ func TestInvalidPromptIsRefusedPrivately(t *testing.T) {
 	h.start()
 	for _, prompt := range []string{"   \t ", strings.Repeat("la ", 100)} {
 		in := h.song(discordtest.SongCommand{Prompt: prompt})
-		h.wait("the refusal", func() bool { _, ok := h.discord.Callback(in.ID); return ok })
+		resp := h.reply(in)
 		cb, _ := h.discord.Callback(in.ID)
-		var resp struct {
-			Type int `json:"type"`
-			Data struct {
-				Content string `json:"content"`
-				Flags   int    `json:"flags"`
-			} `json:"data"`
-		}
-		if err := json.Unmarshal(cb.JSON, &resp); err != nil {
-			t.Fatalf("decode callback: %v", err)
-		}
 		if resp.Type != 4 || resp.Data.Flags&64 == 0 || resp.Data.Content == "" {
 			t.Errorf("callback for %q = %s; want an ephemeral reply (type 4, flag 64) that says why", prompt, cb.JSON)
 		}
