@@ -149,6 +149,16 @@ func endpointBot(t *testing.T, d *fakeDiscord, store Backend) *Bot {
 	return b
 }
 
+// drain waits for the bot's in-flight work the way shutdown does: no new
+// work begins once it has started waiting, so the wait cannot race a
+// handler's first Add.
+func drain(b *Bot) {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	b.work.Wait()
+}
+
 func songBody(t *testing.T, created time.Time) []byte {
 	t.Helper()
 	body, err := json.Marshal(songEvent(created, "u1", "lo-fi beat", false).Struct.(*discordgo.InteractionCreate).Interaction)
@@ -171,7 +181,7 @@ func TestEndpointAnswersWithTheHandlersFirstResponse(t *testing.T) {
 	now := time.Now()
 	w := httptest.NewRecorder()
 	b.interactionsHandler().ServeHTTP(w, signedRequest(testKey, now, songBody(t, now)))
-	b.work.Wait()
+	drain(b)
 	if w.Code != 200 || !strings.Contains(w.Body.String(), `"type":5`) {
 		t.Fatalf("POST /interactions = %d %s; want 200 with a deferral", w.Code, w.Body)
 	}
@@ -205,7 +215,7 @@ func TestEndpointAnswersAStoreOutageInTime(t *testing.T) {
 		if id := <-finished; id == "" {
 			t.Error("Finish got no id")
 		}
-		b.work.Wait()
+		drain(b)
 	})
 }
 
@@ -233,6 +243,6 @@ func TestEndpointGivesUpOnASlowHandler(t *testing.T) {
 			t.Errorf("POST /interactions = %d after %v; want 503 after %v", w.Code, time.Since(start), answerWithin)
 		}
 		close(release)
-		b.work.Wait()
+		drain(b)
 	})
 }
