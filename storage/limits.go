@@ -14,16 +14,25 @@ type Limits struct {
 	UserCooldown   time.Duration // least time between two admissions of one user
 	UserDailyLimit int           // admissions of one user per UTC day
 	GuildMaxActive int           // one guild's jobs running or queued (DMs have no guild and are not counted)
+	// GuildDailyLimit is admissions in one guild per UTC day (DMs have no
+	// guild and are not counted).
+	GuildDailyLimit int
+	// DailyLimit is admissions of the whole bot per UTC day, across all
+	// processes: the operator's spend cap.
+	DailyLimit int
 }
 
 // Refusal says which limit refused a job.
 type Refusal string
 
 const (
+	RefusedPaused      Refusal = "paused" // the server's admins paused the bot
 	RefusedUserActive  Refusal = "user_active"
 	RefusedCooldown    Refusal = "cooldown"
 	RefusedDaily       Refusal = "daily_limit"
 	RefusedGuildActive Refusal = "guild_active"
+	RefusedGuildDaily  Refusal = "guild_daily_limit"
+	RefusedBotDaily    Refusal = "bot_daily_limit"
 	RefusedQueueFull   Refusal = "queue_full"
 )
 
@@ -31,6 +40,11 @@ const (
 type Admission struct {
 	// Refused names the limit that refused the job; empty when admitted.
 	Refused Refusal
+	// PauseReason is the admins' reason when Refused is RefusedPaused.
+	PauseReason string
+	// Limits are the limits Admit applied: the caller's, with the
+	// server's overrides in place, so a refusal can name the number.
+	Limits Limits
 	// RetryAt is when the refusing limit frees by itself (cooldown, daily
 	// limit); zero when it frees only as songs end.
 	RetryAt time.Time
@@ -70,7 +84,11 @@ type Gate interface {
 	// whose ID already holds a place, or was admitted within SeenTTL,
 	// returns Duplicate (with its verdict while it is pending) and changes
 	// nothing, so one interaction makes one song however often it arrives.
-	// job.ID and job.UserID must not be empty.
+	// job.ID and job.UserID must not be empty. The job's server's
+	// Settings take part in the same step: a paused server refuses
+	// (RefusedPaused, with the reason), and its Overrides replace the
+	// matching limits; the daily limits count the user's, the server's
+	// and the bot's admissions of now's UTC day.
 	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
 
 	// Promote moves queued jobs, oldest first, into free running slots
