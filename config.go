@@ -43,7 +43,10 @@ type config struct {
 	UserCooldown    time.Duration `envconfig:"USER_COOLDOWN" default:"15s" desc:"least time between two submissions by one user (0 = none)"`
 	UserDailyLimit  int           `envconfig:"USER_DAILY_LIMIT" default:"0" desc:"songs per user per UTC day (0 = no limit)"`
 	GuildMaxActive  int           `envconfig:"GUILD_MAX_ACTIVE" default:"0" desc:"one server's songs running or queued (0 = no limit)"`
-	AllowedGuildIDs []string      `envconfig:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere (DMs always work)"`
+	GuildDailyLimit int           `envconfig:"GUILD_DAILY_LIMIT" default:"0" desc:"songs per server per UTC day; /songadmin limits can change it per server (0 = no limit)"`
+	DailyLimit      int           `envconfig:"DAILY_LIMIT" default:"0" desc:"songs per UTC day for the whole bot, across all processes: a spend cap (0 = no limit)"`
+	AllowedGuildIDs []string      `envconfig:"ALLOWED_GUILD_IDS" desc:"comma-separated servers where the bot works; empty = everywhere. When set, DMs and private channels are refused too, unless ALLOW_DMS is true"`
+	AllowDMs        bool          `envconfig:"ALLOW_DMS" default:"false" desc:"with ALLOWED_GUILD_IDS set, still make songs in DMs and private channels"`
 	BlockedUserIDs  []string      `envconfig:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
 	BlockedWords    []string      `envconfig:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
 
@@ -80,6 +83,7 @@ func (c config) validate() map[string]string {
 		{"POLL_CONCURRENCY", int64(c.PollConcurrency)},
 		{"MAX_RUNNING", int64(c.MaxRunning)}, {"MAX_QUEUED", int64(c.MaxQueued)}, {"USER_MAX_ACTIVE", int64(c.UserMaxActive)},
 		{"USER_COOLDOWN", int64(c.UserCooldown)}, {"USER_DAILY_LIMIT", int64(c.UserDailyLimit)}, {"GUILD_MAX_ACTIVE", int64(c.GuildMaxActive)},
+		{"GUILD_DAILY_LIMIT", int64(c.GuildDailyLimit)}, {"DAILY_LIMIT", int64(c.DailyLimit)},
 		{"HISTORY_TTL", int64(c.HistoryTTL)}, {"SHARD_COUNT", int64(c.ShardCount)},
 	} {
 		if v.value < 0 {
@@ -119,12 +123,14 @@ func notSet(name string) string {
 // limits are the fair-use limits the store applies.
 func (c config) limits() storage.Limits {
 	return storage.Limits{
-		MaxRunning:     c.MaxRunning,
-		MaxQueued:      c.MaxQueued,
-		UserMaxActive:  c.UserMaxActive,
-		UserCooldown:   c.UserCooldown,
-		UserDailyLimit: c.UserDailyLimit,
-		GuildMaxActive: c.GuildMaxActive,
+		MaxRunning:      c.MaxRunning,
+		MaxQueued:       c.MaxQueued,
+		UserMaxActive:   c.UserMaxActive,
+		UserCooldown:    c.UserCooldown,
+		UserDailyLimit:  c.UserDailyLimit,
+		GuildMaxActive:  c.GuildMaxActive,
+		GuildDailyLimit: c.GuildDailyLimit,
+		DailyLimit:      c.DailyLimit,
 	}
 }
 

@@ -88,6 +88,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		WhisulMaxRPS:    cfg.WhisulMaxRPS,
 		Limits:          cfg.limits(),
 		AllowedGuildIDs: cfg.AllowedGuildIDs,
+		AllowDMs:        cfg.AllowDMs,
 		BlockedUserIDs:  cfg.BlockedUserIDs,
 		BlockedWords:    cfg.BlockedWords,
 		HistoryTTL:      cfg.HistoryTTL,

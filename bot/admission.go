@@ -25,6 +25,7 @@ type Admitter interface {
 // may use it and which words prompts may not contain.
 type policy struct {
 	allowedGuilds []string
+	allowDMs      bool // with allowedGuilds set, DMs and private channels still work
 	blockedUsers  []string
 	words         wordFilter
 }
@@ -32,6 +33,8 @@ type policy struct {
 // refuse returns why a request is refused, or "".
 func (p policy) refuse(guildID, userID, prompt string) RefusalReason {
 	switch {
+	case guildID == "" && len(p.allowedGuilds) > 0 && !p.allowDMs:
+		return RefusedDMNotAllowed
 	case guildID != "" && len(p.allowedGuilds) > 0 && !slices.Contains(p.allowedGuilds, guildID):
 		return RefusedGuildNotAllowed
 	case slices.Contains(p.blockedUsers, userID):
@@ -43,12 +46,25 @@ func (p policy) refuse(guildID, userID, prompt string) RefusalReason {
 }
 
 // refusalText tells the user, in plain words, which limit applied and,
-// where it frees by itself, when.
-func refusalText(tr *i18n.Printer, reason RefusalReason, limits storage.Limits, retryAt time.Time) string {
-	when := i18n.Args{"When": relative(tr, retryAt)}
+// where it frees by itself, when. adm is the store's verdict: the limits
+// it applied (the server's overrides in place) and the pause reason.
+func refusalText(tr *i18n.Printer, reason RefusalReason, adm storage.Admission) string {
+	limits := adm.Limits
+	when := i18n.Args{"When": relative(tr, adm.RetryAt)}
 	switch reason {
 	case RefusedGuildNotAllowed:
 		return tr.Text(i18n.RefusedGuild)
+	case RefusedDMNotAllowed:
+		return tr.Text(i18n.RefusedDM)
+	case RefusedPaused:
+		if adm.PauseReason == "" {
+			return tr.Text(i18n.RefusedPaused)
+		}
+		return tr.Format(i18n.RefusedPausedReason, i18n.Args{"Reason": quotePrompt(adm.PauseReason)})
+	case RefusedGuildDaily:
+		return tr.Plural(i18n.RefusedGuildDaily, limits.GuildDailyLimit, when)
+	case RefusedBotDaily:
+		return tr.Format(i18n.RefusedBotDaily, when)
 	case RefusedBlockedUser:
 		return tr.Text(i18n.RefusedUser)
 	case RefusedBlockedWord:

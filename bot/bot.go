@@ -27,10 +27,12 @@ import (
 // its user, so main wires one store value (storage.Redis or storage.Bolt)
 // while each part, and each test, deals only with the methods it calls.
 type Backend interface {
-	JobQueue    // poller.go
-	Admitter    // admission.go
-	SongHistory // history.go
-	CommandMeta // commands.go
+	JobQueue       // poller.go
+	Admitter       // admission.go
+	SongHistory    // history.go
+	CommandMeta    // commands.go
+	ServerSettings // songadmin.go
+	Roster         // roster.go
 }
 
 // Options configure a Bot. Token, Whisul and Store are required.
@@ -52,8 +54,10 @@ type Options struct {
 	// processes; zero values switch them off.
 	Limits storage.Limits
 	// AllowedGuildIDs, when not empty, are the only servers where the bot
-	// works; DMs always work.
+	// works; DMs and private channels are then refused too, unless
+	// AllowDMs.
 	AllowedGuildIDs []string
+	AllowDMs        bool
 	BlockedUserIDs  []string
 	// BlockedWords are refused in prompts, compared as whole words with
 	// case, accents and punctuation ignored.
@@ -126,10 +130,12 @@ type Bot struct {
 	policy  policy
 
 	// The store, by use: each part of the bot sees only its own methods.
-	queue   JobQueue
-	gate    Admitter
-	history SongHistory
-	meta    CommandMeta
+	queue    JobQueue
+	gate     Admitter
+	history  SongHistory
+	meta     CommandMeta
+	settings ServerSettings
+	roster   Roster
 
 	handlers handlerTable
 	texts    *i18n.Catalogue // every text users read, in their languages
@@ -226,22 +232,24 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	}
 	workCtx, stop := context.WithCancel(context.Background())
 	b := &Bot{
-		opts:    opts,
-		log:     opts.Logger,
-		discord: api,
-		whisul:  w,
-		queue:   opts.Store,
-		gate:    opts.Store,
-		history: opts.Store,
-		meta:    opts.Store,
-		policy:  policy{allowedGuilds: opts.AllowedGuildIDs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
-		texts:   i18n.MustLoad(),
-		now:     opts.Now,
-		limiter: newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
-		states:  &stateBatcher{queue: opts.Store},
-		token:   newToken(),
-		metrics: opts.Metrics,
-		started: make(chan struct{}),
+		opts:     opts,
+		log:      opts.Logger,
+		discord:  api,
+		whisul:   w,
+		queue:    opts.Store,
+		gate:     opts.Store,
+		history:  opts.Store,
+		meta:     opts.Store,
+		settings: opts.Store,
+		roster:   opts.Store,
+		policy:   policy{allowedGuilds: opts.AllowedGuildIDs, allowDMs: opts.AllowDMs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
+		texts:    i18n.MustLoad(),
+		now:      opts.Now,
+		limiter:  newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
+		states:   &stateBatcher{queue: opts.Store},
+		token:    newToken(),
+		metrics:  opts.Metrics,
+		started:  make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays
 		// bounded however many songs finish at once.
 		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, opts.AudioTimeout),
@@ -281,6 +289,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	// The heartbeat outlives Run's context: in-flight work keeps its
 	// leases while it finishes within the grace period.
 	go b.heartbeat(b.workCtx)
+	go b.watchQueue(ctx)
 	<-ctx.Done()
 	b.log.Info("shutting down: closing the gateway or endpoint and finishing in-flight work", "grace", b.opts.ShutdownGrace)
 	b.registered.Store(false)

@@ -38,8 +38,8 @@ type handlerTable struct {
 
 func (b *Bot) newHandlerTable() handlerTable {
 	return handlerTable{
-		commands:   []command{b.songCommand(), b.songsCommand()},
-		components: []component{b.regenerateButton()},
+		commands:   []command{b.songCommand(), b.songsCommand(), b.songAdminCommand()},
+		components: []component{b.regenerateButton(), b.cancelButton()},
 	}
 }
 

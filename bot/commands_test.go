@@ -14,7 +14,7 @@ func TestHandlerTableRoutesEachCommandAndButton(t *testing.T) {
 	for _, d := range b.handlers.definitions() {
 		names = append(names, d.Name)
 	}
-	if want := []string{"song", "songs"}; !slices.Equal(names, want) {
+	if want := []string{"song", "songs", "songadmin"}; !slices.Equal(names, want) {
 		t.Errorf("definitions() names = %v; want %v", names, want)
 	}
 	command := func(name string) incoming {

@@ -27,6 +27,9 @@ type delivery struct {
 	// notice opens the fallback message posted when the reply cannot be
 	// edited any more, with a mention of the requester.
 	notice i18n.ID
+	// song is the finished song, for the server's showcase; nil for the
+	// other outcomes.
+	song *whisul.Result
 }
 
 // message is a delivery in words.
@@ -47,6 +50,7 @@ func songDelivery(job storage.Job, r *whisul.Result) delivery {
 		},
 		audioURL: r.SongURL,
 		notice:   i18n.NoticeReady,
+		song:     r,
 	}
 }
 
@@ -140,6 +144,9 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		took = b.now().Sub(job.InteractionAt)
 	}
 	b.metrics.JobFinished(d.outcome, took)
+	if d.song != nil {
+		b.showcase(after, log, job, d.song)
+	}
 	if editErr == nil {
 		log.Info("job delivered", "took", took.Round(time.Millisecond))
 		return

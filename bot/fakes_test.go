@@ -266,12 +266,14 @@ func (f fakeMeta) SetMeta(_ context.Context, key, value string) error {
 	return f.SetMetaFn(key, value)
 }
 
-// fakeStore is a Backend made of the four fakes.
+// fakeStore is a Backend made of the fakes of its parts.
 type fakeStore struct {
 	fakeQueue
 	fakeGate
 	fakeHistory
 	fakeMeta
+	fakeSettings
+	fakeRoster
 }
 
 // fakeWhisul is composer as function fields.

@@ -13,6 +13,7 @@ type JobOutcome string
 // How a job ends.
 const (
 	JobCompleted JobOutcome = "completed" // the song reached its user
+	JobCancelled JobOutcome = "cancelled" // taken out of the queue before it started
 	JobFailed    JobOutcome = "failed"    // Whisul failed to make it
 	JobTimedOut  JobOutcome = "timed_out" // it ran longer than Options.JobTimeout
 	JobNotFound  JobOutcome = "not_found" // Whisul no longer knows it
@@ -21,7 +22,7 @@ const (
 
 // JobOutcomes lists every JobOutcome.
 func JobOutcomes() []JobOutcome {
-	return []JobOutcome{JobCompleted, JobFailed, JobTimedOut, JobNotFound, JobRejected}
+	return []JobOutcome{JobCompleted, JobCancelled, JobFailed, JobTimedOut, JobNotFound, JobRejected}
 }
 
 // InteractionOutcome is how the bot answered a request for a song.
@@ -63,12 +64,19 @@ func FallbackPlaces() []FallbackPlace {
 // own rules, or a limit the store applied (a storage.Refusal).
 type RefusalReason string
 
-// Why a request is refused. The first three need no store; the others are
+// Why a request is refused. The first four need no store; the others are
 // the store's storage.Refusal values.
 const (
 	RefusedGuildNotAllowed RefusalReason = "guild_not_allowed"
 	RefusedBlockedUser     RefusalReason = "blocked_user"
 	RefusedBlockedWord     RefusalReason = "blocked_word"
+	// RefusedDMNotAllowed: ALLOWED_GUILD_IDS is set, and ALLOW_DMS is not,
+	// so DMs and private channels are refused.
+	RefusedDMNotAllowed RefusalReason = "dm_not_allowed"
+
+	RefusedPaused     = RefusalReason(storage.RefusedPaused)
+	RefusedGuildDaily = RefusalReason(storage.RefusedGuildDaily)
+	RefusedBotDaily   = RefusalReason(storage.RefusedBotDaily)
 
 	RefusedUserActive  = RefusalReason(storage.RefusedUserActive)
 	RefusedCooldown    = RefusalReason(storage.RefusedCooldown)
@@ -80,7 +88,7 @@ const (
 // RefusalReasons lists every RefusalReason.
 func RefusalReasons() []RefusalReason {
 	return []RefusalReason{
-		RefusedUserActive, RefusedCooldown, RefusedDaily, RefusedGuildActive, RefusedQueueFull,
-		RefusedGuildNotAllowed, RefusedBlockedUser, RefusedBlockedWord,
+		RefusedPaused, RefusedUserActive, RefusedCooldown, RefusedDaily, RefusedGuildActive, RefusedGuildDaily,
+		RefusedBotDaily, RefusedQueueFull, RefusedGuildNotAllowed, RefusedDMNotAllowed, RefusedBlockedUser, RefusedBlockedWord,
 	}
 }

@@ -64,11 +64,17 @@ func (r reply) edit(ctx context.Context, e *discordgo.WebhookEdit) error {
 // so a 429 is waited out, but a failing Discord does not hold up the poll.
 const progressEditAttempts = 2
 
-// editText replaces the reply with plain text. A failure is logged: the
-// user may keep seeing the previous state of the reply.
+// editText replaces the reply with plain text, and removes its buttons
+// (a queued song's Cancel goes once the song starts). A failure is logged:
+// the user may keep seeing the previous state of the reply.
 func (r reply) editText(ctx context.Context, log *slog.Logger, text string) {
+	r.editWith(ctx, log, text, []discordgo.MessageComponent{})
+}
+
+// editWith is editText with components in place of the buttons.
+func (r reply) editWith(ctx context.Context, log *slog.Logger, text string, components []discordgo.MessageComponent) {
 	content := truncate(text, maxContent)
-	edit := &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}
+	edit := &discordgo.WebhookEdit{Content: &content, Components: &components, AllowedMentions: noMentions()}
 	if err := retryEdit(ctx, log, progressEditAttempts, nil, func() error { return r.edit(ctx, edit) }); err != nil {
 		log.Warn("could not edit the reply", "err", err)
 	}

@@ -74,7 +74,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		return
 	}
 	if reason := b.policy.refuse(in.GuildID, user, prompt); reason != "" {
-		b.refuse(ctx, log, in.Interaction, reason, time.Time{})
+		b.refuse(ctx, log, in.Interaction, reason, storage.Admission{})
 		return
 	}
 	// Hidden from the poll loop while this handler submits it; if the
@@ -91,7 +91,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 		return
 	}
 	if adm.Refused != "" {
-		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm.RetryAt)
+		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm)
 		return
 	}
 	if adm.Duplicate {
@@ -121,7 +121,8 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
-		replyTo(b.discord, job).editText(ctx, log, queuedText(b.replyTexts(job), prompt, adm.Position))
+		tr := b.replyTexts(job)
+		replyTo(b.discord, job).editWith(ctx, log, queuedText(tr, prompt, adm.Position), cancelComponents(tr, job))
 		return
 	}
 	// The submission is work on the job: the heartbeat renews its lease.
@@ -317,10 +318,14 @@ func (b *Bot) checkPrompt(tr *i18n.Printer, prompt string) string {
 	return ""
 }
 
-// refuse answers with an ephemeral refusal that says which limit applied.
-func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason RefusalReason, retryAt time.Time) {
+// refuse answers with an ephemeral refusal that says which limit applied;
+// adm is the store's verdict, or empty for a refusal of the bot's own.
+func (b *Bot) refuse(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, reason RefusalReason, adm storage.Admission) {
 	log.Info("song refused", "reason", reason)
 	b.metrics.Interaction(InteractionRefused)
 	b.metrics.Refused(reason)
-	b.respondEphemeral(ctx, log, in, refusalText(b.userTexts(in), reason, b.opts.Limits, retryAt))
+	if adm.Limits == (storage.Limits{}) {
+		adm.Limits = b.opts.Limits // a refusal before the store, or a store that did not say
+	}
+	b.respondEphemeral(ctx, log, in, refusalText(b.userTexts(in), reason, adm))
 }

@@ -35,13 +35,17 @@ func (b *Bot) handleSongs(ctx context.Context, in incoming) {
 	user := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "user_id", user)
 	tr := b.userTexts(in.Interaction)
-	songs, err := b.history.Songs(ctx, user, songsListed)
+	st, err := b.standingOf(ctx, user, in.GuildID)
 	if err != nil {
 		log.Error("cannot read the user's songs (is the store reachable?)", "err", err)
 		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.Internal))
 		return
 	}
-	b.respondEphemeral(ctx, log, in.Interaction, songsText(tr, songs, b.opts.HistoryTTL))
+	text := songsText(tr, st.songs, b.opts.HistoryTTL)
+	if head := standingText(tr, st, b.now()); head != "" {
+		text = head + "\n\n" + text
+	}
+	b.respondEphemeral(ctx, log, in.Interaction, wholeLines(strings.Split(text, "\n")))
 }
 
 // songsText lists a user's songs, newest first: title (linking to the

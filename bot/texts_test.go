@@ -45,7 +45,7 @@ func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
 	c := i18n.MustLoad()
 	b := newTestBot(t, Options{PromptMaxLength: discordMaxOptionLength - 1}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
 	prompt := strings.Repeat("é", discordMaxOptionLength) // shown back as promptPreview characters
-	huge := storage.Limits{UserMaxActive: 1_000_000, UserDailyLimit: 1_000_000, GuildMaxActive: 1_000_000, MaxQueued: 1_000_000}
+	huge := storage.Limits{UserMaxActive: 1_000_000, UserDailyLimit: 1_000_000, GuildMaxActive: 1_000_000, GuildDailyLimit: 1_000_000, MaxQueued: 1_000_000}
 	at := time.Unix(4_102_444_800, 0) // 2100: a long <t:…:R>
 	result := &whisul.Result{
 		Title: strings.Repeat("t", 300), BPM: 999, DurationText: strings.Repeat("9", 2000),
@@ -71,7 +71,7 @@ func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
 			contents["user message "+err.Error()] = userMessage(tr, err)
 		}
 		for _, r := range RefusalReasons() {
-			contents["refusal "+string(r)] = refusalText(tr, r, huge, at)
+			contents["refusal "+string(r)] = refusalText(tr, r, storage.Admission{Limits: huge, RetryAt: at, PauseReason: strings.Repeat("p", pauseReasonMax)})
 		}
 		for _, d := range []delivery{failedDelivery(strings.Repeat("r", 5000)), timedOutDelivery(), songDelivery(storage.Job{ID: "1"}, result)} {
 			contents["fallback "+string(d.outcome)] = fallbackMessage(tr, "123456789012345678901", d, nil).Content

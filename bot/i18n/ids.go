@@ -72,7 +72,7 @@ const (
 	Minutes           ID = "minutes" // plural
 
 	// Server admins (issue 15): /songadmin, spend caps, Cancel, showcase.
-	RefusedDm                   ID = "refused_dm"
+	RefusedDM                   ID = "refused_dm"
 	RefusedPaused               ID = "refused_paused"
 	RefusedPausedReason         ID = "refused_paused_reason"
 	RefusedGuildDaily           ID = "refused_guild_daily" // plural
