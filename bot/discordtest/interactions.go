@@ -64,6 +64,13 @@ type SongCommand struct {
 	// server's ("guild_locale", in guilds only); "" means en-US, as in
 	// Discord's examples.
 	Locale, GuildLocale string
+	// Subcommand, when set, nests Prompt and Options under a subcommand
+	// option of that name (type 1), as Discord sends /cmd sub opt:...
+	Subcommand string
+	// Permissions is the member's permission bitfield in guilds (the
+	// "member.permissions" string); "" keeps the template's, which has
+	// neither Manage Server nor Manage Messages.
+	Permissions string
 	// MessageID, for SendButton, is the message the button is on. If the
 	// fake knows it (a reply, follow-up or channel message), the
 	// interaction carries its current state and responses of type 6/7
@@ -122,8 +129,14 @@ func (in *interaction) messageType() int {
 
 // SendCommand dispatches an application command interaction (type 2) for
 // the chat input command name, with c.Prompt as its "prompt" option, to a
-// ready gateway session, waiting for one if needed.
+// ready gateway session, waiting for one if needed. As Discord's client,
+// it refuses (ErrCommandHidden) a registered command the user could not
+// pick: one whose contexts leave out c.Where, or whose
+// default_member_permissions the member lacks.
 func (s *Server) SendCommand(ctx context.Context, name string, c SongCommand) (Interaction, error) {
+	if err := s.pickable(name, c); err != nil {
+		return Interaction{}, err
+	}
 	return s.send(ctx, 2, c, s.commandData(name, c))
 }
 
@@ -158,7 +171,22 @@ func (s *Server) SendButton(ctx context.Context, customID string, c SongCommand)
 	})
 }
 
+// Channel is a channel option's value: its id, sent as type 7.
+type Channel string
+
 func commandOptions(c SongCommand) []any {
+	opts := leafOptions(c)
+	if c.Subcommand == "" {
+		return opts
+	}
+	sub := map[string]any{"name": c.Subcommand, "type": 1}
+	if len(opts) > 0 {
+		sub["options"] = opts
+	}
+	return []any{sub}
+}
+
+func leafOptions(c SongCommand) []any {
 	var opts []any
 	if c.Prompt != "" {
 		opts = append(opts, map[string]any{"name": "prompt", "type": 3, "value": c.Prompt})
@@ -169,7 +197,9 @@ func commandOptions(c SongCommand) []any {
 		}
 		v := c.Options[k]
 		typ := 3
-		switch v.(type) {
+		switch cv := v.(type) {
+		case Channel:
+			typ, v = 7, string(cv)
 		case bool:
 			typ = 5
 		case int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
@@ -282,6 +312,9 @@ func (s *Server) prepare(kind int, c SongCommand, build func(*interaction, map[s
 		p["guild"].(map[string]any)["id"] = in.guildID
 		channel["guild_id"] = in.guildID
 		p["member"].(map[string]any)["user"] = in.user
+		if c.Permissions != "" {
+			p["member"].(map[string]any)["permissions"] = c.Permissions
+		}
 	case InDM:
 		in.channelID = or(c.ChannelID, s.dmChannel(in.userID))
 		in.owners = map[string]any{"0": "0"}

@@ -3,8 +3,10 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -31,6 +33,10 @@ type harness struct {
 	// redisURL, when set, is the Redis the bots use instead of the shared
 	// test server: a private one an outage test stops.
 	redisURL string
+	// boltPath, when set, makes each bot open the embedded store at that
+	// path instead of Redis; stopping the bot closes it, so the next one
+	// started is a restart on the same file. See newEmbeddedHarness.
+	boltPath string
 	logs     *testkit.Buffer
 	opts     bot.Options
 
@@ -43,7 +49,7 @@ type harness struct {
 type running struct {
 	cancel context.CancelFunc
 	done   chan error
-	store  *storage.Redis
+	store  *storage.Redis // nil on the embedded store
 }
 
 func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
@@ -76,6 +82,15 @@ func newHarness(t testing.TB, tweak func(*bot.Options)) *harness {
 			t.Logf("bot logs:\n%s", h.logs.String())
 		}
 	})
+	return h
+}
+
+// newEmbeddedHarness is newHarness with every bot on one embedded store
+// file, as a bot without REDIS_URL runs: one process at a time.
+func newEmbeddedHarness(t testing.TB, tweak func(*bot.Options)) *harness {
+	t.Helper()
+	h := newHarness(t, tweak)
+	h.boltPath = filepath.Join(t.TempDir(), "songbot.db")
 	return h
 }
 
@@ -117,10 +132,20 @@ func (h *harness) startWith(tweak func(*bot.Options)) *running {
 	if tweak != nil {
 		tweak(&opts)
 	}
-	store := h.newStore() // a new process opens its own connection
-	opts.Store = store
-	if h.store == nil {
-		h.store = store
+	var store *storage.Redis
+	var closeStore func() error
+	if h.boltPath != "" {
+		b, err := storage.OpenBolt(h.boltPath, storage.BoltOptions{})
+		if err != nil {
+			h.t.Fatalf("OpenBolt() = %v", err)
+		}
+		opts.Store, closeStore = b, b.Close
+	} else {
+		store = h.newStore() // a new process opens its own connection
+		opts.Store = store
+		if h.store == nil {
+			h.store = store
+		}
 	}
 	if opts.Whisul == nil {
 		opts.Whisul = h.newWhisul(whisulKey)
@@ -131,7 +156,13 @@ func (h *harness) startWith(tweak func(*bot.Options)) *running {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), store: store}
-	go func() { r.done <- b.Run(ctx) }()
+	go func() {
+		err := b.Run(ctx)
+		if closeStore != nil {
+			err = errors.Join(err, closeStore())
+		}
+		r.done <- err
+	}()
 	h.t.Cleanup(func() { r.stop(h.t) })
 	select {
 	case <-b.Started():
