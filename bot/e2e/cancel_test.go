@@ -179,7 +179,7 @@ func TestShowcasePostsPublicSongsOnlyWithoutPings(t *testing.T) {
 	h := newHarness(t, nil)
 	h.whisul.SetDefault(whisultest.Script{Polls: 1})
 	h.start()
-	if got := h.admin("g1", "showcase", map[string]any{"channel": discordtest.Channel("show1")}); !strings.Contains(got, "<#show1>") {
+	if got := h.admin("g1", "showcase", map[string]any{"channel": discordtest.Channel(showcaseChannel)}); !strings.Contains(got, "<#"+showcaseChannel+">") {
 		t.Fatalf("showcase = %q", got)
 	}
 	public := h.song(discordtest.SongCommand{UserID: "u1", GuildID: "g1", Prompt: "@everyone dance"})
@@ -188,8 +188,8 @@ func TestShowcasePostsPublicSongsOnlyWithoutPings(t *testing.T) {
 	for _, in := range []discordtest.Interaction{public, private, other} {
 		embed(t, h.finalReply(in))
 	}
-	h.wait("the showcase post", func() bool { return len(h.discord.ChannelMessages("show1")) > 0 })
-	posts := h.discord.ChannelMessages("show1")
+	h.wait("the showcase post", func() bool { return len(h.discord.ChannelMessages(showcaseChannel)) > 0 })
+	posts := h.discord.ChannelMessages(showcaseChannel)
 	if len(posts) != 1 {
 		t.Fatalf("showcase has %d posts; want 1 (the private song and the other server's never go there)", len(posts))
 	}
@@ -204,3 +204,6 @@ func TestShowcasePostsPublicSongsOnlyWithoutPings(t *testing.T) {
 		t.Errorf("showcase allowed_mentions = %s; want none", got)
 	}
 }
+
+// showcaseChannel is a text channel of server g1.
+const showcaseChannel = "1290000000000000001"
