@@ -130,11 +130,13 @@ func TestCancelRacingThePromotionHasOneWinner(t *testing.T) {
 		}
 		switch {
 		case r.Type == 7: // the cancel won
+			t.Logf("round %d: the cancel won", round)
 			h.wait("the cancel", func() bool { return h.outcome(queued.ID) == string(bot.JobCancelled) })
 			if generated() {
 				t.Errorf("round %d: the cancelled song was generated", round)
 			}
 		case r.refused() && strings.Contains(r.Data.Content, "already started"): // the promotion won
+			t.Logf("round %d: the promotion won", round)
 			m := h.finalReply(queued)
 			embed(t, m)
 			for _, id := range buttons(m) {

@@ -62,7 +62,7 @@ func TestEachLimitRefusesAtItsBoundary(t *testing.T) {
 			[][3]string{{"u1", "g1", "a"}, {"u9", "g1", "b"}}, "can't make songs"},
 		{"blocked word", storage.Limits{}, func(o *bot.Options) { o.BlockedWords = []string{"forbidden tune"} },
 			[][3]string{{"u1", "g1", "a forbiddentune"}, {"u2", "g1", "a FORBIDDEN-tune!"}}, "isn't allowed"},
-		{"server not allowed", storage.Limits{}, func(o *bot.Options) { o.AllowedGuildIDs = []string{"g1"} },
+		{"server not allowed", storage.Limits{}, func(o *bot.Options) { o.AllowedGuildIDs, o.AllowDMs = []string{"g1"}, true },
 			[][3]string{{"u1", "g1", "a"}, {"u1", "", "dm"}, {"u2", "g2", "b"}}, "not set up"},
 	}
 	for _, tt := range tests {
