@@ -108,16 +108,22 @@ func TestCancelByTheRequesterOrAModeratorAndNobodyElse(t *testing.T) {
 
 func TestCancelRacingThePromotionHasOneWinner(t *testing.T) {
 	t.Parallel()
-	for round := range 4 {
+	for round := range 6 {
 		h := newHarness(t, func(o *bot.Options) { o.Limits = storage.Limits{MaxRunning: 1} })
-		// The running song ends after round+1 polls, about when Cancel is
-		// pressed, so the promotion races the cancel.
-		h.whisul.OnPrompt("first", whisultest.Script{Polls: round + 1})
+		h.whisul.OnPrompt("first", whisultest.Script{After: time.Hour})
 		h.whisul.OnPrompt("second", whisultest.Script{Polls: 1})
 		h.start()
 		first, _ := h.songIn("u1", "g1", "first")
 		queued, _ := h.songIn("u2", "g1", "second")
 		button, msg := h.cancelOf(queued)
+		// The running song ends at its next poll, and its slot goes to
+		// the queued song while Cancel is pressed: at once (even rounds)
+		// or as the first song is delivered (odd rounds), when the
+		// promotion is due.
+		h.whisul.FinishAll()
+		if round%2 == 1 {
+			h.wait("the first song", func() bool { return h.outcome(first.ID) != "" })
+		}
 		r := h.reply(h.press(button, discordtest.SongCommand{UserID: "u2", GuildID: "g1", MessageID: msg}))
 		h.finalReply(first)
 		generated := func() bool {
