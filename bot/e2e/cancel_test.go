@@ -117,12 +117,16 @@ func TestCancelRacingThePromotionHasOneWinner(t *testing.T) {
 		queued, _ := h.songIn("u2", "g1", "second")
 		button, msg := h.cancelOf(queued)
 		// The running song ends at its next poll, and its slot goes to
-		// the queued song while Cancel is pressed: at once (even rounds)
-		// or as the first song is delivered (odd rounds), when the
-		// promotion is due.
+		// the queued song while Cancel is pressed: at once (rounds 0, 3),
+		// as the first song is delivered (1, 4), when the promotion is
+		// due, or once the queued song reached Whisul (2, 5), when the
+		// promotion has won for sure.
 		h.whisul.FinishAll()
-		if round%2 == 1 {
+		switch round % 3 {
+		case 1:
 			h.wait("the first song", func() bool { return h.outcome(first.ID) != "" })
+		case 2:
+			h.wait("the promotion", func() bool { return len(h.whisul.Jobs()) == 2 })
 		}
 		r := h.reply(h.press(button, discordtest.SongCommand{UserID: "u2", GuildID: "g1", MessageID: msg}))
 		h.finalReply(first)
