@@ -13,9 +13,10 @@ import (
 )
 
 // Memory is an in-memory store with the semantics of storage.Redis and
-// storage.Bolt: the Store, Gate and History methods, the same limits, FIFO
-// queue, cooldowns, daily counts by UTC day, history TTLs and finish-once.
-// It passes the same contract suites (Run, RunGate, RunHistory), so the
+// storage.Bolt: the Store, Gate, Settings, Roster and History methods, the
+// same limits and server overrides, FIFO queue, cooldowns, daily counts by
+// UTC day, cancel, history TTLs and finish-once. It passes the same
+// contract suites (Run, RunGate, RunGuild, RunHistory), so the
 // bot's unit tests can use it instead of a redis-server. Times are kept
 // to the millisecond in UTC, as the real stores keep them.
 //
