@@ -34,7 +34,7 @@ type BoltOptions struct {
 // on one machine. Only one process can open the file at a time.
 type Bolt struct {
 	db      *bbolt.DB
-	commits *groupCommit // Admit, Reschedule, RescheduleMany and Finish
+	commits *groupCommit // Admit, Reschedule, RescheduleMany, Finish, Cancel, ClaimPositionEdit
 	log     *slog.Logger
 	writes  *boltWrites // nil but in the write-volume test
 }
@@ -133,7 +133,8 @@ func (b *Bolt) update(fn func(t boltTx) error) error {
 }
 
 // batch is update for the writes a burst makes from many goroutines at
-// once (Admit, Reschedule, RescheduleMany, Finish): concurrent calls share
+// once (Admit, Reschedule, RescheduleMany, Finish, Cancel,
+// ClaimPositionEdit): concurrent calls share
 // one transaction and its fsync, and each returns once its write is on
 // disk. fn may run more than once; see groupCommit.
 func (b *Bolt) batch(fn func(t boltTx) error) error {

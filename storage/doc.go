@@ -30,9 +30,13 @@
 // Reschedule makes due: every job in the due set is in the running set,
 // every other job is in the queue.
 //
-// Admit checks, in order: the user's active jobs, the user's cooldown, the
-// user's admissions of the UTC day, the guild's active jobs (not in DMs),
-// then the running slots. With MaxRunning set, a job that finds every slot
+// Admit checks, in order: whether the guild's admins paused the bot there,
+// the user's active jobs, the user's cooldown, the user's admissions of the
+// UTC day, the guild's active jobs and its admissions of the day (neither
+// in DMs), the whole bot's admissions of the day, then the running slots.
+// The guild's [GuildSettings] are read in the same atomic step, and their
+// [Overrides] replace the operator's per-user and per-guild limits there;
+// the verdict carries the limits applied. With MaxRunning set, a job that finds every slot
 // taken, or finds jobs already waiting, joins the back of the queue (unless
 // the queue is full), so nobody overtakes them; Promote moves jobs from the
 // front into free slots. With MaxRunning 0 every job runs at once.
@@ -40,6 +44,14 @@
 // [SeenTTL], returns Duplicate (with the verdict while the job is pending)
 // and changes nothing: a retried Admit is safe, and one interaction
 // delivered to several processes makes one song.
+//
+// Both stores also implement [Settings] and [Roster]. Cancel removes a
+// queued job in one atomic step that Promote cannot interleave with, and
+// takes its admission off the user's, the guild's and the bot's counts of
+// the day it was admitted (the cooldown stays, and so does the seen
+// marker: a redelivered interaction is still a duplicate). GuildJobs,
+// UserJobs, Usage and Queue are one round trip each in Redis (a script, or
+// MGET), and drop ids whose job has gone as they meet them.
 //
 // # Records
 //
@@ -55,7 +67,13 @@
 // scheduled) and scheduled_at (when the job was due before its current
 // lease; the base of its next due time). interaction_at is when the bot
 // received the interaction (less a few seconds), on the bot's clock, from
-// which the token's 15 minutes run.
+// which the token's 15 minutes run. Admit adds admitted_day (YYYYMMDD, the
+// UTC day whose counts it raised, which Cancel takes the admission off)
+// to the request, and, for a queued job, shown_position and shown_at (the
+// place the user's reply shows and when it was shown, unix ms; rewritten
+// by ClaimPositionEdit) to the state. Records older than these fields read
+// them as empty: Cancel then takes nothing off the counts, and no place
+// counts as shown.
 //
 // Both are flat string fields with a version field "v", so that a later
 // songbot can still read records written by this one: Redis writes
@@ -106,9 +124,27 @@
 //	songbot:{songbot}:user:<id>:last
 //	                            unix ms of the user's last admission;
 //	                            expires when the cooldown ends
+//	songbot:{songbot}:user:<id>:cooldown_until
+//	                            unix ms when the cooldown of that admission
+//	                            ends (the guild's override or the
+//	                            operator's), for Usage; expires then
 //	songbot:{songbot}:user:<id>:day:<YYYYMMDD>
-//	                            the user's admissions that UTC day; expires
-//	                            48 hours after the last one
+//	songbot:{songbot}:guild:<id>:day:<YYYYMMDD>
+//	songbot:{songbot}:day:<YYYYMMDD>
+//	                            the user's, the guild's and the whole
+//	                            bot's admissions that UTC day (DMs count
+//	                            for no guild); expire 48 hours after the
+//	                            last change
+//	songbot:{songbot}:guild:<id>:settings
+//	                            hash of the guild's /songadmin settings,
+//	                            without expiry: v (1), paused ("1"),
+//	                            pause_reason, showcase_channel_id and the
+//	                            overrides user_max_active, user_cooldown_ms,
+//	                            user_daily_limit, guild_max_active and
+//	                            guild_daily_limit (decimal). A field is
+//	                            there only when set: no field keeps the
+//	                            operator's limit, "0" switches it off. No
+//	                            key at all is a guild nobody configured
 //	songbot:{songbot}:seen:<id> "1": the interaction id was admitted;
 //	                            expires after SeenTTL (1 hour), so a second
 //	                            delivery of it, to any process, is answered
@@ -124,9 +160,13 @@
 //	redis-cli SCARD 'songbot:{songbot}:running'
 //	redis-cli ZRANGE 'songbot:{songbot}:queue' 0 -1
 //	redis-cli SMEMBERS 'songbot:{songbot}:user:1234:active'
+//	redis-cli HGETALL 'songbot:{songbot}:guild:5678:settings'
+//	redis-cli MGET 'songbot:{songbot}:day:20250601' 'songbot:{songbot}:guild:5678:day:20250601'
 //
-// Save, Claim, Extend, Reschedule, Finish, the move aside, Admit and
-// Promote are Lua scripts (EVALSHA). The keys a script knows in advance come in KEYS;
+// Save, Claim, Extend, Reschedule, Finish, the move aside, Admit, Promote,
+// Cancel, GuildJobs, UserJobs, Queue and ClaimPositionEdit are Lua scripts
+// (EVALSHA); UpdateGuildSettings is WATCH, HGETALL, then MULTI (DEL, HSET)
+// EXEC, retried when another admin's change landed in between. The keys a script knows in advance come in KEYS;
 // the job keys Claim and Promote find in the sorted sets, and the user and
 // guild sets Save, Finish and the move aside learn from a job hash, are
 // built in the script from the prefix, which Cluster allows because they
@@ -135,7 +175,8 @@
 // Count includes it. A queued one is dropped by Promote. The user and guild
 // sets do not name a job whose hash expired; Admit drops such ids from a
 // set (and from the running set and queue) when that set reaches its limit,
-// the only time they could refuse a job.
+// the only time they could refuse a job; GuildJobs and UserJobs drop them
+// too, and Queue drops queued ids whose hash expired.
 //
 // # Bolt layout
 //
@@ -149,16 +190,22 @@
 // big-endian sequence from NextSequence -> id, so a walk is FIFO),
 // "queue_index" (id -> its queue key), "user_active" and "guild_active"
 // (user or guild id, a 0 byte, job id -> empty) and "user_limits" (user id
-// -> JSON {last, day, n}: the last admission in unix ms, and the count of
-// admissions on day, YYYYMMDD in UTC; a count of an earlier day reads as
-// zero, and entries that remember nothing are pruned by later admissions),
+// -> JSON {last, until, day, n}: the last admission and the end of its
+// cooldown in unix ms, and the count of admissions on day, YYYYMMDD in
+// UTC; a count of an earlier day reads as zero, and entries that remember
+// nothing are pruned by later admissions), "day_counts" (YYYYMMDD, a 0
+// byte, then "bot", or "guild", a 0 byte and the guild id -> the day's
+// admissions as a decimal string; each admission deletes up to 4 counts
+// of days before yesterday), "guild_settings" (guild id -> JSON object of
+// the same fields as the Redis hash; absent for a guild nobody
+// configured),
 // "seen" (admitted id -> 8-byte expiry ms) and "seen_expiry" (expiry, then
 // id -> empty; each admission deletes up to 4 expired markers).
 // Bolt has no TTL: the bot finishes every job by JOB_TIMEOUT. OpenBolt
 // releases every lease in the file (each leased job is due again at its
 // scheduled_at), since the process that held it is gone. Concurrent
-// Admit, Reschedule, RescheduleMany and Finish calls share one write
-// transaction and its fsync (a group commit), and each returns once its
+// Admit, Reschedule, RescheduleMany, Finish, Cancel and ClaimPositionEdit
+// calls share one write transaction and its fsync (a group commit), and each returns once its
 // write is on disk; a lone call commits at once. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
 //

@@ -41,6 +41,8 @@ func (l Limits) normalized() Limits {
 	l.UserCooldown = max(l.UserCooldown, 0)
 	l.UserDailyLimit = max(l.UserDailyLimit, 0)
 	l.GuildMaxActive = max(l.GuildMaxActive, 0)
+	l.GuildDailyLimit = max(l.GuildDailyLimit, 0)
+	l.DailyLimit = max(l.DailyLimit, 0)
 	return l
 }
 

@@ -15,25 +15,27 @@ var _ Gate = (*Bolt)(nil)
 
 // Gate buckets; see the package documentation. OpenBolt creates them.
 var (
-	bucketRunning     = []byte("running")      // job id -> empty
-	bucketQueue       = []byte("queue")        // 8-byte big-endian sequence -> job id
-	bucketQueueIndex  = []byte("queue_index")  // job id -> its key in queue
-	bucketUserActive  = []byte("user_active")  // user id 0x00 job id -> empty
-	bucketGuildActive = []byte("guild_active") // guild id 0x00 job id -> empty
-	bucketUserLimits  = []byte("user_limits")  // user id -> JSON userLimits
-	bucketSeen        = []byte("seen")         // admitted id -> 8-byte expiry ms
-	bucketSeenExpiry  = []byte("seen_expiry")  // 8-byte expiry ms, then id -> empty
+	bucketRunning     = []byte("running")        // job id -> empty
+	bucketQueue       = []byte("queue")          // 8-byte big-endian sequence -> job id
+	bucketQueueIndex  = []byte("queue_index")    // job id -> its key in queue
+	bucketUserActive  = []byte("user_active")    // user id 0x00 job id -> empty
+	bucketGuildActive = []byte("guild_active")   // guild id 0x00 job id -> empty
+	bucketUserLimits  = []byte("user_limits")    // user id -> JSON userLimits
+	bucketSeen        = []byte("seen")           // admitted id -> 8-byte expiry ms
+	bucketSeenExpiry  = []byte("seen_expiry")    // 8-byte expiry ms, then id -> empty
+	bucketSettings    = []byte("guild_settings") // guild id -> JSON settings
+	bucketDayCounts   = []byte("day_counts")     // YYYYMMDD 0x00 "bot" or "guild" 0x00 guild id -> decimal count
 )
 
 var gateBuckets = [][]byte{
 	bucketRunning, bucketQueue, bucketQueueIndex, bucketUserActive, bucketGuildActive, bucketUserLimits,
-	bucketSeen, bucketSeenExpiry,
+	bucketSeen, bucketSeenExpiry, bucketSettings, bucketDayCounts,
 }
 
 // gateTx holds the gate's buckets of one transaction.
 type gateTx struct {
 	running, queue, queueIndex, userActive, guildActive, userLimits *bbolt.Bucket
-	seen, seenExpiry                                                *bbolt.Bucket
+	seen, seenExpiry, settings, dayCounts                           *bbolt.Bucket
 }
 
 func gateBucketsOf(tx *bbolt.Tx) gateTx {
@@ -46,22 +48,32 @@ func gateBucketsOf(tx *bbolt.Tx) gateTx {
 		userLimits:  tx.Bucket(bucketUserLimits),
 		seen:        tx.Bucket(bucketSeen),
 		seenExpiry:  tx.Bucket(bucketSeenExpiry),
+		settings:    tx.Bucket(bucketSettings),
+		dayCounts:   tx.Bucket(bucketDayCounts),
 	}
 }
 
 // userLimits is what the cooldown and the daily limit remember of a user:
-// the last admission (unix ms; 0 when the cooldown was off) and the count
-// of admissions on Day (YYYYMMDD, UTC). A count of an earlier day reads as
-// zero; an entry that remembers nothing any more is pruned by later
-// admissions of other users.
+// the last admission (unix ms; 0 when the cooldown was off), when the
+// cooldown it started ends (unix ms; absent in older entries and when the
+// cooldown was off) and the count of admissions on Day (YYYYMMDD, UTC). A
+// count of an earlier day reads as zero; an entry that remembers nothing
+// any more is pruned by later admissions of other users.
 type userLimits struct {
-	Last int64  `json:"last"`
-	Day  string `json:"day"`
-	N    int    `json:"n"`
+	Last  int64  `json:"last"`
+	Until int64  `json:"until,omitempty"`
+	Day   string `json:"day"`
+	N     int    `json:"n"`
 }
 
 // stale reports whether u can no longer refuse anything on day at nowMs.
+// An entry that knows when its cooldown ends is kept until then, whatever
+// the cooldown of the admission that prunes it (a server's override may
+// differ); an older one is judged by that admission's cooldown.
 func (u userLimits) stale(day string, nowMs, cooldownMs int64) bool {
+	if u.Until > 0 {
+		return u.Day < day && u.Until <= nowMs
+	}
 	return u.Day < day && u.Last+cooldownMs <= nowMs
 }
 
@@ -85,8 +97,11 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 	l := limits.normalized()
 	var adm Admission
 	err := b.batch(func(t boltTx) error {
+		gs := t.gate.settingsOf(job.GuildID)
+		eff := effective(l, gs.Overrides)
 		var err error
-		adm, err = t.admitOnce(now, job, l)
+		adm, err = t.admitOnce(now, job, eff, gs)
+		adm.Limits = eff
 		return err
 	})
 	if err != nil {
@@ -96,8 +111,9 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 }
 
 // admit is Admit's transaction; it checks in the order the Redis script
-// does and returns the same verdicts.
-func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
+// does and returns the same verdicts. l are the limits with the server's
+// overrides in place; gs says whether the server is paused.
+func (t boltTx) admit(now time.Time, job Job, l Limits, gs GuildSettings) (Admission, error) {
 	g, id := t.gate, []byte(job.ID)
 	old := t.jobs.Get(id)
 	if old != nil {
@@ -107,6 +123,9 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		if g.running.Get(id) != nil {
 			return Admission{}, nil
 		}
+	}
+	if gs.Paused {
+		return Admission{Refused: RefusedPaused, PauseReason: gs.PauseReason}, nil
 	}
 	if l.UserMaxActive > 0 {
 		if n, err := t.liveMembers(g.userActive, job.UserID, l.UserMaxActive); err != nil || n >= l.UserMaxActive {
@@ -131,6 +150,13 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		if n, err := t.liveMembers(g.guildActive, job.GuildID, l.GuildMaxActive); err != nil || n >= l.GuildMaxActive {
 			return Admission{Refused: RefusedGuildActive}, err
 		}
+	}
+	guildDay, botDay := dayCountKey(day, job.GuildID), dayCountKey(day, "")
+	if job.GuildID != "" && l.GuildDailyLimit > 0 && g.dayCount(guildDay) >= l.GuildDailyLimit {
+		return Admission{Refused: RefusedGuildDaily, RetryAt: nextUTCMidnight(now)}, nil
+	}
+	if l.DailyLimit > 0 && g.dayCount(botDay) >= l.DailyLimit {
+		return Admission{Refused: RefusedBotDaily, RetryAt: nextUTCMidnight(now)}, nil
 	}
 	run := l.MaxRunning == 0
 	if !run {
@@ -158,9 +184,6 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		}
 	}
 	var adm Admission
-	if err := t.putJob(job, run); err != nil { // a queued job has no due entry
-		return Admission{}, err
-	}
 	if run {
 		if err := g.running.Put(id, nil); err != nil {
 			return Admission{}, err
@@ -179,6 +202,9 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		}
 		adm = Admission{Queued: true, Position: countKeys(g.queue)}
 	}
+	if err := t.putAdmitted(job, run, day, adm.Position, nowMs); err != nil { // a queued job has no due entry
+		return Admission{}, err
+	}
 	if err := g.userActive.Put(memberKey(job.UserID, job.ID), nil); err != nil {
 		return Admission{}, err
 	}
@@ -188,7 +214,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 		}
 	}
 	if cooldown > 0 {
-		ul.Last = nowMs
+		ul.Last, ul.Until = nowMs, nowMs+cooldown
 	}
 	ul.N++
 	raw, err := json.Marshal(ul)
@@ -198,7 +224,18 @@ func (t boltTx) admit(now time.Time, job Job, l Limits) (Admission, error) {
 	if err := g.userLimits.Put([]byte(job.UserID), raw); err != nil {
 		return Admission{}, err
 	}
-	return adm, g.pruneUserLimits(job.UserID, day, nowMs, cooldown)
+	if err := g.pruneUserLimits(job.UserID, day, nowMs, cooldown); err != nil {
+		return Admission{}, err
+	}
+	if job.GuildID != "" {
+		if err := g.addDayCount(guildDay, 1); err != nil {
+			return Admission{}, err
+		}
+	}
+	if err := g.addDayCount(botDay, 1); err != nil {
+		return Admission{}, err
+	}
+	return adm, g.pruneDayCounts(utcDay(now.Add(-24 * time.Hour)))
 }
 
 // Promote implements Gate in one write transaction.

@@ -16,18 +16,18 @@ const seenPrunePerAdmit = 4
 // place, or was admitted within SeenTTL, is a second delivery of one
 // interaction and gets Duplicate, with the pending job's verdict, and
 // changes nothing. An admission remembers its id until SeenTTL after now.
-func (t boltTx) admitOnce(now time.Time, job Job, l Limits) (Admission, error) {
+func (t boltTx) admitOnce(now time.Time, job Job, l Limits, gs GuildSettings) (Admission, error) {
 	g, id := t.gate, []byte(job.ID)
 	nowMs := dueMillis(now)
 	if t.jobs.Get(id) != nil {
-		adm, err := t.admit(now, job, l)
+		adm, err := t.admit(now, job, l, gs)
 		adm.Duplicate = true
 		return adm, err
 	}
 	if raw := g.seen.Get(id); len(raw) == 8 && int64(binary.BigEndian.Uint64(raw)) > nowMs {
 		return Admission{Duplicate: true}, nil
 	}
-	adm, err := t.admit(now, job, l)
+	adm, err := t.admit(now, job, l, gs)
 	if err != nil || adm.Refused != "" {
 		return adm, err
 	}

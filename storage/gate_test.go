@@ -99,6 +99,22 @@ func TestRedisGateLayout(t *testing.T) {
 	if ttl := rc.PTTL(ctx, day).Val(); ttl < 47*time.Hour || ttl > 48*time.Hour {
 		t.Errorf("PTTL %s = %v; want about 48h", day, ttl)
 	}
+	for key, want := range map[string]string{
+		base + "guild:g1:day:20250601":  "2", // the DM's job counts for no guild
+		base + "day:20250601":           "3",
+		base + "user:u1:cooldown_until": strconv.FormatInt(t0.Add(15*time.Second).UnixMilli(), 10),
+	} {
+		if got, err := rc.Get(ctx, key).Result(); err != nil || got != want {
+			t.Errorf("GET %s = %q, %v; want %s", key, got, err, want)
+		}
+	}
+	if ttl := rc.PTTL(ctx, base+"day:20250601").Val(); ttl < 47*time.Hour || ttl > 48*time.Hour {
+		t.Errorf("PTTL %sday:20250601 = %v; want about 48h", base, ttl)
+	}
+	fields, err := rc.HMGet(ctx, base+"job:2", "admitted_day", "shown_position", "shown_at").Result()
+	if want := []any{"20250601", "1", strconv.FormatInt(t0.UnixMilli(), 10)}; err != nil || !cmp.Equal(fields, want) {
+		t.Errorf("HMGET %sjob:2 admitted_day shown_position shown_at = %v, %v; want %v", base, fields, err, want)
+	}
 	for _, id := range []string{"1", "2", "3"} {
 		if _, err := s.Finish(ctx, id); err != nil {
 			t.Fatal(err)
@@ -107,17 +123,25 @@ func TestRedisGateLayout(t *testing.T) {
 	keys, err := rc.Keys(ctx, base+"*").Result()
 	var want []string
 	for _, u := range []string{"u1", "u2", "u3"} {
-		want = append(want, base+"user:"+u+":last", base+"user:"+u+":day:20250601")
+		want = append(want, base+"user:"+u+":last", base+"user:"+u+":cooldown_until", base+"user:"+u+":day:20250601")
 	}
+	want = append(want, base+"guild:g1:day:20250601", base+"day:20250601")
 	for _, id := range []string{"1", "2", "3"} {
 		want = append(want, base+"seen:"+id)
 	}
 	if err != nil || !cmp.Equal(keys, want, sortStrings) {
-		t.Errorf("KEYS %s* after every job finished = %v, %v; want only the cooldown and daily counts and the seen markers", base, keys, err)
+		t.Errorf("KEYS %s* after every job finished = %v, %v; want only the cooldowns, the daily counts and the seen markers", base, keys, err)
 	}
 	if ttl := rc.PTTL(ctx, base+"seen:1").Val(); ttl < storage.SeenTTL-time.Minute || ttl > storage.SeenTTL {
 		t.Errorf("PTTL %sseen:1 = %v; want about SeenTTL, %v", base, ttl, storage.SeenTTL)
 	}
+}
+
+// verdict is an admission without the limits it applied, which these
+// tests do not vary.
+func verdict(a storage.Admission) storage.Admission {
+	a.Limits = storage.Limits{}
+	return a
 }
 
 // sortStrings compares string slices as sets.
@@ -142,7 +166,7 @@ func TestRedisGateExpiredJobs(t *testing.T) {
 	}
 	admit := func(t *testing.T, s *storage.Redis, j storage.Job, l storage.Limits, want storage.Admission) {
 		t.Helper()
-		if got, err := s.Admit(t.Context(), t0, j, l); err != nil || got != want {
+		if got, err := s.Admit(t.Context(), t0, j, l); err != nil || verdict(got) != want {
 			t.Errorf("Admit(%s) = %+v, %v; want %+v", j.ID, got, err, want)
 		}
 	}
@@ -208,7 +232,7 @@ func TestBoltGateLostRecords(t *testing.T) {
 	}
 	admit := func(id string, want storage.Admission) {
 		t.Helper()
-		if got, err := s.Admit(ctx, t0, gateJob(id, "u-"+id, "g-"+id), l); err != nil || got != want {
+		if got, err := s.Admit(ctx, t0, gateJob(id, "u-"+id, "g-"+id), l); err != nil || verdict(got) != want {
 			t.Errorf("Admit(%s) = %+v, %v; want %+v", id, got, err, want)
 		}
 	}
@@ -274,7 +298,7 @@ func TestGateUndecodable(t *testing.T) {
 				t.Errorf("Counts() = %d, %d, %v; want 0, 0", r, q, err)
 			}
 			for _, j := range []storage.Job{gateJob("a", "u1", "g1"), gateJob("b", "u2", "g2")} {
-				if adm, err := s.Admit(ctx, t0, j, l); err != nil || adm != (storage.Admission{}) {
+				if adm, err := s.Admit(ctx, t0, j, l); err != nil || verdict(adm) != (storage.Admission{}) {
 					t.Errorf("Admit(%s of %s) = %+v, %v; want running", j.ID, j.UserID, adm, err)
 				}
 			}

@@ -73,7 +73,21 @@ func gateJob(id, user, guild string) storage.Job {
 	return j
 }
 
+// mustAdmit admits job where no server set anything: the verdict's
+// Limits must be l (negatives off), and it returns the verdict without
+// them, so tests compare the rest.
 func mustAdmit(t *testing.T, s storage.Gate, now time.Time, job storage.Job, l storage.Limits) storage.Admission {
+	t.Helper()
+	adm := mustAdmitFull(t, s, now, job, l)
+	if want := effective(l, storage.Overrides{}); adm.Limits != want {
+		t.Errorf("Admit(base+%v, %q).Limits = %+v; want the caller's, %+v", now.Sub(base), job.ID, adm.Limits, want)
+	}
+	adm.Limits = storage.Limits{}
+	return adm
+}
+
+// mustAdmitFull returns the whole verdict, Limits included.
+func mustAdmitFull(t *testing.T, s storage.Gate, now time.Time, job storage.Job, l storage.Limits) storage.Admission {
 	t.Helper()
 	adm, err := s.Admit(t.Context(), now, job, l)
 	if err != nil {

@@ -13,9 +13,10 @@ import (
 )
 
 // Memory is an in-memory store with the semantics of storage.Redis and
-// storage.Bolt: the Store, Gate and History methods, the same limits, FIFO
-// queue, cooldowns, daily counts by UTC day, history TTLs and finish-once.
-// It passes the same contract suites (Run, RunGate, RunHistory), so the
+// storage.Bolt: the Store, Gate, Settings, Roster and History methods, the
+// same limits and server overrides, FIFO queue, cooldowns, daily counts by
+// UTC day, cancel, history TTLs and finish-once. It passes the same
+// contract suites (Run, RunGate, RunGuild, RunHistory), so the
 // bot's unit tests can use it instead of a redis-server. Times are kept
 // to the millisecond in UTC, as the real stores keep them.
 //
@@ -33,26 +34,37 @@ type Memory struct {
 	lists  map[string]*memList // user id -> their list of songs
 	meta   map[string]string
 	seen   map[string]time.Time // admitted ids, until SeenTTL after
+	// settings are the guilds' settings as stored (see storedSettings).
+	settings map[string]storage.GuildSettings
+	// days counts admissions per UTC day: dayKey(day, "") the bot's,
+	// dayKey(day, guild) a guild's.
+	days map[string]int
 }
 
 // memJob is a stored job; a job not queued is running, and due at its
 // NextPollAt.
 type memJob struct {
-	job    storage.Job
-	queued bool
+	job     storage.Job
+	queued  bool
+	day     string    // the UTC day of its admission, whose counts it raised; "" when saved
+	shown   int       // the queue place its reply last showed
+	shownAt time.Time // when it showed it
 }
 
 // memUser is what the cooldown and the daily limit remember of a user.
 type memUser struct {
-	last time.Time // the last admission; zero when the cooldown was off
-	day  string    // YYYYMMDD (UTC) that n counts
-	n    int
+	last  time.Time // the last admission; zero when the cooldown was off
+	until time.Time // when the cooldown it started ends
+	day   string    // YYYYMMDD (UTC) that n counts
+	n     int
 }
 
 var (
-	_ storage.Store   = (*Memory)(nil)
-	_ storage.Gate    = (*Memory)(nil)
-	_ storage.History = (*Memory)(nil)
+	_ storage.Store    = (*Memory)(nil)
+	_ storage.Gate     = (*Memory)(nil)
+	_ storage.History  = (*Memory)(nil)
+	_ storage.Settings = (*Memory)(nil)
+	_ storage.Roster   = (*Memory)(nil)
 )
 
 // NewMemory returns an empty store. now is the clock of the history's TTLs
@@ -70,6 +82,9 @@ func NewMemory(now func() time.Time) *Memory {
 		lists: map[string]*memList{},
 		meta:  map[string]string{},
 		seen:  map[string]time.Time{},
+
+		settings: map[string]storage.GuildSettings{},
+		days:     map[string]int{},
 	}
 }
 

@@ -27,54 +27,129 @@ func (m *Memory) Admit(ctx context.Context, now time.Time, job storage.Job, limi
 	case job.UserID == "":
 		return storage.Admission{}, errors.New("storage: admit: empty user ID; the per-user limits need one")
 	}
-	l := limits
+	var gs storage.GuildSettings
+	if job.GuildID != "" {
+		gs = m.settings[job.GuildID]
+	}
+	l := effective(limits, gs.Overrides)
+	adm := m.admit(ms(now), job, l, gs)
+	adm.Limits = l
+	return adm, nil
+}
+
+// admit is Admit under the lock, with the server's overrides in l.
+func (m *Memory) admit(now time.Time, job storage.Job, l storage.Limits, gs storage.GuildSettings) storage.Admission {
 	if old, ok := m.jobs[job.ID]; ok { // a second delivery, or a retried Admit
 		if old.queued {
-			return storage.Admission{Queued: true, Position: m.position(job.ID), Duplicate: true}, nil
+			return storage.Admission{Queued: true, Position: m.position(job.ID), Duplicate: true}
 		}
-		return storage.Admission{Duplicate: true}, nil
+		return storage.Admission{Duplicate: true}
 	}
 	if m.seen[job.ID].After(now) {
-		return storage.Admission{Duplicate: true}, nil
+		return storage.Admission{Duplicate: true}
+	}
+	if gs.Paused {
+		return storage.Admission{Refused: storage.RefusedPaused, PauseReason: gs.PauseReason}
 	}
 	if l.UserMaxActive > 0 && m.active(func(j storage.Job) bool { return j.UserID == job.UserID }) >= l.UserMaxActive {
-		return storage.Admission{Refused: storage.RefusedUserActive}, nil
+		return storage.Admission{Refused: storage.RefusedUserActive}
 	}
 	u := m.users[job.UserID]
-	now, day := ms(now), now.UTC().Format("20060102")
-	if retry := u.last.Add(l.UserCooldown); l.UserCooldown > 0 && !u.last.IsZero() && retry.After(now) {
-		return storage.Admission{Refused: storage.RefusedCooldown, RetryAt: retry}, nil
+	day := utcDay(now)
+	if retry := u.last.Add(cooldown(l)); l.UserCooldown > 0 && !u.last.IsZero() && retry.After(now) {
+		return storage.Admission{Refused: storage.RefusedCooldown, RetryAt: retry}
 	}
 	if u.day != day {
 		u.day, u.n = day, 0
 	}
 	if l.UserDailyLimit > 0 && u.n >= l.UserDailyLimit {
-		y, mo, d := now.UTC().Date()
-		return storage.Admission{Refused: storage.RefusedDaily, RetryAt: time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)}, nil
+		return storage.Admission{Refused: storage.RefusedDaily, RetryAt: nextUTCMidnight(now)}
 	}
 	if job.GuildID != "" && l.GuildMaxActive > 0 &&
 		m.active(func(j storage.Job) bool { return j.GuildID == job.GuildID }) >= l.GuildMaxActive {
-		return storage.Admission{Refused: storage.RefusedGuildActive}, nil
+		return storage.Admission{Refused: storage.RefusedGuildActive}
+	}
+	if job.GuildID != "" && l.GuildDailyLimit > 0 && m.days[dayKey(day, job.GuildID)] >= l.GuildDailyLimit {
+		return storage.Admission{Refused: storage.RefusedGuildDaily, RetryAt: nextUTCMidnight(now)}
+	}
+	if l.DailyLimit > 0 && m.days[dayKey(day, "")] >= l.DailyLimit {
+		return storage.Admission{Refused: storage.RefusedBotDaily, RetryAt: nextUTCMidnight(now)}
 	}
 	run := l.MaxRunning <= 0 || (len(m.queue) == 0 && m.running() < l.MaxRunning)
 	if !run && l.MaxQueued > 0 && len(m.queue) >= l.MaxQueued {
-		return storage.Admission{Refused: storage.RefusedQueueFull}, nil
+		return storage.Admission{Refused: storage.RefusedQueueFull}
 	}
 
-	m.jobs[job.ID] = &memJob{job: normalized(job), queued: !run}
+	j := &memJob{job: normalized(job), queued: !run, day: day}
+	m.jobs[job.ID] = j
 	var adm storage.Admission
 	if !run {
 		m.queue = append(m.queue, job.ID)
 		adm = storage.Admission{Queued: true, Position: len(m.queue)}
+		j.shown, j.shownAt = adm.Position, now
 	}
 	if l.UserCooldown > 0 {
-		u.last = now
+		u.last, u.until = now, now.Add(cooldown(l))
 	}
 	u.n++
 	m.users[job.UserID] = u
+	if job.GuildID != "" {
+		m.days[dayKey(day, job.GuildID)]++
+	}
+	m.days[dayKey(day, "")]++
+	m.forgetDays(utcDay(now.Add(-24 * time.Hour)))
 	m.forgetSeen(now)
 	m.seen[job.ID] = now.Add(storage.SeenTTL)
-	return adm, nil
+	return adm
+}
+
+// dayKey names a count of day's admissions: the bot's when guildID is
+// empty, else the guild's.
+func dayKey(day, guildID string) string {
+	if guildID == "" {
+		return day + "\x00bot"
+	}
+	return day + "\x00guild\x00" + guildID
+}
+
+// forgetDays drops the counts of days before keep (YYYYMMDD).
+func (m *Memory) forgetDays(keep string) {
+	for k := range m.days {
+		if k[:min(len(k), len(keep))] < keep {
+			delete(m.days, k)
+		}
+	}
+}
+
+func utcDay(t time.Time) string { return t.UTC().Format("20060102") }
+
+func nextUTCMidnight(t time.Time) time.Time {
+	y, mo, d := t.UTC().Date()
+	return time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
+}
+
+// cooldown is l's cooldown in whole milliseconds, rounded up, as the
+// stores apply it.
+func cooldown(l storage.Limits) time.Duration { return roundMillis(l.UserCooldown) }
+
+func roundMillis(d time.Duration) time.Duration {
+	r := d.Truncate(time.Millisecond)
+	if r < d {
+		r += time.Millisecond
+	}
+	return r
+}
+
+// effective is what the stores apply: l with the overrides in place,
+// negative limits off.
+func effective(l storage.Limits, o storage.Overrides) storage.Limits {
+	l = o.Apply(l)
+	for _, p := range []*int{&l.MaxRunning, &l.MaxQueued, &l.UserMaxActive, &l.UserDailyLimit,
+		&l.GuildMaxActive, &l.GuildDailyLimit, &l.DailyLimit} {
+		*p = max(*p, 0)
+	}
+	l.UserCooldown = max(l.UserCooldown, 0)
+	return l
 }
 
 // forgetSeen drops the admitted ids remembered until before now.

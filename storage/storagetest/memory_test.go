@@ -85,3 +85,13 @@ func TestMemoryClosed(t *testing.T) {
 		t.Errorf("Admit() after Close = nil error; want one")
 	}
 }
+
+func TestMemoryGuildContract(t *testing.T) {
+	t.Parallel()
+	storagetest.RunGuild(t, func(t *testing.T) storagetest.Backend {
+		m := storagetest.NewMemory(nil)
+		t.Cleanup(func() { m.Close() })
+		// One process: every handle is the same store.
+		return func(*testing.T) storagetest.GuildStore { return m }
+	})
+}

@@ -12,7 +12,10 @@
 //
 // RunGate is the contract of storage.Gate, the fair-use limits and queue;
 // AdmitRace and PromoteRace also race several stores sharing one backend.
-// RunHistory is the contract of storage.History.
+// RunGuild is the contract of storage.Settings and storage.Roster, the
+// servers' settings and the queue views; CancelPromoteRace and
+// PositionEditRace race several stores too. RunHistory is the contract of
+// storage.History.
 //
 // NewMemory returns a store for unit tests that need no redis-server.
 //
