@@ -70,7 +70,7 @@ func standingText(tr *i18n.Printer, st standing, now time.Time) string {
 		if left > 0 {
 			lines = append(lines, tr.Plural(i18n.SongsLeftToday, left, nil))
 		} else {
-			lines = append(lines, tr.Format(i18n.SongsNoneLeft, i18n.Args{"When": relative(tr, nextUTCMidnight(now))}))
+			lines = append(lines, tr.Format(i18n.SongsNoneLeft, i18n.Args{"When": relative(tr, storage.NextUTCMidnight(now))}))
 		}
 	}
 	if st.usage.CooldownUntil.After(now) {
@@ -99,10 +99,4 @@ func songsLeft(st standing) (left int, limited bool) {
 		}
 	}
 	return max(left, 0), left >= 0
-}
-
-// nextUTCMidnight is when the daily limits of now's UTC day free.
-func nextUTCMidnight(now time.Time) time.Time {
-	y, m, d := now.UTC().Date()
-	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
 }

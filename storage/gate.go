@@ -59,8 +59,9 @@ func (l Limits) cooldownMillis() int64 {
 // utcDay names the UTC day of t, as the daily count's key does: "20250601".
 func utcDay(t time.Time) string { return t.UTC().Format("20060102") }
 
-// nextUTCMidnight is when the daily limit of t's day frees by itself.
-func nextUTCMidnight(t time.Time) time.Time {
+// NextUTCMidnight is when the daily limits of t's UTC day free by
+// themselves: the RetryAt of a daily refusal.
+func NextUTCMidnight(t time.Time) time.Time {
 	y, m, d := t.UTC().Date()
 	return time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC)
 }

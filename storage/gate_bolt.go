@@ -144,7 +144,7 @@ func (t boltTx) admit(now time.Time, job Job, l Limits, gs GuildSettings) (Admis
 		ul.Day, ul.N = day, 0
 	}
 	if l.UserDailyLimit > 0 && ul.N >= l.UserDailyLimit {
-		return Admission{Refused: RefusedDaily, RetryAt: nextUTCMidnight(now)}, nil
+		return Admission{Refused: RefusedDaily, RetryAt: NextUTCMidnight(now)}, nil
 	}
 	if job.GuildID != "" && l.GuildMaxActive > 0 {
 		if n, err := t.liveMembers(g.guildActive, job.GuildID, l.GuildMaxActive); err != nil || n >= l.GuildMaxActive {
@@ -153,10 +153,10 @@ func (t boltTx) admit(now time.Time, job Job, l Limits, gs GuildSettings) (Admis
 	}
 	guildDay, botDay := dayCountKey(day, job.GuildID), dayCountKey(day, "")
 	if job.GuildID != "" && l.GuildDailyLimit > 0 && g.dayCount(guildDay) >= l.GuildDailyLimit {
-		return Admission{Refused: RefusedGuildDaily, RetryAt: nextUTCMidnight(now)}, nil
+		return Admission{Refused: RefusedGuildDaily, RetryAt: NextUTCMidnight(now)}, nil
 	}
 	if l.DailyLimit > 0 && g.dayCount(botDay) >= l.DailyLimit {
-		return Admission{Refused: RefusedBotDaily, RetryAt: nextUTCMidnight(now)}, nil
+		return Admission{Refused: RefusedBotDaily, RetryAt: NextUTCMidnight(now)}, nil
 	}
 	run := l.MaxRunning == 0
 	if !run {

@@ -59,7 +59,7 @@ func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits
 	args := make([]any, 0, 19+len(fields))
 	args = append(args,
 		job.ID, dueMillis(now), dueMillis(job.NextPollAt), r.ttl.Milliseconds(),
-		r.activeTTL().Milliseconds(), nextUTCMidnight(now).UnixMilli(), dayCountTTL.Milliseconds(),
+		r.activeTTL().Milliseconds(), NextUTCMidnight(now).UnixMilli(), dayCountTTL.Milliseconds(),
 		r.keys.job, job.GuildID,
 		l.MaxRunning, l.MaxQueued, l.UserMaxActive, l.cooldownMillis(), l.UserDailyLimit, l.GuildMaxActive,
 		SeenTTL.Milliseconds(), l.GuildDailyLimit, l.DailyLimit)

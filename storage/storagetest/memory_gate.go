@@ -63,17 +63,17 @@ func (m *Memory) admit(now time.Time, job storage.Job, l storage.Limits, gs stor
 		u.day, u.n = day, 0
 	}
 	if l.UserDailyLimit > 0 && u.n >= l.UserDailyLimit {
-		return storage.Admission{Refused: storage.RefusedDaily, RetryAt: nextUTCMidnight(now)}
+		return storage.Admission{Refused: storage.RefusedDaily, RetryAt: storage.NextUTCMidnight(now)}
 	}
 	if job.GuildID != "" && l.GuildMaxActive > 0 &&
 		m.active(func(j storage.Job) bool { return j.GuildID == job.GuildID }) >= l.GuildMaxActive {
 		return storage.Admission{Refused: storage.RefusedGuildActive}
 	}
 	if job.GuildID != "" && l.GuildDailyLimit > 0 && m.days[dayKey(day, job.GuildID)] >= l.GuildDailyLimit {
-		return storage.Admission{Refused: storage.RefusedGuildDaily, RetryAt: nextUTCMidnight(now)}
+		return storage.Admission{Refused: storage.RefusedGuildDaily, RetryAt: storage.NextUTCMidnight(now)}
 	}
 	if l.DailyLimit > 0 && m.days[dayKey(day, "")] >= l.DailyLimit {
-		return storage.Admission{Refused: storage.RefusedBotDaily, RetryAt: nextUTCMidnight(now)}
+		return storage.Admission{Refused: storage.RefusedBotDaily, RetryAt: storage.NextUTCMidnight(now)}
 	}
 	run := l.MaxRunning <= 0 || (len(m.queue) == 0 && m.running() < l.MaxRunning)
 	if !run && l.MaxQueued > 0 && len(m.queue) >= l.MaxQueued {
@@ -122,11 +122,6 @@ func (m *Memory) forgetDays(keep string) {
 }
 
 func utcDay(t time.Time) string { return t.UTC().Format("20060102") }
-
-func nextUTCMidnight(t time.Time) time.Time {
-	y, mo, d := t.UTC().Date()
-	return time.Date(y, mo, d+1, 0, 0, 0, 0, time.UTC)
-}
 
 // cooldown is l's cooldown in whole milliseconds, rounded up, as the
 // stores apply it.
