@@ -51,6 +51,8 @@ func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
 		Title: strings.Repeat("t", 300), BPM: 999, DurationText: strings.Repeat("9", 2000),
 		Tags: []string{strings.Repeat("x", 2000)}, SongURL: "https://cdn.example/" + strings.Repeat("a", 400), ImageURL: "https://cdn.example/c.jpg",
 	}
+	big, longest := 1_000_000, seconds(maxCooldownSeconds)
+	longJob := storage.Job{Request: storage.Request{Prompt: prompt}}
 	for _, locale := range c.Locales() {
 		tr := c.For(locale)
 		contents := map[string]string{
@@ -66,6 +68,11 @@ func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
 			"store failed":    tr.Text(i18n.StoreFailed),
 			"songs none":      songsText(tr, nil, 100_000*24*time.Hour),
 			"expired button":  keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, 100_000*24*time.Hour),
+			"limits":          b.limitsText(tr, i18n.AdminLimitsReset, storage.Overrides{UserMaxActive: &big, UserCooldown: &longest, UserDailyLimit: &big, GuildMaxActive: &big, GuildDailyLimit: &big}),
+			"standing":        standingText(tr, standing{active: []storage.ActiveJob{{Job: longJob}, {Job: longJob, Queued: true, Position: 1_000_000}}, usage: storage.Usage{CooldownUntil: at}, limits: huge}, time.Unix(0, 0)),
+			"paused reason":   tr.Format(i18n.AdminPausedReason, i18n.Args{"Reason": quotePrompt(strings.Repeat("p", pauseReasonMax))}),
+			"cancelled by":    tr.Format(i18n.CancelledBy, i18n.Args{"User": "<@123456789012345678901>", "Prompt": quotePrompt(prompt)}),
+			"showcase on":     tr.Format(i18n.AdminShowcaseOn, i18n.Args{"Channel": "<#123456789012345678901>"}),
 		}
 		for _, err := range []error{whisul.ErrInvalidPrompt, whisul.ErrUnauthorized, whisul.ErrRateLimited, whisul.ErrServer, errors.New("other")} {
 			contents["user message "+err.Error()] = userMessage(tr, err)
