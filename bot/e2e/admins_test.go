@@ -230,3 +230,27 @@ func TestDMsAreRefusedUnderAnAllowListUnlessAllowed(t *testing.T) {
 		})
 	}
 }
+
+func TestSongsShowsWhatIsOnTheWayAndWhatIsLeft(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *bot.Options) {
+		o.Limits = storage.Limits{MaxRunning: 1, UserDailyLimit: 3, UserCooldown: time.Hour}
+	})
+	h.whisul.SetDefault(whisultest.Script{After: time.Hour})
+	h.start()
+	h.songIn("u1", "g1", "someone else's")
+	h.songIn("u2", "g1", "my sea shanty")
+	in, err := h.discord.SendCommand(t.Context(), "songs", discordtest.SongCommand{UserID: "u2", GuildID: "g1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := h.reply(in)
+	for _, want := range []string{"On the way", "1st in line: my sea shanty", "2 more songs today", "Your next song can start <t:"} {
+		if !strings.Contains(r.Data.Content, want) {
+			t.Errorf("/songs = %q; want it to contain %q", r.Data.Content, want)
+		}
+	}
+	if strings.Contains(r.Data.Content, "someone else") {
+		t.Errorf("/songs = %q; shows another user's song", r.Data.Content)
+	}
+}

@@ -285,8 +285,8 @@ func TestCommandsAreNotRegisteredAgainWhenUnchanged(t *testing.T) {
 	if n := h.discord.CommandWrites(); n != 1 {
 		t.Errorf("commands written %d times over two starts; want 1", n)
 	}
-	if cmds := h.discord.Commands(""); len(cmds) != 2 {
-		t.Errorf("registered commands = %d; want song and songs", len(cmds))
+	if cmds := h.discord.Commands(""); len(cmds) != 3 {
+		t.Errorf("registered commands = %d; want song, songs and songadmin", len(cmds))
 	}
 }
 

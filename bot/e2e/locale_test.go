@@ -99,18 +99,26 @@ func TestRegisteredCommandsCarryEveryLocale(t *testing.T) {
 		DescriptionLocalizations map[string]string `json:"description_localizations"`
 	}
 	cmds := h.discord.Commands("")
-	if len(cmds) != 2 {
-		t.Fatalf("registered %d commands; want song and songs", len(cmds))
+	if len(cmds) != 3 {
+		t.Fatalf("registered %d commands; want song, songs and songadmin", len(cmds))
+	}
+	type option struct {
+		described
+		Options []described `json:"options"` // a subcommand's
 	}
 	for _, raw := range cmds {
 		var cmd struct {
 			described
-			Options []described `json:"options"`
+			Options []option `json:"options"`
 		}
 		if err := json.Unmarshal(raw, &cmd); err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range append([]described{cmd.described}, cmd.Options...) {
+		all := []described{cmd.described}
+		for _, o := range cmd.Options {
+			all = append(append(all, o.described), o.Options...)
+		}
+		for _, d := range all {
 			if got := slices.Sorted(maps.Keys(d.DescriptionLocalizations)); !slices.Equal(got, slices.Sorted(slices.Values(c.Locales()))) {
 				t.Errorf("/%s %s description_localizations for %v; want every catalogue locale %v", cmd.Name, d.Name, got, c.Locales())
 			}
