@@ -85,7 +85,9 @@ func (b *Bot) songAdminCommand() command {
 // handleSongAdmin answers /songadmin, privately. Discord lets only members
 // with the command's permission (or a role an admin granted it to) use
 // it, so the bot does not check permissions again: an admin's grant to an
-// event-staff role must work.
+// event-staff role must work. The answer is deferred first: a settings
+// update may take a few store round trips (an optimistic transaction on
+// Redis), which must not hold up Discord's 3 seconds.
 func (b *Bot) handleSongAdmin(ctx context.Context, in incoming) {
 	admin := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", admin)
@@ -95,12 +97,19 @@ func (b *Bot) handleSongAdmin(ctx context.Context, in incoming) {
 		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.AdminGuildOnly))
 		return
 	}
+	err := b.discord.Respond(ctx, in.Interaction, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
+	})
+	if err != nil {
+		log.Warn("could not acknowledge /songadmin; nothing changed", "err", err)
+		return
+	}
 	sub := opts[0]
 	log = log.With("subcommand", sub.Name)
-	sctx, cancel := context.WithTimeout(ctx, admitTimeout)
+	sctx, cancel := context.WithTimeout(ctx, adminBudget)
 	defer cancel()
 	var text string
-	var err error
 	switch sub.Name {
 	case "pause":
 		text, err = b.adminPause(sctx, log, tr, in.GuildID, stringOption(sub.Options, "reason"))
@@ -119,8 +128,13 @@ func (b *Bot) handleSongAdmin(ctx context.Context, in incoming) {
 		log.Error("/songadmin could not read or save the server's settings (is the store reachable?)", "err", err)
 		text = tr.Text(i18n.AdminFailed)
 	}
-	b.respondEphemeral(ctx, log, in.Interaction, text)
+	r := reply{api: b.discord, appID: in.AppID, token: in.Token, createdAt: b.now()}
+	r.editText(ctx, log, text)
 }
+
+// adminBudget bounds a /songadmin change in the store: the answer says
+// nothing changed rather than leave the admin on "thinking".
+const adminBudget = 10 * time.Second
 
 func (b *Bot) adminPause(ctx context.Context, log *slog.Logger, tr *i18n.Printer, guildID, reason string) (string, error) {
 	reason = truncate(reason, pauseReasonMax)

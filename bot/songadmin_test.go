@@ -99,6 +99,20 @@ func lastReply(t *testing.T, d *fakeDiscord) string {
 	return r.Data.Content
 }
 
+// adminAnswer is /songadmin's last answer: a private deferral, then the
+// edit of the reply.
+func adminAnswer(t *testing.T, d *fakeDiscord) string {
+	t.Helper()
+	rs, edits := d.Responses(), d.Edits()
+	if len(rs) == 0 || len(edits) == 0 {
+		t.Fatalf("%d responses and %d edits; want a deferral and an edit", len(rs), len(edits))
+	}
+	if r := rs[len(rs)-1]; r.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || r.Data == nil || r.Data.Flags&discordgo.MessageFlagsEphemeral == 0 {
+		t.Fatalf("response %+v is not a private deferral", r)
+	}
+	return edits[len(edits)-1].content
+}
+
 func TestSongAdminPauseResumeAndLimits(t *testing.T) {
 	t.Parallel()
 	d := &fakeDiscord{}
@@ -108,23 +122,23 @@ func TestSongAdminPauseResumeAndLimits(t *testing.T) {
 	ctx := context.Background()
 
 	b.handleSongAdmin(ctx, adminEvent("pause", &discordgo.ApplicationCommandInteractionDataOption{Name: "reason", Type: discordgo.ApplicationCommandOptionString, Value: "the talk starts"}))
-	if got := lastReply(t, d); !strings.Contains(got, "Paused") || !strings.Contains(got, "the talk starts") {
+	if got := adminAnswer(t, d); !strings.Contains(got, "Paused") || !strings.Contains(got, "the talk starts") {
 		t.Errorf("pause reply = %q", got)
 	}
 	if s := settings.m["guild1"]; !s.Paused || s.PauseReason != "the talk starts" {
 		t.Errorf("after pause, settings = %+v", s)
 	}
 	b.handleSongAdmin(ctx, adminEvent("resume"))
-	if got := lastReply(t, d); !strings.Contains(got, "Resumed") {
+	if got := adminAnswer(t, d); !strings.Contains(got, "Resumed") {
 		t.Errorf("resume reply = %q", got)
 	}
 	b.handleSongAdmin(ctx, adminEvent("resume"))
-	if got := lastReply(t, d); !strings.Contains(got, "wasn't paused") {
+	if got := adminAnswer(t, d); !strings.Contains(got, "wasn't paused") {
 		t.Errorf("second resume reply = %q", got)
 	}
 
 	b.handleSongAdmin(ctx, adminEvent("limits", intOpt("user_active", 0), intOpt("user_cooldown", 60), intOpt("guild_daily", 30)))
-	got := lastReply(t, d)
+	got := adminAnswer(t, d)
 	for _, want := range []string{"Limits changed", "on the way: no limit (set here)", "60 seconds (set here)", "per day: 30 (set here)", "20 songs made at once, 200 waiting, no limit per day"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("limits reply = %q; want it to contain %q", got, want)
@@ -135,11 +149,11 @@ func TestSongAdminPauseResumeAndLimits(t *testing.T) {
 		t.Errorf("overrides = %+v", o)
 	}
 	b.handleSongAdmin(ctx, adminEvent("limits"))
-	if got := lastReply(t, d); !strings.Contains(got, "Limits in this server") || !strings.Contains(got, "60 seconds (set here)") {
+	if got := adminAnswer(t, d); !strings.Contains(got, "Limits in this server") || !strings.Contains(got, "60 seconds (set here)") {
 		t.Errorf("limits shown = %q", got)
 	}
 	b.handleSongAdmin(ctx, adminEvent("limits", &discordgo.ApplicationCommandInteractionDataOption{Name: "reset", Type: discordgo.ApplicationCommandOptionBoolean, Value: true}))
-	if got := lastReply(t, d); !strings.Contains(got, "Back to the bot's default") || strings.Contains(got, "set here") || !strings.Contains(got, "15 seconds") {
+	if got := adminAnswer(t, d); !strings.Contains(got, "Back to the bot's default") || strings.Contains(got, "set here") || !strings.Contains(got, "15 seconds") {
 		t.Errorf("reset reply = %q", got)
 	}
 	if !settings.m["guild1"].Overrides.IsZero() {
@@ -149,7 +163,8 @@ func TestSongAdminPauseResumeAndLimits(t *testing.T) {
 
 func TestSongAdminQueueAndShowcase(t *testing.T) {
 	t.Parallel()
-	d := &fakeDiscord{}
+	var edits []*discordgo.WebhookEdit
+	d := &fakeDiscord{EditReplyFn: func(_, _ string, e *discordgo.WebhookEdit) error { edits = append(edits, e); return nil }}
 	settings := &memorySettings{}
 	since := time.Unix(1_800_000_000, 0)
 	running, queued := pendingJob(since, "u1", false), pendingJob(since, "u2", false)
@@ -163,22 +178,22 @@ func TestSongAdminQueueAndShowcase(t *testing.T) {
 	b := newTestBot(t, Options{}, d, store, fakeWhisul{})
 	ctx := context.Background()
 	b.handleSongAdmin(ctx, adminEvent("queue"))
-	got := lastReply(t, d)
+	got := adminAnswer(t, d)
 	for _, want := range []string{"Being made for <@u1>, asked <t:1800000000:R>", "3rd in line: <@u2>, asked <t:1800000060:R>"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("queue reply = %q; want it to contain %q", got, want)
 		}
 	}
-	if r := d.Responses()[0]; r.Data.AllowedMentions == nil || len(r.Data.AllowedMentions.Parse) > 0 || len(r.Data.AllowedMentions.Users) > 0 {
-		t.Errorf("the queue reply may ping: %+v", r.Data.AllowedMentions)
+	if edit := edits[0]; edit.AllowedMentions == nil || len(edit.AllowedMentions.Parse) > 0 || len(edit.AllowedMentions.Users) > 0 {
+		t.Errorf("the queue reply may ping: %+v", edit.AllowedMentions)
 	}
 
 	b.handleSongAdmin(ctx, adminEvent("showcase", &discordgo.ApplicationCommandInteractionDataOption{Name: "channel", Type: discordgo.ApplicationCommandOptionChannel, Value: "chan9"}))
-	if got := lastReply(t, d); !strings.Contains(got, "<#chan9>") || settings.m["guild1"].ShowcaseChannelID != "chan9" {
+	if got := adminAnswer(t, d); !strings.Contains(got, "<#chan9>") || settings.m["guild1"].ShowcaseChannelID != "chan9" {
 		t.Errorf("showcase reply = %q, settings %+v", got, settings.m["guild1"])
 	}
 	b.handleSongAdmin(ctx, adminEvent("showcase"))
-	if got := lastReply(t, d); !strings.Contains(got, "no longer posted") || settings.m["guild1"].ShowcaseChannelID != "" {
+	if got := adminAnswer(t, d); !strings.Contains(got, "no longer posted") || settings.m["guild1"].ShowcaseChannelID != "" {
 		t.Errorf("showcase off reply = %q, settings %+v", got, settings.m["guild1"])
 	}
 }

@@ -28,10 +28,16 @@ func (h *harness) admin(guild, sub string, options map[string]any) string {
 		h.t.Fatalf("/songadmin %s = %v", sub, err)
 	}
 	r := h.reply(in)
-	if r.Type != 4 || r.Data.Flags&64 == 0 {
-		h.t.Fatalf("/songadmin %s answered %+v; want a private message", sub, r)
+	if r.Type != 5 || r.Data.Flags&64 == 0 {
+		h.t.Fatalf("/songadmin %s answered %+v; want a private deferral", sub, r)
 	}
-	return r.Data.Content
+	var m discordtest.Message
+	h.wait("the answer to /songadmin "+sub, func() bool {
+		var ok bool
+		m, ok = h.discord.Original(in.Token)
+		return ok && !m.Thinking
+	})
+	return m.Content
 }
 
 // songIn sends /song by user in guild ("" = a DM) and returns its first
