@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -41,10 +42,8 @@ func (b *Bot) standingOf(ctx context.Context, userID, guildID string) (standing,
 		wg.Go(func() { errs[i] = read() })
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return standing{}, err
-		}
+	if err := errors.Join(errs...); err != nil {
+		return standing{}, err
 	}
 	st.limits = settings.Overrides.Apply(st.limits)
 	return st, nil
