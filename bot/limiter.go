@@ -207,6 +207,26 @@ func (l *adaptiveLimiter) settle(now time.Time) {
 	l.lim.SetLimitAt(now, min(rate.Limit(max(served*cutFactor, minRate)), l.max))
 }
 
+// Room is how many requests the limiter lets go within horizon from now,
+// for the poll loop to claim no more than that: the rate times what is
+// left of horizon after a pause, at least one while any is left, and
+// math.MaxInt while there is no rate.
+func (l *adaptiveLimiter) Room(horizon time.Duration) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.settle(now)
+	r := l.lim.Limit()
+	if r == rate.Inf {
+		return math.MaxInt
+	}
+	left := horizon - max(l.pausedUntil.Sub(now), 0)
+	if left <= 0 {
+		return 0
+	}
+	return int(math.Ceil(float64(r) * left.Seconds()))
+}
+
 // Limit is the current rate, +Inf when unlimited, for tests and logs.
 func (l *adaptiveLimiter) Limit() float64 {
 	if r := l.lim.Limit(); r != rate.Inf {
