@@ -314,7 +314,7 @@ func TestPollLoopClaimsNothingWhilePaused(t *testing.T) {
 		s := &loopStore{}
 		store, w := s.fakes()
 		b := newTestBot(t, Options{WhisulMaxRPS: 20, PollInterval: 5 * time.Second}, &fakeDiscord{}, store, w)
-		b.limiter.Throttle(time.Now(), 3*time.Second)
+		refuse(b.limiter, limitedMin, 3*time.Second)
 		runLoop(t, b, 2*time.Second)
 		if s.claimed != 0 {
 			t.Errorf("claimed %d jobs (limits %v) during a 3s pause; want none", s.claimed, s.limits)
