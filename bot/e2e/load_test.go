@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -357,4 +358,31 @@ func reportMemory(b *testing.B, peakRSS int64, heap float64, target int64) {
 	b.ReportMetric(float64(peakRSS)/mib, "MiB-peak-rss")
 	b.ReportMetric(float64(peakRSS)/float64(target), "peak-rss/target")
 	b.ReportMetric(heap/mib, "MiB-heap")
+}
+
+// TestAPIPerSecondSkipsRequestsBeforeTheStart: requests a moment before
+// the start are in no second, not in second 0.
+func TestAPIPerSecondSkipsRequestsBeforeTheStart(t *testing.T) {
+	t.Parallel()
+	w := whisultest.NewServer(t, whisulKey)
+	for range 3 {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", w.URL+"/jobs/none", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+whisulKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	reqs := w.Requests()
+	if len(reqs) != 3 || !reqs[1].Time.Before(reqs[2].Time) {
+		t.Fatalf("the fake recorded %+v; want 3 requests one after another", reqs)
+	}
+	start := reqs[2].Time // the first two came before it
+	if sent, _ := apiPerSecond(w, start, 1); sent[0] != 1 {
+		t.Errorf("apiPerSecond(start at the third request)[0] = %v; want 1, the first two being before it", sent[0])
+	}
 }
