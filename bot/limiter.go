@@ -11,14 +11,17 @@ import (
 
 // adaptiveLimiter paces every Whisul request of the process, submissions
 // and polls alike. Whisul documents no request limit, so by default there
-// is none: the limiter lets everything through until Whisul answers 429.
-// Then (AIMD, as TCP does) it pauses every request for the Retry-After
-// time and cuts the rate to a fraction of what Whisul actually served over
-// the last seconds, once per episode; while requests succeed it wins the
-// rate back, quickly while far below the rate Whisul last allowed and
-// slowly near and past it, so it settles just under Whisul's limit with
-// few 429s. An operator who knows the plan's limit sets WHISUL_MAX_RPS,
-// which caps the rate from the start.
+// is none: the limiter lets everything through until Whisul's 429s show
+// a limit, not a fault: a share of the answers refused, or one past the
+// rate Whisul last allowed. Then (AIMD, as TCP does) it pauses every
+// request for the Retry-After time and cuts the rate to a fraction of
+// what Whisul actually allowed, once per episode; while requests succeed
+// it wins the rate back, quickly while far below the rate Whisul last
+// allowed and slowly near and past it, so it settles just under Whisul's
+// limit with few 429s. A sparse 429 (a fault, say) changes nothing: its
+// request is retried later, and the rest go on at the same rate. An
+// operator who knows the plan's limit sets WHISUL_MAX_RPS, which caps the
+// rate from the start.
 type adaptiveLimiter struct {
 	now func() time.Time
 	lim *rate.Limiter // rate.Inf until the first 429, unless capped
@@ -38,14 +41,25 @@ type adaptiveLimiter struct {
 	cut         *pendingCut
 	startedAt   time.Time // the first Wait
 	served      servedWindow
+	// answered and refused count the requests served and refused over
+	// shareSpan, long enough to tell a few percent of faults from a limit.
+	answered, refused servedWindow
+	servedTotal       int64 // requests served since the start
+	servedAtCut       int64 // servedTotal when the last cut was made
 }
 
 // Limiter tuning. They are proportions and floors, not ceilings: no fixed
 // rate caps what the bot carries unless WHISUL_MAX_RPS says so.
 const (
-	// cutFactor is the share of the served rate kept after a 429. With
-	// Whisul allowing R a second the rate swings between 0.8R and R.
-	cutFactor = 0.8
+	// cutFactor is the share of the rate Whisul allowed kept after a 429.
+	// With Whisul allowing R a second the rate swings between 0.9R and R.
+	cutFactor = 0.9
+	// holdBelow is how long the rate takes from the cut to the ceiling,
+	// before it probes past: so a Whisul limit costs an episode (a pause
+	// and a 429 or a few) about once a minute and a bit, and the burst
+	// Whisul saves up meanwhile is not spent in a rush past its limit
+	// more often.
+	holdBelow = time.Minute
 	// minRate is the floor the rate is never cut below: one request a
 	// second, so the bot keeps probing however hard Whisul pushes back.
 	minRate = 1.0
@@ -60,6 +74,21 @@ const (
 	probeShare = 0.02
 	// defaultPause is the pause after a 429 without Retry-After.
 	defaultPause = time.Second
+	// ceilingMargin past the ceiling makes a 429 an episode: below it,
+	// the rate is one Whisul allowed last time.
+	ceilingMargin = 0.05
+	// limitedShare of the answers of the last shareSpan refused, and at
+	// least limitedMin, make a 429 an episode whatever the rate: a limit
+	// that dropped, or the first one found. Faults that refuse a few
+	// percent do not reach it, nor do their chance clusters at a few
+	// requests a second.
+	limitedShare = 0.08
+	limitedMin   = 3
+	shareSpan    = 10 * time.Second
+	// boundSpan is how long after an episode the rate served since is
+	// taken as a bound on Whisul's rate: past it, its burst has likely
+	// filled and been wasted, and the bound is too low.
+	boundSpan = 5 * time.Minute
 )
 
 // newAdaptiveLimiter returns a limiter capped at maxRPS requests a second;
@@ -71,7 +100,11 @@ func newAdaptiveLimiter(maxRPS float64, now func() time.Time) *adaptiveLimiter {
 	}
 	// A burst of one: the rate is a pace, so a quiet second is not saved
 	// up for a burst Whisul would refuse.
-	return &adaptiveLimiter{now: now, lim: rate.NewLimiter(limit, 1), max: limit}
+	w := shareSpan / servedSlots
+	return &adaptiveLimiter{
+		now: now, lim: rate.NewLimiter(limit, 1), max: limit,
+		answered: servedWindow{width: w}, refused: servedWindow{width: w},
+	}
 }
 
 // Wait blocks until a request may be sent, or ctx ends, and returns the
@@ -114,6 +147,8 @@ func (l *adaptiveLimiter) Success() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.served.add(now)
+	l.answered.add(now)
+	l.servedTotal++
 	if l.cut != nil {
 		if now.Before(l.pausedUntil) {
 			l.cut.served++ // a request in flight when the 429 came
@@ -131,41 +166,44 @@ func (l *adaptiveLimiter) Success() {
 		return
 	}
 	l.raisedAt = now
-	if cur < l.ceiling {
+	switch {
+	case cur < l.ceiling*cutFactor:
 		cur += max(recoverMin, recoverShare*(l.ceiling-cur)) * dt
-	} else {
+	case cur < l.ceiling:
+		cur += (1 - cutFactor) * l.ceiling / holdBelow.Seconds() * dt
+	default:
 		cur += max(recoverMin, probeShare*cur) * dt
 	}
 	l.lim.SetLimitAt(now, min(rate.Limit(cur), l.max))
 }
 
-// Throttle records a 429 to a request sent at sent: every request waits
-// retryAfter (defaultPause when Whisul sent none), and, unless an earlier
-// 429 of the same episode did it already, the rate is cut to cutFactor of
-// the rate Whisul served.
+// Throttle records a 429 to a request sent at sent. Unless an earlier 429
+// of the same episode did it already, it starts an episode: every request
+// waits retryAfter (defaultPause when Whisul sent none), and when the
+// pause ends the rate is cut to cutFactor of the rate Whisul allowed.
+//
+// A sparse 429 starts none: one to a request sent below the rate Whisul
+// last allowed, while few others are refused. Whisul refused nothing at
+// that rate before, so it is a fault, not a limit (the request itself is
+// retried after retryAfter by its caller), and reacting to each would
+// ratchet the rate down to the floor under a steady trickle of them. A
+// limit that really dropped refuses a share of the requests at once, and
+// one that is reached by probing past the ceiling is an episode anyway.
 func (l *adaptiveLimiter) Throttle(sent time.Time, retryAfter time.Duration) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if retryAfter <= 0 {
-		retryAfter = defaultPause
-	}
-	if until := now.Add(retryAfter); until.After(l.pausedUntil) {
-		if l.pausedUntil.Before(now) {
-			l.resumedAt = l.pausedUntil
-		}
-		l.pausedUntil = until
-	}
-	l.raisedAt = l.pausedUntil // no recovery while paused
+	l.refused.add(now)
 	if sent.Before(l.cutAt) {
+		l.extendPause(now, retryAfter)
 		return // the same episode
 	}
 	// What Whisul served since the last pause ended (a pause is no
 	// measure of what it allows) and, below, what it still serves of the
 	// requests in flight; the cut is made when the pause ends.
 	from := now.Add(-servedSpan)
-	for _, t := range []time.Time{l.resumedAt, l.startedAt} {
-		if t.After(from) {
+	for _, t := range []time.Time{l.resumedAt, l.startedAt, l.pausedUntil} {
+		if t.After(from) && !t.After(now) {
 			from = t
 		}
 	}
@@ -177,14 +215,63 @@ func (l *adaptiveLimiter) Throttle(sent time.Time, retryAfter time.Duration) {
 	if first.After(from) {
 		from = first
 	}
-	l.cut = &pendingCut{served: n, span: now.Sub(from)}
+	span := now.Sub(from)
+	above, many := l.limited(now, n, span)
+	if !above && !many {
+		return // sparse: see above
+	}
+	l.extendPause(now, retryAfter)
+	c := &pendingCut{served: n, span: span, keepCeiling: !many}
+	// Since the last episode Whisul served at most its rate times the
+	// time (the pause included: its allowance accrued then too), since
+	// it refused all beyond then and refuses again now. That bound is
+	// exact unless Whisul's burst filled up meanwhile (then it is low),
+	// and unlike the last seconds it holds no burst spent after a pause.
+	// It counts from the end of the last pause: what was answered during
+	// it was in flight when Whisul refused, so served before.
+	if since := now.Sub(l.cutAt); !l.cutAt.IsZero() && since >= time.Second && since <= boundSpan {
+		c.bound = float64(l.servedTotal-l.servedAtCut) / since.Seconds()
+	}
+	l.cut = c
 	l.cutAt = now
+}
+
+// limited tells what a 429, with n served in span before it, shows of
+// Whisul's limit: above, it came to a request sent faster than the
+// ceiling, so the limit is between the ceiling and that rate; many, a
+// share of the answers was refused, so the limit may be anywhere below.
+// l.mu is held.
+func (l *adaptiveLimiter) limited(now time.Time, n int, span time.Duration) (above, many bool) {
+	served := float64(n) / max(span, servedSlot).Seconds()
+	above = l.ceiling > 0 && span >= time.Second && served >= l.ceiling*(1+ceilingMargin)
+	refused, _ := l.refused.count(now.Add(-shareSpan))
+	ok, _ := l.answered.count(now.Add(-shareSpan))
+	many = refused >= limitedMin && float64(refused) >= limitedShare*float64(refused+ok)
+	return above, many
+}
+
+// extendPause makes every request wait retryAfter from now; l.mu is held.
+func (l *adaptiveLimiter) extendPause(now time.Time, retryAfter time.Duration) {
+	if retryAfter <= 0 {
+		retryAfter = defaultPause
+	}
+	if until := now.Add(retryAfter); until.After(l.pausedUntil) {
+		if l.pausedUntil.Before(now) {
+			l.resumedAt = l.pausedUntil
+		}
+		l.pausedUntil = until
+	}
+	l.raisedAt = l.pausedUntil // no recovery while paused
 }
 
 // pendingCut is a cut decided by a 429 and made when its pause ends.
 type pendingCut struct {
 	served int           // requests served in span, and during the pause
 	span   time.Duration // the time they were sent in
+	bound  float64       // the rate served since the last episode; 0 if none
+	// keepCeiling: the 429 came past the ceiling, which Whisul allowed,
+	// so the limit is no lower than it.
+	keepCeiling bool
 }
 
 // settle makes a pending cut once the pause is over; l.mu is held.
@@ -193,18 +280,39 @@ func (l *adaptiveLimiter) settle(now time.Time) {
 		return
 	}
 	served := float64(l.cut.served) / max(l.cut.span, servedSlot).Seconds()
-	if l.cut.span < time.Second && l.ceiling > 0 {
-		// Too short a time to measure: a 429 soon after the last pause
-		// says the last ceiling was too high.
-		served = l.ceiling
+	if l.cut.bound > 0 {
+		served = min(served, l.cut.bound)
+	}
+	cur := float64(l.lim.Limit())
+	served = min(served, cur)
+	if l.cut.keepCeiling {
+		served = max(served, l.ceiling)
 	}
 	l.cut = nil
-	if cur := float64(l.lim.Limit()); served > cur {
-		served = cur
-	}
+	l.servedAtCut = l.servedTotal
 	l.ceiling = max(served, minRate)
 	l.raisedAt = now
-	l.lim.SetLimitAt(now, min(rate.Limit(max(served*cutFactor, minRate)), l.max))
+	l.lim.SetLimitAt(now, min(rate.Limit(max(min(l.ceiling*cutFactor, cur), minRate)), l.max))
+}
+
+// Room is how many requests the limiter lets go within horizon from now,
+// for the poll loop to claim no more than that: the rate times what is
+// left of horizon after a pause, at least one while any is left, and
+// math.MaxInt while there is no rate.
+func (l *adaptiveLimiter) Room(horizon time.Duration) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	l.settle(now)
+	r := l.lim.Limit()
+	if r == rate.Inf {
+		return math.MaxInt
+	}
+	left := horizon - max(l.pausedUntil.Sub(now), 0)
+	if left <= 0 {
+		return 0
+	}
+	return int(math.Ceil(float64(r) * left.Seconds()))
 }
 
 // Limit is the current rate, +Inf when unlimited, for tests and logs.
@@ -217,9 +325,11 @@ func (l *adaptiveLimiter) Limit() float64 {
 
 // servedWindow counts served requests over the last servedSpan, in
 // slots, so the rate Whisul actually allowed is known when it says 429.
+// With a width, its slots are that long instead of servedSlot.
 type servedWindow struct {
 	slots [servedSlots]int
 	head  int64 // index, in slot units since the zero time, of the newest slot
+	width time.Duration
 }
 
 const (
@@ -228,8 +338,15 @@ const (
 	servedSpan  = servedSlots * servedSlot // two seconds
 )
 
+func (w *servedWindow) slot() int64 {
+	if w.width > 0 {
+		return int64(w.width)
+	}
+	return int64(servedSlot)
+}
+
 func (w *servedWindow) advance(now time.Time) {
-	idx := now.UnixNano() / int64(servedSlot)
+	idx := now.UnixNano() / w.slot()
 	if idx-w.head >= servedSlots {
 		w.slots = [servedSlots]int{}
 	} else {
@@ -251,11 +368,11 @@ func (w *servedWindow) add(now time.Time) {
 // slots wholly after from's slot start, and the start of the first slot
 // that holds any (the zero time when none does).
 func (w *servedWindow) count(from time.Time) (n int, first time.Time) {
-	fromSlot := from.UnixNano() / int64(servedSlot)
+	fromSlot := from.UnixNano() / w.slot()
 	for i := max(fromSlot, w.head-servedSlots+1); i <= w.head; i++ {
 		if c := w.slots[i%servedSlots]; c > 0 {
 			if n == 0 {
-				first = time.Unix(0, i*int64(servedSlot))
+				first = time.Unix(0, i*w.slot())
 			}
 			n += c
 		}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -23,6 +25,15 @@ func TestLimiterUnlimitedByDefault(t *testing.T) {
 	}
 }
 
+// refuse records n 429s, retryAfter each, to requests in flight together:
+// what a limit does, where a fault refuses one.
+func refuse(l *adaptiveLimiter, n int, retryAfter time.Duration) {
+	sent := time.Now().Add(-10 * time.Millisecond)
+	for range n {
+		l.Throttle(sent, retryAfter)
+	}
+}
+
 func TestLimiterPausesOnThrottleAndCutsFromServedRate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newAdaptiveLimiter(0, time.Now)
@@ -30,7 +41,7 @@ func TestLimiterPausesOnThrottleAndCutsFromServedRate(t *testing.T) {
 			l.Success()
 			time.Sleep(20 * time.Millisecond)
 		}
-		l.Throttle(time.Now(), 3*time.Second)
+		refuse(l, 10, 3*time.Second)
 		start := time.Now()
 		if _, err := l.Wait(t.Context()); err != nil {
 			t.Fatalf("Wait() = %v", err)
@@ -55,7 +66,7 @@ func TestLimiterCutsFromTheRateServedSinceAQuietSpell(t *testing.T) {
 			l.Success()
 			time.Sleep(20 * time.Millisecond)
 		}
-		l.Throttle(time.Now(), time.Second)
+		refuse(l, 10, time.Second)
 		if _, err := l.Wait(t.Context()); err != nil {
 			t.Fatalf("Wait() = %v", err)
 		}
@@ -89,7 +100,7 @@ func TestLimiterNeverDropsBelowFloor(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newAdaptiveLimiter(0, time.Now)
 		for range 20 {
-			l.Throttle(time.Now(), time.Second)
+			refuse(l, limitedMin, time.Second)
 			if _, err := l.Wait(t.Context()); err != nil {
 				t.Fatalf("Wait() = %v", err)
 			}
@@ -116,7 +127,7 @@ func TestLimiterNeverPassesTheCap(t *testing.T) {
 func TestLimiterWaitHonoursContext(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newAdaptiveLimiter(0, time.Now)
-		l.Throttle(time.Now(), time.Hour)
+		refuse(l, limitedMin, time.Hour)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		if _, err := l.Wait(ctx); err != context.DeadlineExceeded {
@@ -125,20 +136,79 @@ func TestLimiterWaitHonoursContext(t *testing.T) {
 	})
 }
 
-// limitedServer is a simulated Whisul that allows perSecond requests a
-// second (bursts of one second's worth, as whisultest.SetRateLimit) and
-// answers the rest 429 with Retry-After: 1.
-type limitedServer struct {
-	lim *rate.Limiter
-
+// simulation is what a simulated Whisul answered, per simulated second.
+type simulation struct {
 	mu      sync.Mutex
-	ok, tmr map[int]int // per simulated second: served, 429
+	ok, tmr map[int]int // served, 429
 }
 
-// TestLimiterSettlesUnderAWhisulLimit runs 300 senders against a simulated
-// Whisul allowing 50 requests a second for five simulated minutes, at a few
-// round-trip times: the rate must settle at 40-50/s within 30s, with fewer
-// than 5 429s a minute after.
+// simulate feeds l as pollLoop does, claiming what l.Room allows (and
+// claimBatch at most) from demand jobs falling due a second, for d,
+// against a Whisul that takes latency to answer allowed() or 429 with
+// Retry-After: 1.
+func simulate(t *testing.T, l *adaptiveLimiter, demand float64, d, latency time.Duration, allowed func() bool) *simulation {
+	sim := &simulation{ok: map[int]int{}, tmr: map[int]int{}}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	const every = 25 * time.Millisecond // claimEvery at POLL_INTERVAL 5s
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	var unsent atomic.Int64
+	var wg sync.WaitGroup
+	due := 0.0
+	for ctx.Err() == nil {
+		due += demand * every.Seconds()
+		n := min(int(due), claimBatch, l.Room(sendHorizon)-int(unsent.Load()))
+		for range max(n, 0) {
+			due--
+			unsent.Add(1)
+			wg.Go(func() {
+				sent, err := l.Wait(ctx)
+				unsent.Add(-1)
+				if err != nil {
+					return
+				}
+				time.Sleep(latency / 2)
+				ok := allowed()
+				time.Sleep(latency / 2)
+				sec := int(time.Since(start) / time.Second)
+				sim.mu.Lock()
+				if ok {
+					sim.ok[sec]++
+				} else {
+					sim.tmr[sec]++
+				}
+				sim.mu.Unlock()
+				if ok {
+					l.Success()
+				} else {
+					l.Throttle(sent, time.Second)
+				}
+			})
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		}
+	}
+	wg.Wait()
+	return sim
+}
+
+// series is sim's served and refused counts of seconds [0, n).
+func (sim *simulation) series(n int) (ok, tmr []int) {
+	for s := range n {
+		ok, tmr = append(ok, sim.ok[s]), append(tmr, sim.tmr[s])
+	}
+	return ok, tmr
+}
+
+// TestLimiterSettlesUnderAWhisulLimit polls 200 jobs due a second (1,000
+// songs at POLL_INTERVAL 5s), as the poll loop does, against a simulated Whisul allowing 50 requests a
+// second (bursts of one second's worth, as whisultest.SetRateLimit) for
+// five simulated minutes, at a few round-trip times: the rate must settle
+// at 40-50/s within 30s, with fewer than 5 429s a minute after.
 func TestLimiterSettlesUnderAWhisulLimit(t *testing.T) {
 	for _, latency := range []time.Duration{5 * time.Millisecond, 30 * time.Millisecond, 100 * time.Millisecond} {
 		t.Run(fmt.Sprint("latency ", latency), func(t *testing.T) {
@@ -152,49 +222,22 @@ func testLimiterSettles(t *testing.T, latency time.Duration) {
 	synctest.Test(t, func(t *testing.T) {
 		const (
 			allowed  = 50
-			senders  = 300
 			duration = 5 * time.Minute
 			settle   = 30 * time.Second
 		)
-		srv := &limitedServer{lim: rate.NewLimiter(allowed, allowed), ok: map[int]int{}, tmr: map[int]int{}}
-		l := newAdaptiveLimiter(0, time.Now)
-		start := time.Now()
-		ctx, cancel := context.WithTimeout(t.Context(), duration)
-		defer cancel()
-		var wg sync.WaitGroup
-		for range senders {
-			wg.Go(func() {
-				for {
-					sent, err := l.Wait(ctx)
-					if err != nil {
-						return
-					}
-					time.Sleep(latency / 2)
-					allowedNow := srv.lim.Allow()
-					time.Sleep(latency / 2)
-					sec := int(time.Since(start) / time.Second)
-					srv.mu.Lock()
-					if allowedNow {
-						srv.ok[sec]++
-					} else {
-						srv.tmr[sec]++
-					}
-					srv.mu.Unlock()
-					if allowedNow {
-						l.Success()
-					} else {
-						l.Throttle(sent, time.Second)
-					}
-				}
-			})
-		}
-		wg.Wait()
+		srv := rate.NewLimiter(allowed, allowed)
+		var mu sync.Mutex
+		sim := simulate(t, newAdaptiveLimiter(0, time.Now), 200, duration, latency, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return srv.Allow()
+		})
 
 		from, to := int(settle/time.Second), int(duration/time.Second)-1
 		var served, limited int
 		for s := from; s < to; s++ {
-			served += srv.ok[s]
-			limited += srv.tmr[s]
+			served += sim.ok[s]
+			limited += sim.tmr[s]
 		}
 		secs := float64(to - from)
 		perSecond, perMinute := float64(served)/secs, float64(limited)/secs*60
@@ -209,12 +252,50 @@ func testLimiterSettles(t *testing.T, latency time.Duration) {
 		for w := from; w+30 <= to; w += 30 {
 			n := 0
 			for s := w; s < w+30; s++ {
-				n += srv.ok[s]
+				n += sim.ok[s]
 			}
 			// Whisul's burst (a second's worth) may fall in one window.
 			if r, most := float64(n)/30, float64(allowed)*31/30; r < 40 || r > most {
 				t.Errorf("seconds %d-%d: %.1f requests/s; want 40-%.1f", w, w+30, r, most)
 			}
+		}
+		if t.Failed() {
+			ok, tmr := sim.series(to)
+			t.Logf("served a second: %v\n429s a second: %v", ok, tmr)
+		}
+	})
+}
+
+// TestLimiterKeepsItsRateUnderSparse429s: a Whisul that refuses 2% of
+// requests at random (a fault, as the chaos test injects) and allows any
+// rate gets every request due, 20 a second: no pause, no cut.
+func TestLimiterKeepsItsRateUnderSparse429s(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const demand = 20
+		rnd := rand.New(rand.NewPCG(1, 2))
+		var mu sync.Mutex
+		l := newAdaptiveLimiter(0, time.Now)
+		sim := simulate(t, l, demand, 2*time.Minute, 5*time.Millisecond, func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return rnd.Float64() >= 0.02
+		})
+		ok, tmr := sim.series(119)
+		refused := 0
+		for s := range ok {
+			refused += tmr[s]
+			if got := ok[s] + tmr[s]; got < demand-2 {
+				t.Errorf("second %d: %d requests sent; want the %d due", s, got, demand)
+			}
+		}
+		if refused == 0 {
+			t.Fatal("no 429 in two minutes; the simulation is broken")
+		}
+		if got := l.Limit(); !math.IsInf(got, 1) {
+			t.Errorf("Limit() after %d sparse 429s = %v; want +Inf, as before them", refused, got)
+		}
+		if t.Failed() {
+			t.Logf("served a second: %v\n429s a second: %v", ok, tmr)
 		}
 	})
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/songbot-dev/songbot/storage"
@@ -41,39 +43,52 @@ type composer interface {
 // ctx ends. Every due job gets a goroutine of its own, up to
 // PollConcurrency in flight, so the number of polls in flight follows the
 // number of jobs due; the adaptive limiter, not a pool, paces them when
-// Whisul asks for less. Jobs live in the store, so any process sharing it
-// may poll them, one at a time.
+// Whisul asks for less. Then the loop claims only what the limiter lets
+// go within sendHorizon: a job waits in the store, where any process
+// sharing it may take it, not leased in a queue of this process's
+// limiter, and a 429's pause holds back a few requests, not hundreds
+// that stampede when it ends.
 func (b *Bot) pollLoop(ctx context.Context) {
 	sem := make(chan struct{}, b.opts.PollConcurrency)
 	tick := time.NewTicker(claimEvery(b.opts.PollInterval))
 	defer tick.Stop()
 	storeDown := false
+	var unsent atomic.Int64 // claimed jobs not yet past the limiter
 	for {
 		promoteErr := b.promote(ctx)
-		if free := cap(sem) - len(sem); free > 0 {
-			limit := min(free, claimBatch)
-			jobs, err := b.queue.Claim(ctx, b.now(), b.token, b.lease(), limit)
-			err = errors.Join(promoteErr, err)
-			switch {
-			case ctx.Err() != nil:
-				b.putBack(jobs...)
-				return
-			case err != nil && !storeDown:
-				b.log.Error("cannot claim jobs; songs wait until the store answers again (check REDIS_URL or DATA_DIR)", "err", err)
-			case err == nil && storeDown:
-				b.log.Info("store reachable again; polling resumes")
-			}
-			storeDown = err != nil
+		free := cap(sem) - len(sem)
+		limit := min(free, claimBatch, b.limiter.Room(sendHorizon)-int(unsent.Load()))
+		var jobs []storage.Job
+		var err error
+		if limit > 0 {
+			jobs, err = b.queue.Claim(ctx, b.now(), b.token, b.lease(), limit)
+		}
+		err = errors.Join(promoteErr, err)
+		switch {
+		case ctx.Err() != nil:
+			b.putBack(jobs...)
+			return
+		case err != nil && !storeDown:
+			b.log.Error("cannot claim jobs; songs wait until the store answers again (check REDIS_URL or DATA_DIR)", "err", err)
+		case err == nil && storeDown:
+			b.log.Info("store reachable again; polling resumes")
+		}
+		storeDown = err != nil
+		if limit > 0 {
+			unsent.Add(int64(len(jobs)))
 			for i, j := range jobs {
 				sem <- struct{}{}
 				if !b.begin() {
+					unsent.Add(-int64(len(jobs) - i))
 					b.putBack(jobs[i:]...) // claimed as shutdown began
 					return
 				}
 				go func() {
+					passed := sync.OnceFunc(func() { unsent.Add(-1) })
 					defer func() { <-sem }()
 					defer b.work.Done()
-					b.poll(b.workCtx, j)
+					defer passed()
+					b.pollJob(b.workCtx, j, passed)
 				}()
 			}
 			if len(jobs) == limit {
@@ -87,6 +102,14 @@ func (b *Bot) pollLoop(ctx context.Context) {
 		}
 	}
 }
+
+// sendHorizon is how far ahead the poll loop claims while the limiter
+// paces: the jobs it can send within this time. It must span a few of
+// claimEvery's ticks (25ms at most), so the limiter always has a job
+// ready for its next turn; short, so a claimed job waits for its turn a
+// fraction of a second, not seconds while its lease keeps it from other
+// processes. It caps nothing: the loop claims again every tick.
+const sendHorizon = 250 * time.Millisecond
 
 // claimBatch bounds one Claim, so one Lua script (or one bbolt
 // transaction) never holds the store for long; it caps nothing else, since
@@ -141,6 +164,14 @@ func (b *Bot) workBudget() time.Duration {
 // poll checks one job at Whisul and either delivers it, when it ended, or
 // puts it back in the store for the next poll.
 func (b *Bot) poll(ctx context.Context, job storage.Job) {
+	b.pollJob(ctx, job, func() {})
+}
+
+// pollJob is poll for a job the loop claimed; it calls passed once the
+// poll's turn at the limiter came (or it needs none), so the loop knows
+// how many claimed jobs still wait for one. A submission waits in start
+// and counts as waiting until it returns.
+func (b *Bot) pollJob(ctx context.Context, job storage.Job, passed func()) {
 	ctx, release := b.leases.hold(ctx, job.ID, b.now().Add(b.lease()))
 	defer release()
 	log := b.jobLog(job)
@@ -148,6 +179,7 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 	due := dueBase(job, now)
 	if job.WhisulID != "" && b.opts.JobTimeout > 0 && now.Sub(job.SubmittedAt) > b.opts.JobTimeout {
 		log.Warn("job timed out", "waited", now.Sub(job.SubmittedAt).Round(time.Second))
+		passed()
 		b.deliver(ctx, job, timedOutDelivery())
 		return
 	}
@@ -156,6 +188,7 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 		return
 	}
 	sent, err := b.limiter.Wait(ctx)
+	passed()
 	if err != nil {
 		b.putBack(job)
 		return

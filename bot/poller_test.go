@@ -2,11 +2,16 @@ package bot
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -232,3 +237,87 @@ func TestPutBackAtShutdownIsDueAtOnce(t *testing.T) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// loopStore is a store with due jobs without end, for the poll loop: it
+// records the limit of each Claim and counts the polls.
+type loopStore struct {
+	mu      sync.Mutex
+	limits  []int
+	claimed int
+	polls   int
+}
+
+func (s *loopStore) fakes() (fakeStore, fakeWhisul) {
+	store := fakeStore{
+		fakeQueue: fakeQueue{
+			ClaimFn: func(now time.Time, _ time.Duration, limit int) ([]storage.Job, error) {
+				s.mu.Lock()
+				defer s.mu.Unlock()
+				s.limits = append(s.limits, limit)
+				jobs := make([]storage.Job, limit)
+				for i := range jobs {
+					jobs[i] = pendingJob(now, "u1", false)
+					jobs[i].ID = fmt.Sprint("job", s.claimed)
+					s.claimed++
+				}
+				return jobs, nil
+			},
+			RescheduleFn: func(storage.Job) error { return nil },
+		},
+		fakeGate: fakeGate{PromoteFn: func(time.Time, storage.Limits) ([]string, error) { return nil, nil }},
+	}
+	w := fakeWhisul{JobFn: func(string, string) (whisul.Job, error) {
+		s.mu.Lock()
+		s.polls++
+		s.mu.Unlock()
+		return whisul.Job{Status: whisul.StatusRunning, RawStatus: "running"}, nil
+	}}
+	return store, w
+}
+
+// runLoop runs b's poll loop for d, then stops its work as shutdown does.
+func runLoop(t *testing.T, b *Bot, d time.Duration) {
+	ctx, cancel := context.WithTimeout(t.Context(), d)
+	defer cancel()
+	b.pollLoop(ctx)
+	b.stop()
+	b.work.Wait()
+}
+
+// While the limiter paces, the loop claims only what it lets go within
+// sendHorizon, so due jobs wait in the store, not leased in a queue.
+func TestPollLoopClaimsWhatTheLimiterSendsSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const rps = 20
+		s := &loopStore{}
+		store, w := s.fakes()
+		b := newTestBot(t, Options{WhisulMaxRPS: rps, PollInterval: 5 * time.Second}, &fakeDiscord{}, store, w)
+		runLoop(t, b, 10*time.Second)
+
+		most := int(math.Ceil(rps * sendHorizon.Seconds()))
+		if m := slices.Max(s.limits); m > most {
+			t.Errorf("largest Claim limit = %d; want at most %d (%d/s for %v)", m, most, rps, sendHorizon)
+		}
+		if s.polls < 9*rps || s.polls > 10*rps+1 {
+			t.Errorf("%d polls in 10s at %d/s; want about %d", s.polls, rps, 10*rps)
+		}
+		if unsent := s.claimed - s.polls; unsent > most {
+			t.Errorf("%d jobs claimed but never polled; want at most %d", unsent, most)
+		}
+	})
+}
+
+// During a 429's pause the loop claims nothing: another process may poll
+// the due jobs meanwhile.
+func TestPollLoopClaimsNothingWhilePaused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &loopStore{}
+		store, w := s.fakes()
+		b := newTestBot(t, Options{WhisulMaxRPS: 20, PollInterval: 5 * time.Second}, &fakeDiscord{}, store, w)
+		refuse(b.limiter, limitedMin, 3*time.Second)
+		runLoop(t, b, 2*time.Second)
+		if s.claimed != 0 {
+			t.Errorf("claimed %d jobs (limits %v) during a 3s pause; want none", s.claimed, s.limits)
+		}
+	})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -27,7 +28,11 @@ func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 	ref := strings.TrimPrefix(in.MessageComponentData().CustomID, regenPrefix)
 	log := b.log.With("interaction_id", in.ID, "user_id", userID(in.Interaction), "ref", ref)
 	tr := b.userTexts(in.Interaction)
-	song, err := b.history.Song(ctx, ref)
+	// Two store round trips come before the acknowledgement, this one and
+	// the admission's, and Discord waits 3 s: each gets its own bound.
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	song, err := b.history.Song(lctx, ref)
+	cancel()
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		log.Info("regenerate pressed on a song the store no longer has")
@@ -42,6 +47,11 @@ func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 	private := in.Message != nil && in.Message.Flags&discordgo.MessageFlagsEphemeral != 0
 	b.request(ctx, in, song.Prompt, private)
 }
+
+// lookupTimeout bounds the Regenerate button's song lookup. With the
+// admission's admitTimeout after it, that leaves a second of Discord's
+// 3 s for the acknowledgement; a healthy store answers in a millisecond.
+const lookupTimeout = 500 * time.Millisecond
 
 // songButtons are the finished song's buttons: a link to the audio and
 // Regenerate, which carries the song's reference.

@@ -133,16 +133,17 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 
 // admitTimeout bounds the admission's store round trip, so that /song is
 // answered within Discord's 3 s even when the store hangs (a TCP connect
-// to a host that is gone, a frozen Redis: go-redis would wait its 3 s read
-// timeout). It leaves 1.5 s for the response itself. A healthy store
-// answers in a millisecond or two.
+// to a host that is gone, a frozen Redis). It leaves 1.5 s for the
+// response itself. A healthy store answers in a millisecond or two.
 const admitTimeout = 1500 * time.Millisecond
 
 // admitWithin runs the admission, giving up after admitTimeout. The store
-// call itself goes on in the background (a go-redis client without
-// ContextTimeoutEnabled waits its read timeout, whatever the context), and
-// if it stores the job after all, the job is removed again: the user was
-// told to try again, and no song must start that nobody waits for.
+// call itself goes on in the background, since not every store stops at
+// the context's deadline (bbolt waits for its write lock; a go-redis
+// client built without ContextTimeoutEnabled, as NewRedis may be given,
+// waits its read timeout), and if it stores the job after all, the job is
+// removed again: the user was told to try again, and no song must start
+// that nobody waits for.
 func (b *Bot) admitWithin(ctx context.Context, log *slog.Logger, now time.Time, job storage.Job) (storage.Admission, error) {
 	if !b.begin() {
 		return storage.Admission{}, errors.New("shutting down")

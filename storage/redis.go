@@ -80,6 +80,11 @@ func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, e
 	if err != nil {
 		return nil, fmt.Errorf("storage: open redis %s: %w", where, err)
 	}
+	// A context's deadline bounds a call: without this go-redis waits its
+	// read and write timeouts whatever the context says, and the bot's
+	// bounded steps (admission, lease renewal, flushes) would outlast
+	// their bounds against a frozen server.
+	o.ContextTimeoutEnabled = true
 	client := redis.NewClient(o)
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -160,6 +161,8 @@ func BenchmarkLoadRateLimited50_Pending1000_MaxRunningOff(b *testing.B) {
 		if from < 0 {
 			from = run / 2
 		}
+		b.Logf("requests a second: %v", perSec)
+		b.Logf("429s a second:      %v", limitedPerSec)
 		var sent, limited float64
 		for s := from; s < run; s++ {
 			sent += perSec[s]
@@ -295,8 +298,13 @@ func waitUntil(tb testing.TB, t time.Time) {
 func apiPerSecond(w *whisultest.Server, start time.Time, seconds int) (sent, limited []float64) {
 	sent, limited = make([]float64, seconds), make([]float64, seconds)
 	for _, r := range w.Requests() {
+		// Before start (the seeder's submissions) is not second 0: the
+		// division truncates toward zero, so test the time itself.
+		if r.Time.Before(start) || !strings.HasPrefix(r.Path, "/api/") {
+			continue
+		}
 		s := int(r.Time.Sub(start) / time.Second)
-		if s < 0 || s >= seconds || !strings.HasPrefix(r.Path, "/api/") {
+		if s >= seconds {
 			continue
 		}
 		sent[s]++
@@ -350,4 +358,31 @@ func reportMemory(b *testing.B, peakRSS int64, heap float64, target int64) {
 	b.ReportMetric(float64(peakRSS)/mib, "MiB-peak-rss")
 	b.ReportMetric(float64(peakRSS)/float64(target), "peak-rss/target")
 	b.ReportMetric(heap/mib, "MiB-heap")
+}
+
+// TestAPIPerSecondSkipsRequestsBeforeTheStart: requests a moment before
+// the start are in no second, not in second 0.
+func TestAPIPerSecondSkipsRequestsBeforeTheStart(t *testing.T) {
+	t.Parallel()
+	w := whisultest.NewServer(t, whisulKey)
+	for range 3 {
+		req, err := http.NewRequestWithContext(t.Context(), "GET", w.URL+"/jobs/none", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+whisulKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	reqs := w.Requests()
+	if len(reqs) != 3 || !reqs[1].Time.Before(reqs[2].Time) {
+		t.Fatalf("the fake recorded %+v; want 3 requests one after another", reqs)
+	}
+	start := reqs[2].Time // the first two came before it
+	if sent, _ := apiPerSecond(w, start, 1); sent[0] != 1 {
+		t.Errorf("apiPerSecond(start at the third request)[0] = %v; want 1, the first two being before it", sent[0])
+	}
 }
