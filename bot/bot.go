@@ -33,6 +33,7 @@ type Backend interface {
 	CommandMeta    // commands.go
 	ServerSettings // songadmin.go
 	Roster         // roster.go
+	GatewaySlots   // shards.go
 }
 
 // Options configure a Bot. Token, Whisul and Store are required.
@@ -136,6 +137,7 @@ type Bot struct {
 	meta     CommandMeta
 	settings ServerSettings
 	roster   Roster
+	slots    GatewaySlots
 
 	handlers handlerTable
 	texts    *i18n.Catalogue // every text users read, in their languages
@@ -242,6 +244,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		meta:     opts.Store,
 		settings: opts.Store,
 		roster:   opts.Store,
+		slots:    opts.Store,
 		policy:   policy{allowedGuilds: opts.AllowedGuildIDs, allowDMs: opts.AllowDMs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
 		texts:    i18n.MustLoad(),
 		now:      opts.Now,

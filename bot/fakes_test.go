@@ -274,6 +274,7 @@ type fakeStore struct {
 	fakeMeta
 	fakeSettings
 	fakeRoster
+	fakeSlots
 }
 
 // fakeWhisul is composer as function fields.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,22 @@ import (
 // max_concurrency IDENTIFYs per 5 seconds, one per bucket (shard id
 // modulo max_concurrency).
 const identifyInterval = 5 * time.Second
+
+// identifySlack lengthens the reservation of a bucket's IDENTIFY (see
+// awaitIdentify) past identifyInterval. The reservation is taken before
+// Session.Open, whose GET /gateway, websocket dial and HELLO come before
+// the IDENTIFY and can take longer in one process than in the next: the
+// slack keeps the IDENTIFYs themselves 5 seconds apart.
+const identifySlack = 500 * time.Millisecond
+
+// GatewaySlots coordinates gateway starts between the processes of one bot
+// (storage.Redis shares them through the server; storage.Bolt, which has
+// one process, keeps them in memory). See storage.Slots.
+type GatewaySlots interface {
+	// Reserve takes the slot name for ttl and returns 0 when it is free;
+	// otherwise it returns how long until it frees, taking nothing.
+	Reserve(ctx context.Context, name string, ttl time.Duration) (wait time.Duration, err error)
+}
 
 // shard is one gateway session of this process.
 type shard struct {
@@ -84,7 +101,11 @@ func (b *Bot) openShards(ctx context.Context) (string, func() error, error) {
 	for _, sh := range shards {
 		byID[sh.id] = sh
 	}
+	buckets := max(lim.MaxConcurrency, 1)
 	err = startShards(ctx, ids, lim.MaxConcurrency, identifyInterval, func(ctx context.Context, id int) error {
+		if !b.awaitIdentify(ctx, id, id%buckets) {
+			return nil // ctx ended: closed below
+		}
 		return b.open(ctx, byID[id].s)
 	})
 	if err != nil || ctx.Err() != nil {
@@ -168,6 +189,42 @@ func (b *Bot) awaitSessionStarts(ctx context.Context, lim discordgo.SessionInfor
 	b.log.Warn("Discord's daily limit of gateway session starts is used up; waiting for it to reset before starting the shards (too many restarts? check for a crash loop)",
 		"remaining", lim.Remaining, "needed", need, "total", lim.Total, "wait", wait)
 	return sleep(ctx, wait)
+}
+
+// awaitIdentify waits until no other process has IDENTIFYed a shard of
+// bucket within identifyInterval, reserving the bucket's slot in the store
+// ("identify:<bucket>") for this shard's IDENTIFY; startShards paces this
+// process's own shards. It returns false if ctx ends first. A store that
+// fails must not keep the gateway from starting: awaitIdentify then logs
+// it and lets the shard start.
+//
+// Only the first IDENTIFY of each shard is reserved. The attempts open
+// retries after a failed Session.Open (most fail before the IDENTIFY, at
+// the lookup or the dial), and discordgo's own reconnects that IDENTIFY
+// again after a failed RESUME, are not coordinated.
+func (b *Bot) awaitIdentify(ctx context.Context, shardID, bucket int) bool {
+	name := "identify:" + strconv.Itoa(bucket)
+	for logged := false; ; logged = true {
+		wait, err := b.slots.Reserve(ctx, name, identifyInterval+identifySlack)
+		switch {
+		case ctx.Err() != nil:
+			return false
+		case err != nil:
+			b.log.Warn("cannot coordinate gateway starts with other processes through the store; starting the shard anyway "+
+				"(check that the store is reachable; a process starting a shard of the same bucket at this moment may see Discord refuse its session)",
+				"shard_id", shardID, "bucket", bucket, "err", err)
+			return true
+		case wait <= 0:
+			return true
+		}
+		if !logged {
+			b.log.Info("waiting to start the shard: a shard of its bucket, in this process or another, started moments ago (Discord allows one start per bucket every 5 seconds)",
+				"shard_id", shardID, "bucket", bucket, "wait", wait)
+		}
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
 }
 
 // startShards opens the shards ids as Discord's start limit allows: the

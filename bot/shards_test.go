@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -86,6 +87,70 @@ func TestStartShardsStopsAtTheFirstError(t *testing.T) {
 		})
 		if !errors.Is(err, refused) || !slices.Equal(opened, []int{0, 1}) {
 			t.Errorf("startShards() = %v after opening %v; want the error after shards 0 and 1", err, opened)
+		}
+	})
+}
+
+func TestAwaitIdentifyWaitsForTheSlot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		waits := []time.Duration{3 * time.Second, 2 * time.Second, 0}
+		var calls []string
+		slots := fakeSlots{ReserveFn: func(name string, ttl time.Duration) (time.Duration, error) {
+			calls = append(calls, fmt.Sprint(name, " ", ttl))
+			w := waits[0]
+			waits = waits[1:]
+			return w, nil
+		}}
+		var logs testkit.Buffer
+		b := &Bot{log: slog.New(slog.NewTextHandler(&logs, nil)), slots: slots}
+		start := time.Now()
+		if !b.awaitIdentify(t.Context(), 3, 1) {
+			t.Fatal("awaitIdentify() = false; want true")
+		}
+		if got := time.Since(start); got != 5*time.Second {
+			t.Errorf("awaitIdentify() waited %v; want 5s, as the store said", got)
+		}
+		want := slices.Repeat([]string{"identify:1 " + (identifyInterval + identifySlack).String()}, 3)
+		if !slices.Equal(calls, want) {
+			t.Errorf("Reserve calls = %q; want %q", calls, want)
+		}
+		if n := strings.Count(logs.String(), "waiting to start the shard"); n != 1 {
+			t.Errorf("awaitIdentify() logged its wait %d times; want once:\n%s", n, logs.String())
+		}
+	})
+}
+
+func TestAwaitIdentifyStartsTheShardWhenTheStoreFails(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		calls := 0
+		slots := fakeSlots{ReserveFn: func(string, time.Duration) (time.Duration, error) {
+			calls++
+			return 0, errors.New("storage: reserve: connection refused")
+		}}
+		var logs testkit.Buffer
+		b := &Bot{log: slog.New(slog.NewTextHandler(&logs, nil)), slots: slots}
+		start := time.Now()
+		if !b.awaitIdentify(t.Context(), 0, 0) || time.Since(start) != 0 || calls != 1 {
+			t.Errorf("awaitIdentify() with a failing store: waited %v, %d calls; want to start at once after one call", time.Since(start), calls)
+		}
+		if got := logs.String(); !strings.Contains(got, "level=WARN") || !strings.Contains(got, "starting the shard anyway") || !strings.Contains(got, "connection refused") {
+			t.Errorf("awaitIdentify() did not log the store's failure:\n%s", logs.String())
+		}
+	})
+}
+
+func TestAwaitIdentifySlotStopsWithTheContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		slots := fakeSlots{ReserveFn: func(string, time.Duration) (time.Duration, error) { return time.Minute, nil }}
+		b := &Bot{log: slog.New(slog.DiscardHandler), slots: slots}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		start := time.Now()
+		if b.awaitIdentify(ctx, 0, 0) {
+			t.Error("awaitIdentify() = true after the context ended; want false")
+		}
+		if got := time.Since(start); got != time.Second {
+			t.Errorf("awaitIdentify() returned after %v; want 1s, when the context ended", got)
 		}
 	})
 }

@@ -37,6 +37,7 @@ type Bolt struct {
 	commits *groupCommit // Admit, Reschedule, RescheduleMany, Finish, Cancel, ClaimPositionEdit
 	log     *slog.Logger
 	writes  *boltWrites // nil but in the write-volume test
+	slots   localSlots  // Reserve's, in memory: see slot_bolt.go
 }
 
 var _ Store = (*Bolt)(nil)

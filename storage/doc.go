@@ -45,6 +45,10 @@
 // and changes nothing: a retried Admit is safe, and one interaction
 // delivered to several processes makes one song.
 //
+// Both stores also implement [Slots], named reservations that expire
+// (nothing to do with the gate's running slots), which pace something
+// across processes: the gateway shards' IDENTIFYs.
+//
 // Both stores also implement [Settings] and [Roster]. Cancel removes a
 // queued job in one atomic step that Promote cannot interleave with, and
 // takes its admission off the user's, the guild's and the bot's counts of
@@ -149,6 +153,13 @@
 //	                            expires after SeenTTL (1 hour), so a second
 //	                            delivery of it, to any process, is answered
 //	                            as a duplicate and makes no second song
+//	songbot:{songbot}:slot:<name>
+//	                            "1": the slot name is reserved ([Slots]);
+//	                            expires when the reservation ends. The bot
+//	                            reserves identify:<bucket> (shard id modulo
+//	                            max_concurrency) before each gateway
+//	                            shard's IDENTIFY, so processes sharing the
+//	                            Redis start their shards at Discord's pace
 //
 // The id is the Discord interaction id. To look around (quote the keys, the
 // braces matter to some shells):
@@ -162,9 +173,11 @@
 //	redis-cli SMEMBERS 'songbot:{songbot}:user:1234:active'
 //	redis-cli HGETALL 'songbot:{songbot}:guild:5678:settings'
 //	redis-cli MGET 'songbot:{songbot}:day:20250601' 'songbot:{songbot}:guild:5678:day:20250601'
+//	redis-cli PTTL 'songbot:{songbot}:slot:identify:0'
 //
 // Save, Claim, Extend, Reschedule, Finish, the move aside, Admit, Promote,
-// Cancel, GuildJobs, UserJobs, Queue and ClaimPositionEdit are Lua scripts
+// Cancel, GuildJobs, UserJobs, Queue, ClaimPositionEdit and Reserve (SET NX
+// PX, else PTTL) are Lua scripts
 // (EVALSHA); UpdateGuildSettings is WATCH, HGETALL, then MULTI (DEL, HSET)
 // EXEC, retried when another admin's change landed in between. The keys a script knows in advance come in KEYS;
 // the job keys Claim and Promote find in the sorted sets, and the user and
@@ -208,6 +221,8 @@
 // calls share one write transaction and its fsync (a group commit), and each returns once its
 // write is on disk; a lone call commits at once. A second
 // process opening the file gets [ErrLocked] after BoltOptions.LockTimeout.
+// Reserve keeps its slots in memory, not in the file: with one process
+// there is nobody to share them with.
 //
 // # History
 //

@@ -134,6 +134,21 @@ func TestShardsIdentifyAtDiscordsPace(t *testing.T) {
 	}
 }
 
+func TestTwoProcessesShareTheShardsIdentifyPace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(o *bot.Options) { o.ShardCount = 2 })
+	h.discord.Shards = 2
+	h.discord.SessionStartLimit.MaxConcurrency = 1 // one bucket for both processes
+	h.startWith(func(o *bot.Options) { o.ShardIDs = []int{0} })
+	h.startWith(func(o *bot.Options) { o.ShardIDs = []int{1} })
+	ids := checkIdentifies(t, h, 2)
+	if len(ids) == 2 {
+		if gap := ids[1].Time.Sub(ids[0].Time); gap < 5*time.Second {
+			t.Errorf("IDENTIFYs of one bucket from two processes %v apart; want at least 5s", gap)
+		}
+	}
+}
+
 func containsAll(s string, subs ...string) bool {
 	for _, sub := range subs {
 		if !strings.Contains(s, sub) {

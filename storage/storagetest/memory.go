@@ -13,12 +13,13 @@ import (
 )
 
 // Memory is an in-memory store with the semantics of storage.Redis and
-// storage.Bolt: the Store, Gate, Settings, Roster and History methods, the
-// same limits and server overrides, FIFO queue, cooldowns, daily counts by
-// UTC day, cancel, history TTLs and finish-once. It passes the same
-// contract suites (Run, RunGate, RunGuild, RunHistory), so the
-// bot's unit tests can use it instead of a redis-server. Times are kept
-// to the millisecond in UTC, as the real stores keep them.
+// storage.Bolt: the Store, Gate, Settings, Roster, History and Slots
+// methods, the same limits and server overrides, FIFO queue, cooldowns,
+// daily counts by UTC day, cancel, history TTLs, slots and finish-once. It
+// passes the same contract suites (Run, RunGate, RunGuild, RunHistory,
+// RunSlots), so the bot's unit tests can use it instead of a
+// redis-server. Times are kept to the millisecond in UTC, as the real
+// stores keep them.
 //
 // One mutex guards everything; it is safe for concurrent use. It keeps
 // nothing across processes, so it is for tests only.
@@ -34,6 +35,7 @@ type Memory struct {
 	lists  map[string]*memList // user id -> their list of songs
 	meta   map[string]string
 	seen   map[string]time.Time // admitted ids, until SeenTTL after
+	slots  map[string]time.Time // Reserve's slot names, until they free
 	// settings are the guilds' settings as stored (see storedSettings).
 	settings map[string]storage.GuildSettings
 	// days counts admissions per UTC day: dayKey(day, "") the bot's,
@@ -65,6 +67,7 @@ var (
 	_ storage.History  = (*Memory)(nil)
 	_ storage.Settings = (*Memory)(nil)
 	_ storage.Roster   = (*Memory)(nil)
+	_ storage.Slots    = (*Memory)(nil)
 )
 
 // NewMemory returns an empty store. now is the clock of the history's TTLs
@@ -82,6 +85,7 @@ func NewMemory(now func() time.Time) *Memory {
 		lists: map[string]*memList{},
 		meta:  map[string]string{},
 		seen:  map[string]time.Time{},
+		slots: map[string]time.Time{},
 
 		settings: map[string]storage.GuildSettings{},
 		days:     map[string]int{},

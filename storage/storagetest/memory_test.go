@@ -29,6 +29,15 @@ func TestMemoryHistoryContract(t *testing.T) {
 	})
 }
 
+func TestMemorySlotContract(t *testing.T) {
+	t.Parallel()
+	storagetest.RunSlots(t, func(t *testing.T) storage.Slots {
+		m := storagetest.NewMemory(nil)
+		t.Cleanup(func() { m.Close() })
+		return m
+	})
+}
+
 // clock is a settable now for the history's TTLs.
 type clock struct {
 	mu sync.Mutex

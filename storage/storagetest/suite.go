@@ -15,7 +15,8 @@
 // RunGuild is the contract of storage.Settings and storage.Roster, the
 // servers' settings and the queue views; CancelPromoteRace and
 // PositionEditRace race several stores too. RunHistory is the contract of
-// storage.History.
+// storage.History, RunSlots that of storage.Slots, the reservations that
+// pace gateway starts across processes.
 //
 // NewMemory returns a store for unit tests that need no redis-server.
 //
