@@ -50,6 +50,8 @@ type config struct {
 	BlockedUserIDs  []string      `envconfig:"BLOCKED_USER_IDS" desc:"comma-separated users refused"`
 	BlockedWords    []string      `envconfig:"BLOCKED_WORDS" desc:"comma-separated words or phrases refused in prompts (case, accents and punctuation ignored; whole words only)"`
 
+	AudioMemoryMB int `envconfig:"AUDIO_MEMORY_MB" default:"40" desc:"MiB of song audio downloaded and held for upload at once, across all deliveries (0 = no bound)"`
+
 	HistoryTTL time.Duration `envconfig:"HISTORY_TTL" default:"720h" desc:"how long finished songs stay listed in /songs and their Regenerate buttons work (0 = for ever)"`
 
 	HTTPAddr string `envconfig:"HTTP_ADDR" default:"127.0.0.1:8080" desc:"address of the operator HTTP server (/healthz, /readyz, /metrics); empty turns it off"`
@@ -83,7 +85,7 @@ func (c config) validate() map[string]string {
 		{"POLL_CONCURRENCY", int64(c.PollConcurrency)},
 		{"MAX_RUNNING", int64(c.MaxRunning)}, {"MAX_QUEUED", int64(c.MaxQueued)}, {"USER_MAX_ACTIVE", int64(c.UserMaxActive)},
 		{"USER_COOLDOWN", int64(c.UserCooldown)}, {"USER_DAILY_LIMIT", int64(c.UserDailyLimit)}, {"GUILD_MAX_ACTIVE", int64(c.GuildMaxActive)},
-		{"GUILD_DAILY_LIMIT", int64(c.GuildDailyLimit)}, {"DAILY_LIMIT", int64(c.DailyLimit)},
+		{"GUILD_DAILY_LIMIT", int64(c.GuildDailyLimit)}, {"AUDIO_MEMORY_MB", int64(c.AudioMemoryMB)}, {"DAILY_LIMIT", int64(c.DailyLimit)},
 		{"HISTORY_TTL", int64(c.HistoryTTL)}, {"SHARD_COUNT", int64(c.ShardCount)},
 	} {
 		if v.value < 0 {
@@ -118,6 +120,15 @@ var whereToGet = map[string]string{
 // required check) or blank (validate): both get the same words.
 func notSet(name string) string {
 	return fmt.Sprintf("%s is not set: set it to %s, or %s_FILE to a file holding it", name, whereToGet[name], name)
+}
+
+// audioMemory is AUDIO_MEMORY_MB in bytes, as bot.Options.AudioMemory
+// takes it: 0 (off) becomes no bound.
+func (c config) audioMemory() int64 {
+	if c.AudioMemoryMB == 0 {
+		return -1
+	}
+	return int64(c.AudioMemoryMB) << 20
 }
 
 // limits are the fair-use limits the store applies.

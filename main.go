@@ -92,6 +92,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 		BlockedUserIDs:  cfg.BlockedUserIDs,
 		BlockedWords:    cfg.BlockedWords,
 		HistoryTTL:      cfg.HistoryTTL,
+		AudioMemory:     cfg.audioMemory(),
 		Metrics:         metrics,
 		ShardCount:      cfg.ShardCount,
 		ShardIDs:        shardIDs,

@@ -16,14 +16,18 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"golang.org/x/sync/semaphore"
 )
 
 // Defaults of newAudioFetcher. defaultAudioMax is Discord's upload limit
 // for bots when the interaction carries no attachment_size_limit.
+// DefaultAudioMemory, four such files, is what the bot holds at most by
+// default: a song is a few MiB, so many download at once, and four of the
+// largest still fit a small container.
 const (
-	defaultAudioConcurrent = 4
-	defaultAudioTimeout    = 20 * time.Second
-	defaultAudioMax        = 10 << 20
+	DefaultAudioMemory  = 4 * defaultAudioMax
+	defaultAudioTimeout = 20 * time.Second
+	defaultAudioMax     = 10 << 20
 )
 
 // Why an audio download fell back to the link; see audioFallbackReason.
@@ -59,48 +63,79 @@ func audioFallbackReason(err error) string {
 	return "unreachable"
 }
 
-// audioFetcher downloads song audio for attachment, a bounded number at a
-// time.
+// audioFetcher downloads song audio for attachment within a memory
+// budget.
 //
 // Memory: discordgo builds a multipart body in memory, so an upload needs
 // the whole file once; fetch reads it straight into one buffer sized from
 // Content-Length, or in chunks joined at the end when the server sends no
-// length, never past the cap. The semaphore bounds the downloads in
-// progress to concurrent × cap (twice that for a moment while chunks are
-// joined).
-// With fetch, the bound ends when it returns; fetchHeld keeps the slot
-// until the caller has uploaded the file, so the bound covers it too.
+// length, never past the cap. Before it reads a body, a download reserves
+// its size from the budget (Content-Length, or the cap when the server
+// gives none), so the files being downloaded and held never exceed it
+// (twice a file for a moment while chunks are joined): many songs finishing
+// at once download together, not a fixed few at a time.
+// With fetch, the reservation ends when it returns; fetchHeld keeps it
+// until the caller has uploaded the file, so the budget covers it too.
 type audioFetcher struct {
 	client     *http.Client
-	sem        chan struct{} // one slot per download in progress
-	timeout    time.Duration // covers the wait for a slot and the download
-	defaultMax int64         // the cap when the interaction gives none
+	budget     *semaphore.Weighted // bytes; nil when unbounded
+	size       int64               // the budget's size
+	timeout    time.Duration       // covers the wait for memory and the download
+	defaultMax int64               // the cap when the interaction gives none
+
+	mu       sync.Mutex
+	reserved int64 // bytes reserved now, for tests and metrics
 }
 
 // newAudioFetcher returns a fetcher that uses client (nil: a plain
-// http.Client) for at most concurrent downloads at once (<= 0: 4), each
-// given timeout (<= 0: 20s) from the call to fetch.
-func newAudioFetcher(client *http.Client, concurrent int, timeout time.Duration) *audioFetcher {
+// http.Client) for downloads that hold at most budget bytes at once (< 0:
+// no bound; 0: DefaultAudioMemory), each given timeout (<= 0: 20s) from
+// the call to fetch.
+func newAudioFetcher(client *http.Client, budget int64, timeout time.Duration) *audioFetcher {
 	if client == nil {
 		client = &http.Client{}
 	}
-	if concurrent <= 0 {
-		concurrent = defaultAudioConcurrent
+	if budget == 0 {
+		budget = DefaultAudioMemory
 	}
 	if timeout <= 0 {
 		timeout = defaultAudioTimeout
 	}
-	return &audioFetcher{
-		client:     client,
-		sem:        make(chan struct{}, concurrent),
-		timeout:    timeout,
-		defaultMax: defaultAudioMax,
+	f := &audioFetcher{client: client, size: budget, timeout: timeout, defaultMax: defaultAudioMax}
+	if budget > 0 {
+		f.budget = semaphore.NewWeighted(budget)
 	}
+	return f
 }
 
-// inFlight reports how many downloads hold a slot now (for tests and
-// metrics).
-func (f *audioFetcher) inFlight() int { return len(f.sem) }
+// inUse reports how many bytes downloads have reserved now.
+func (f *audioFetcher) inUse() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.reserved
+}
+
+// reserve takes n bytes of the budget (all of it when n is larger), waiting
+// until ctx ends, and returns the function that gives them back.
+func (f *audioFetcher) reserve(ctx context.Context, n int64) (func(), error) {
+	if f.budget != nil {
+		n = min(n, f.size)
+		if err := f.budget.Acquire(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	f.mu.Lock()
+	f.reserved += n
+	f.mu.Unlock()
+	return sync.OnceFunc(func() {
+		f.mu.Lock()
+		f.reserved -= n
+		f.mu.Unlock()
+		if f.budget != nil {
+			f.budget.Release(n)
+		}
+	}), nil
+}
 
 // fetch downloads songURL for attachment to the edited reply, through a
 // cap of maxBytes (<= 0: 10 MiB; pass the interaction's
@@ -124,9 +159,9 @@ func (f *audioFetcher) fetch(ctx context.Context, songURL string, maxBytes int64
 	return file, err
 }
 
-// fetchHeld is fetch that keeps the download slot until the caller calls
-// release (always non-nil), so the file counts against the bound until it
-// is uploaded and dropped.
+// fetchHeld is fetch that keeps the file's reservation until the caller
+// calls release (always non-nil), so the file counts against the budget
+// until it is uploaded and dropped.
 func (f *audioFetcher) fetchHeld(ctx context.Context, songURL string, maxBytes int64) (file *discordgo.File, release func(), err error) {
 	release = func() {}
 	if maxBytes <= 0 {
@@ -140,21 +175,6 @@ func (f *audioFetcher) fetchHeld(ctx context.Context, songURL string, maxBytes i
 
 	dctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	select {
-	case f.sem <- struct{}{}:
-	case <-dctx.Done():
-		if ctx.Err() != nil {
-			return nil, release, fmt.Errorf("audio: %s: waiting for a download slot: %w", where, ctx.Err())
-		}
-		return nil, release, fmt.Errorf("audio: %s: %w: no download slot free within %v", where, errAudioTimeout, f.timeout)
-	}
-	release = sync.OnceFunc(func() { <-f.sem })
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-
 	req, err := http.NewRequestWithContext(dctx, http.MethodGet, songURL, nil)
 	if err != nil {
 		return nil, release, fmt.Errorf("audio: %w", errAudioURL)
@@ -171,6 +191,23 @@ func (f *audioFetcher) fetchHeld(ctx context.Context, songURL string, maxBytes i
 		// downloading a file nobody will send.
 		return nil, release, fmt.Errorf("audio: %s: %w", where, err)
 	}
+	need := maxBytes
+	if resp.ContentLength >= 0 {
+		need = resp.ContentLength + 1 // readCapped's buffer
+	}
+	held, err := f.reserve(dctx, need)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, release, fmt.Errorf("audio: %s: waiting for memory to download it: %w", where, ctx.Err())
+		}
+		return nil, release, fmt.Errorf("audio: %s: %w: not enough of the audio memory budget free within %v", where, errAudioTimeout, f.timeout)
+	}
+	release = held
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	data, err := readCapped(resp.Body, resp.ContentLength, maxBytes)
 	if errors.Is(err, errAudioTooLarge) {
 		return nil, release, fmt.Errorf("audio: %s: %w: more than %d bytes", where, err, maxBytes)

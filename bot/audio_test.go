@@ -65,7 +65,7 @@ func TestAudioFetchMP3(t *testing.T) {
 	if err != nil || !bytes.Equal(got, body) {
 		t.Errorf("fetched %d bytes, %v; want the %d bytes served", len(got), err, len(body))
 	}
-	if n := f.inFlight(); n != 0 {
+	if n := f.inUse(); n != 0 {
 		t.Errorf("inFlight() after fetch = %d; want 0", n)
 	}
 }
@@ -195,7 +195,7 @@ func TestAudioFetchFallsBack(t *testing.T) {
 			if strings.Contains(err.Error(), "SECRET") {
 				t.Errorf("fetch(%s) = %q; want no URL query in the error", tt.path, err)
 			}
-			if n := f.inFlight(); n != 0 {
+			if n := f.inUse(); n != 0 {
 				t.Errorf("inFlight() after a failed fetch = %d; want 0", n)
 			}
 		})
@@ -245,117 +245,121 @@ func TestAudioFetchCancelled(t *testing.T) {
 	}
 }
 
-// handlerTransport serves requests in memory, so that inside a synctest
-// bubble a fetch blocked in the handler counts as durably blocked, which a
-// real socket never does.
-type handlerTransport struct{ h http.Handler }
+// gatedBodies answers every request at once with audio headers and a body
+// that blocks until release is closed, counting the bodies being read.
+type gatedBodies struct {
+	size    int64 // the body's length; Content-Length unless unannounced
+	unknown bool  // send no Content-Length
+	release chan struct{}
+	mu      sync.Mutex
+	reading int
+}
 
-func (t handlerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
-	t.h.ServeHTTP(rec, req)
-	if err := req.Context().Err(); err != nil {
-		return nil, err
+func (g *gatedBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	length := g.size
+	if g.unknown {
+		length = -1
 	}
-	return rec.Result(), nil
+	return &http.Response{
+		StatusCode: http.StatusOK, Status: "200 OK", Request: req, ContentLength: length,
+		Header: http.Header{"Content-Type": {"audio/mpeg"}},
+		Body:   io.NopCloser(&gatedReader{g: g, r: bytes.NewReader(fakeMP3(int(g.size)))}),
+	}, nil
 }
 
-// gatedAudio blocks every request until release is closed, counting how many
-// it holds at once.
-type gatedAudio struct {
-	release   chan struct{}
-	mu        sync.Mutex
-	now, peak int
-}
-
-func (g *gatedAudio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	g.now++
-	g.peak = max(g.peak, g.now)
-	g.mu.Unlock()
-	defer func() {
-		g.mu.Lock()
-		g.now--
-		g.mu.Unlock()
-	}()
-	select {
-	case <-g.release:
-	case <-r.Context().Done():
-		return
-	}
-	serveAudio("audio/mpeg", fakeMP3(1024))(w, r)
-}
-
-func (g *gatedAudio) counts() (now, peak int) {
+func (g *gatedBodies) readers() int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.now, g.peak
+	return g.reading
 }
 
-func TestAudioFetchConcurrencyBound(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const n, bound = 20, 4
-		g := &gatedAudio{release: make(chan struct{})}
-		f := newAudioFetcher(&http.Client{Transport: handlerTransport{g}}, bound, time.Hour)
-		errs := make([]error, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Go(func() {
-				_, errs[i] = f.fetch(t.Context(), fmt.Sprintf("http://cdn.test/%d.mp3", i), 0)
+type gatedReader struct {
+	g       *gatedBodies
+	r       *bytes.Reader
+	started bool
+}
+
+func (r *gatedReader) Read(p []byte) (int, error) {
+	if !r.started {
+		r.started = true
+		r.g.mu.Lock()
+		r.g.reading++
+		r.g.mu.Unlock()
+		<-r.g.release
+	}
+	return r.r.Read(p)
+}
+
+func TestAudioFetchMemoryBudget(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		unknown  bool  // no Content-Length: each reserves the cap
+		maxBytes int64 // the cap
+		budget   int64
+		want     int // bodies read at once
+	}{
+		{"announced", false, 0, 4 * 1025, 4},
+		{"unannounced", true, 3000, 2*3000 + 10, 2},
+		{"no bound", false, 0, -1, 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const n, size = 20, 1024
+				g := &gatedBodies{size: size, unknown: tt.unknown, release: make(chan struct{})}
+				f := newAudioFetcher(&http.Client{Transport: g}, tt.budget, time.Hour)
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						_, errs[i] = f.fetch(t.Context(), fmt.Sprintf("http://cdn.test/%d.mp3", i), tt.maxBytes)
+					})
+				}
+				synctest.Wait() // every fetch reads its body or waits for memory
+				if got := g.readers(); got != tt.want {
+					t.Errorf("%d bodies read at once; want %d", got, tt.want)
+				}
+				if tt.budget > 0 && f.inUse() > tt.budget {
+					t.Errorf("inUse() = %d; want at most the budget, %d", f.inUse(), tt.budget)
+				}
+				close(g.release)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("fetch %d = %v", i, err)
+					}
+				}
+				if got := f.inUse(); got != 0 {
+					t.Errorf("inUse() at the end = %d; want 0", got)
+				}
 			})
-		}
-		synctest.Wait() // every fetch is in the handler or waiting for a slot
-		if now, _ := g.counts(); now != bound || f.inFlight() != bound {
-			t.Errorf("with %d fetches started: %d in the handler, inFlight() = %d; want %d and %d", n, now, f.inFlight(), bound, bound)
-		}
-		close(g.release)
-		wg.Wait()
-		if _, peak := g.counts(); peak != bound {
-			t.Errorf("the handler saw %d downloads at once; want the bound, %d", peak, bound)
-		}
-		for i, err := range errs {
-			if err != nil {
-				t.Errorf("fetch %d = %v", i, err)
-			}
-		}
-		if got := f.inFlight(); got != 0 {
-			t.Errorf("inFlight() at the end = %d; want 0", got)
-		}
-	})
+		})
+	}
 }
 
-func TestAudioFetchSlotTimeout(t *testing.T) {
+func TestAudioFetchMemoryTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		// The handler ignores the request's context, so the first fetch keeps
-		// its slot past its own timeout, until release.
-		release := make(chan struct{})
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			<-release
-			serveAudio("audio/mpeg", fakeMP3(1024))(w, r)
-		})
-		f := newAudioFetcher(&http.Client{Transport: handlerTransport{h}}, 1, 20*time.Second)
+		// The first fetch's body never comes until release, so it keeps
+		// the whole budget past its own timeout.
+		g := &gatedBodies{size: 1024, release: make(chan struct{})}
+		f := newAudioFetcher(&http.Client{Transport: g}, 1025, 20*time.Second)
 		done := make(chan error)
 		go func() {
 			_, err := f.fetch(t.Context(), "http://cdn.test/first.mp3", 0)
 			done <- err
 		}()
-		synctest.Wait() // the first fetch holds the only slot
-		// Start the second a (fake) second later, so that the first's
-		// timeout has surely fired when the second's does.
-		time.Sleep(time.Second)
+		synctest.Wait() // the first fetch holds the budget
 		start := time.Now()
 		_, err := f.fetch(t.Context(), "http://cdn.test/second.mp3", 0)
-		if !errors.Is(err, errAudioTimeout) || !strings.Contains(err.Error(), "slot") {
-			t.Errorf("fetch while the only slot is held = %v; want errAudioTimeout waiting for a slot", err)
+		if !errors.Is(err, errAudioTimeout) || !strings.Contains(err.Error(), "memory") {
+			t.Errorf("fetch while the budget is held = %v; want errAudioTimeout waiting for memory", err)
 		}
 		if waited := time.Since(start); waited != 20*time.Second {
 			t.Errorf("the second fetch gave up after %v; want the 20s timeout", waited)
 		}
-		close(release)
-		if err := <-done; !errors.Is(err, errAudioTimeout) {
-			t.Errorf("first fetch, answered after its timeout = %v; want errAudioTimeout", err)
-		}
-		if got := f.inFlight(); got != 0 {
-			t.Errorf("inFlight() at the end = %d; want 0", got)
+		close(g.release)
+		<-done
+		if got := f.inUse(); got != 0 {
+			t.Errorf("inUse() at the end = %d; want 0", got)
 		}
 	})
 }

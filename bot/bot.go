@@ -67,12 +67,13 @@ type Options struct {
 	// HistoryTTL is how long finished songs stay in /songs and their
 	// Regenerate buttons work; 0 = for ever.
 	HistoryTTL time.Duration
-	// AudioDownloads bounds how many songs' audio is downloaded and held
-	// for upload at once; default 4. AudioClient fetches it; default a
-	// client with Go's default transport.
-	AudioDownloads int
-	AudioClient    *http.Client
-	// AudioTimeout bounds one download, waiting for a slot included;
+	// AudioMemory bounds the bytes of audio downloaded and held for upload
+	// at once, across every delivery; 0 means DefaultAudioMemory, less
+	// than 0 no bound. AudioClient fetches it; default a client with Go's
+	// default transport.
+	AudioMemory int64
+	AudioClient *http.Client
+	// AudioTimeout bounds one download, waiting for memory included;
 	// default 20s. A slower download falls back to the link.
 	AudioTimeout time.Duration
 
@@ -223,9 +224,6 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
-	if opts.AudioDownloads <= 0 {
-		opts.AudioDownloads = defaultAudioConcurrent
-	}
 	if opts.AudioTimeout <= 0 {
 		opts.AudioTimeout = defaultAudioTimeout
 	}
@@ -255,7 +253,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		started:  make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays
 		// bounded however many songs finish at once.
-		audio:   newAudioFetcher(opts.AudioClient, opts.AudioDownloads, opts.AudioTimeout),
+		audio:   newAudioFetcher(opts.AudioClient, opts.AudioMemory, opts.AudioTimeout),
 		ready:   make(chan string, 1),
 		workCtx: workCtx,
 		stop:    stop,
