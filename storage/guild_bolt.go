@@ -313,7 +313,7 @@ func (b *Bolt) activeJobs(ctx context.Context, op string, bucket []byte, owner s
 			return nil, wrapErr(op, err)
 		}
 	}
-	sortActive(jobs)
+	SortActive(jobs)
 	return jobs, nil
 }
 

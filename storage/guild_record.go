@@ -138,9 +138,9 @@ func parseCount(s string) (int, bool) {
 // with the server's overrides in place.
 func effective(l Limits, o Overrides) Limits { return o.Apply(l).normalized() }
 
-// sortActive puts running jobs first, oldest interaction first, then the
+// SortActive puts running jobs first, oldest interaction first, then the
 // queued ones by their place, as GuildJobs and UserJobs return them.
-func sortActive(jobs []ActiveJob) {
+func SortActive(jobs []ActiveJob) {
 	slices.SortFunc(jobs, func(a, b ActiveJob) int {
 		switch {
 		case a.Queued != b.Queued:

@@ -150,7 +150,7 @@ func (r *Redis) activeJobs(ctx context.Context, op, set string) ([]ActiveJob, er
 		return nil, wrapErr(op, err)
 	}
 	jobs := r.activeFrom(ctx, op, res)
-	sortActive(jobs)
+	SortActive(jobs)
 	return jobs, nil
 }
 

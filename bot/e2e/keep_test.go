@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -128,20 +127,12 @@ func TestConcurrentDeliveriesShareTheAudioBudget(t *testing.T) {
 // regenButton returns the Regenerate custom_id of a finished reply.
 func regenButton(t *testing.T, m discordtest.Message) string {
 	t.Helper()
-	var row struct {
-		Components []struct {
-			CustomID string `json:"custom_id"`
-		} `json:"components"`
-	}
-	if len(m.Components) == 0 || json.Unmarshal(m.Components[0], &row) != nil {
-		t.Fatalf("reply has no buttons: %q", m.Content)
-	}
-	for _, c := range row.Components {
-		if strings.HasPrefix(c.CustomID, "song:v1:regen:") {
-			return c.CustomID
+	for _, id := range buttons(m) {
+		if strings.HasPrefix(id, "song:v1:regen:") {
+			return id
 		}
 	}
-	t.Fatalf("reply has no Regenerate button: %s", m.Components[0])
+	t.Fatalf("reply %q has no Regenerate button: %v", m.Content, buttons(m))
 	return ""
 }
 

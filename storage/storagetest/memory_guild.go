@@ -1,10 +1,8 @@
 package storagetest
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/songbot-dev/songbot/storage"
@@ -136,18 +134,7 @@ func (m *Memory) activeJobs(ctx context.Context, op string, match func(storage.J
 			out = append(out, m.activeJob(id, j))
 		}
 	}
-	slices.SortFunc(out, func(a, b storage.ActiveJob) int {
-		switch {
-		case a.Queued != b.Queued:
-			if a.Queued {
-				return 1
-			}
-			return -1
-		case a.Queued:
-			return cmp.Compare(a.Position, b.Position)
-		}
-		return cmp.Or(a.InteractionAt.Compare(b.InteractionAt), cmp.Compare(a.ID, b.ID))
-	})
+	storage.SortActive(out)
 	return out, nil
 }
 
