@@ -25,6 +25,10 @@ Checks, in turn, what the bot needs and prints one line per check:
   song command   /song is registered globally, or in DISCORD_GUILD_ID; a
                  warning only before the bot's first start, since the bot
                  registers it when it connects
+  gateway        the shards Discord recommends against SHARD_COUNT and
+                 the session starts left today (a warning when short)
+  interactions   instead of gateway with INTERACTIONS_ADDR: that
+                 DISCORD_PUBLIC_KEY is the application's public key
 
 Each line starts with ok, warn, FAIL or skip. Exit status 0 when no check
 failed (warnings allowed), 1 otherwise. Secrets are never printed. While
@@ -52,7 +56,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return configSummary(cfg), nil
 	}}}
 	if cfgErr != nil {
-		for _, name := range []string{"store", "whisul key", "discord token", "song command"} {
+		for _, name := range []string{"store", "whisul key", "discord token", "song command", "gateway"} {
 			checks = append(checks, check{Name: name, Run: func(context.Context) (string, error) {
 				return "", skip("needs a valid configuration")
 			}})
@@ -74,11 +78,19 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		storeCheck(storeWhere(cfg), func(ctx context.Context) (store, error) { return openStore(ctx, cfg, log) }),
 		keyCheck,
 	)
-	checks = append(checks, discordChecks(discordOptions{
-		Token:   cfg.DiscordToken.Reveal(),
-		APIURL:  cfg.DiscordAPIURL,
-		GuildID: cfg.DiscordGuildID,
-	})...)
+	dopts := discordOptions{
+		Token:        cfg.DiscordToken.Reveal(),
+		APIURL:       cfg.DiscordAPIURL,
+		GuildID:      cfg.DiscordGuildID,
+		Interactions: cfg.InteractionsAddr != "",
+		ShardCount:   cfg.ShardCount,
+	}
+	// The config check has vetted both: errors cannot happen here.
+	dopts.ShardIDs, _ = parseShardIDs(cfg.ShardIDs)
+	if dopts.Interactions {
+		dopts.PublicKey, _ = parsePublicKey(cfg.DiscordPublicKey)
+	}
+	checks = append(checks, discordChecks(dopts)...)
 	if !runChecks(ctx, out, checks) {
 		return errReported
 	}

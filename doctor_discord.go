@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,11 +20,18 @@ type discordOptions struct {
 	GuildID string // where /song should be registered; empty = globally
 	// Transport carries the requests; default http.DefaultTransport.
 	Transport http.RoundTripper
+
+	// How the bot meets Discord, for the gateway or interactions check.
+	Interactions bool              // INTERACTIONS_ADDR is set
+	PublicKey    ed25519.PublicKey // DISCORD_PUBLIC_KEY, parsed
+	ShardCount   int               // SHARD_COUNT; 0 = Discord's recommendation
+	ShardIDs     []int             // SHARD_IDS; empty = all
 }
 
-// discordChecks returns two checks: the token is accepted (GET users/@me),
-// then /song is registered where the bot registers it. The second is
-// skipped when the first fails, and only warns when /song is simply not
+// discordChecks returns three checks: the token is accepted (GET
+// users/@me); /song is registered where the bot registers it; and the
+// gateway or the interactions endpoint is set up (see frontendCheck). The
+// others are skipped when the first fails; the second only warns when /song is simply not
 // there yet: the bot registers its commands whenever it connects, so a
 // correct setup before the first start must not fail the doctor.
 //
@@ -75,7 +83,7 @@ func discordChecks(opts discordOptions) []check {
 		}
 		return "", warn(fmt.Sprintf("/song is not registered %s yet; %s", scope, hint))
 	}}
-	return []check{token, command}
+	return []check{token, command, frontendCheck(opts, apiURL, func() bool { return appID != "" })}
 }
 
 // discordProblem words a failed Discord call for the operator.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"net/http"
 	"strings"
 	"testing"
@@ -85,5 +86,46 @@ func registerSong(t *testing.T, d *discordtest.Server, guild string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("PUT %s = %d", path, resp.StatusCode)
+	}
+}
+
+func TestFrontendCheck(t *testing.T) {
+	t.Parallel()
+	other, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		setup func(d *discordtest.Server, o *discordOptions)
+		want  string
+	}{
+		{"gateway as recommended", func(d *discordtest.Server, o *discordOptions) { d.Shards = 4 },
+			"ok    gateway        Discord recommends 4 shard(s); this process runs all shards of 4"},
+		{"a split of the shards", func(d *discordtest.Server, o *discordOptions) { d.Shards, o.ShardCount, o.ShardIDs = 4, 4, []int{2, 3} },
+			"ok    gateway        Discord recommends 4 shard(s); this process runs shards [2 3] of 4"},
+		{"fewer shards than recommended", func(d *discordtest.Server, o *discordOptions) { d.Shards, o.ShardCount = 4, 2 },
+			"warn  gateway        Discord recommends 4 shard(s); this process runs all shards of 2; 1000 session starts left today: SHARD_COUNT=2 is below"},
+		{"no session starts left", func(d *discordtest.Server, o *discordOptions) {
+			d.SessionStartLimit.Remaining, d.SessionStartLimit.ResetAfter = 0, 90_000
+		}, "none left, the bot waits 1m30s"},
+		{"the application's public key", func(d *discordtest.Server, o *discordOptions) { o.Interactions, o.PublicKey = true, d.PublicKey },
+			"ok    interactions   DISCORD_PUBLIC_KEY matches the application"},
+		{"another public key", func(d *discordtest.Server, o *discordOptions) { o.Interactions, o.PublicKey = true, other },
+			"FAIL  interactions   DISCORD_PUBLIC_KEY is not this application's public key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			d := discordtest.NewServer(t)
+			registerSong(t, d, "")
+			opts := discordOptions{Token: d.Token, APIURL: d.URL}
+			tt.setup(d, &opts)
+			var out bytes.Buffer
+			runChecks(t.Context(), &out, discordChecks(opts))
+			if !strings.Contains(out.String(), tt.want) {
+				t.Errorf("output does not contain %q:\n%s", tt.want, out.String())
+			}
+		})
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // doctorLine matches one check line: verdict, name, detail.
-var doctorLine = regexp.MustCompile(`^(ok|warn|FAIL|skip) +(config|store|whisul key|discord token|song command)  +\S`)
+var doctorLine = regexp.MustCompile(`^(ok|warn|FAIL|skip) +(config|store|whisul key|discord token|song command|gateway|interactions)  +\S`)
 
 // verdicts maps each check of doctor's output to its verdict.
 func verdicts(t *testing.T, out string) map[string]string {
@@ -47,7 +47,7 @@ func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
 			if code != 0 {
 				t.Errorf("doctor exit status = %d; want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 			}
-			want := map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "ok", "song command": "ok"}
+			want := map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "ok", "gateway": "ok", "song command": "ok"}
 			if got := verdicts(t, stdout); !maps.Equal(got, want) {
 				t.Errorf("doctor verdicts = %v; want %v\n%s", got, want, stdout)
 			}
@@ -72,19 +72,19 @@ func TestDoctorFailures(t *testing.T) {
 	}{
 		{"wrong whisul key, command never registered", func(f *fakes) map[string]string {
 			return map[string]string{"WHISUL_API_KEY": wrongKey}
-		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "FAIL", "discord token": "ok", "song command": "warn"},
+		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "FAIL", "discord token": "ok", "gateway": "ok", "song command": "warn"},
 			[]string{"rejected (401)", "set WHISUL_API_KEY", "the bot registers it when it connects"}},
 		{"wrong discord token", func(f *fakes) map[string]string {
 			return map[string]string{"DISCORD_TOKEN": "wrong-discord-secret"}
-		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "FAIL", "song command": "skip"},
+		}, map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "FAIL", "gateway": "skip", "song command": "skip"},
 			[]string{"set DISCORD_TOKEN"}},
 		{"redis down", func(f *fakes) map[string]string {
 			return map[string]string{"REDIS_URL": "redis://:redis-password-secret@127.0.0.1:1"}
-		}, map[string]string{"config": "ok", "store": "FAIL", "whisul key": "ok", "discord token": "ok", "song command": "warn"},
+		}, map[string]string{"config": "ok", "store": "FAIL", "whisul key": "ok", "discord token": "ok", "gateway": "ok", "song command": "warn"},
 			[]string{"Redis at redis://127.0.0.1:1", "check REDIS_URL"}},
 		{"no discord token", func(f *fakes) map[string]string {
 			return map[string]string{"DISCORD_TOKEN": ""}
-		}, map[string]string{"config": "FAIL", "store": "skip", "whisul key": "skip", "discord token": "skip", "song command": "skip"},
+		}, map[string]string{"config": "FAIL", "store": "skip", "whisul key": "skip", "discord token": "skip", "gateway": "skip", "song command": "skip"},
 			[]string{"DISCORD_TOKEN", "needs a valid configuration"}},
 	}
 	for _, tt := range tests {
@@ -116,7 +116,7 @@ func TestDoctorWarnsBeforeTheFirstStart(t *testing.T) {
 	if code != 0 {
 		t.Errorf("doctor exit status = %d; want 0 when /song is only missing\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	want := map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "ok", "song command": "warn"}
+	want := map[string]string{"config": "ok", "store": "ok", "whisul key": "ok", "discord token": "ok", "gateway": "ok", "song command": "warn"}
 	if got := verdicts(t, stdout); !maps.Equal(got, want) {
 		t.Errorf("doctor verdicts = %v; want %v\n%s", got, want, stdout)
 	}
