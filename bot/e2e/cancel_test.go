@@ -121,6 +121,8 @@ func TestCancelRacingThePromotionHasOneWinner(t *testing.T) {
 		// as the first song is delivered (1, 4), when the promotion is
 		// due, or once the queued song reached Whisul (2, 5), when the
 		// promotion has won for sure.
+		// FinishAll ends only jobs Whisul already has.
+		h.wait("the first song at Whisul", func() bool { return len(h.whisul.Jobs()) == 1 })
 		h.whisul.FinishAll()
 		switch round % 3 {
 		case 1:
