@@ -311,12 +311,7 @@ func TestGateUndecodable(t *testing.T) {
 func TestRedisAdmitRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	client := storagetest.NewRedisClient(t)
-	hook := new(countingHook)
-	client.AddHook(hook)
-	prefix := storagetest.Prefix(t)
-	storagetest.DeleteKeysAtCleanup(t, prefix)
-	s := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix})
+	s, _, hook := countedRedis(t)
 	l := storage.Limits{MaxRunning: 1, MaxQueued: 10, UserMaxActive: 2, UserCooldown: time.Second, UserDailyLimit: 5, GuildMaxActive: 5}
 	calls := []struct {
 		name string

@@ -19,12 +19,7 @@ import (
 func TestRedisRosterRoundTrips(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	client := storagetest.NewRedisClient(t)
-	hook := new(countingHook)
-	client.AddHook(hook)
-	prefix := storagetest.Prefix(t)
-	storagetest.DeleteKeysAtCleanup(t, prefix)
-	s := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix})
+	s, _, hook := countedRedis(t)
 	l := storage.Limits{MaxRunning: 1, GuildDailyLimit: 5, DailyLimit: 10}
 	if _, err := s.UpdateGuildSettings(ctx, "g1", func(gs *storage.GuildSettings) { gs.ShowcaseChannelID = "c" }); err != nil {
 		t.Fatal(err)

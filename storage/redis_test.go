@@ -302,6 +302,18 @@ func TestRedisDecodeFailures(t *testing.T) {
 }
 
 // countingHook counts what a client sends: single commands and pipelines.
+// countedRedis is a store on the test Redis under a prefix of its own,
+// whose client counts the commands and pipelines it sends.
+func countedRedis(t *testing.T) (*storage.Redis, *redis.Client, *countingHook) {
+	t.Helper()
+	client := storagetest.NewRedisClient(t)
+	hook := new(countingHook)
+	client.AddHook(hook)
+	prefix := storagetest.Prefix(t)
+	storagetest.DeleteKeysAtCleanup(t, prefix)
+	return storage.NewRedis(client, storage.RedisOptions{Prefix: prefix}), client, hook
+}
+
 type countingHook struct {
 	mu        sync.Mutex
 	cmds      []string
@@ -341,12 +353,7 @@ func (h *countingHook) take() (cmds []string, pipelines int) {
 func TestRedisRoundTrips(t *testing.T) {
 	// Not parallel: SCRIPT FLUSH affects every test on the server.
 	ctx := t.Context()
-	client := storagetest.NewRedisClient(t)
-	hook := new(countingHook)
-	client.AddHook(hook)
-	prefix := storagetest.Prefix(t)
-	storagetest.DeleteKeysAtCleanup(t, prefix)
-	s := storage.NewRedis(client, storage.RedisOptions{Prefix: prefix})
+	s, client, hook := countedRedis(t)
 	// prepare empties the script cache, or fills it by running both scripts
 	// on nothing, then forgets what that sent.
 	prepare := func(flush bool) {
