@@ -1,7 +1,9 @@
 # syntax=docker/dockerfile:1
 
 # songbot's container image. Build:
-#   docker build -t songbot --build-arg VERSION=$(git describe --always --dirty) .
+#   docker build -t songbot --build-arg VERSION=$(git describe --always --dirty) \
+#     --build-arg REVISION=$(git rev-parse HEAD) .
+# (.git stays out of the build context, so the commit comes from REVISION.)
 # For several platforms at once (cross-compiled, no emulation):
 #   docker buildx build --platform linux/amd64,linux/arm64 -t songbot .
 # Run (settings come from .env at run time, never from the image):
@@ -27,12 +29,13 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 
 COPY . .
 ARG VERSION=dev
+ARG REVISION=
 ARG TARGETOS
 ARG TARGETARCH
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-    go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/songbot . \
+    go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.revision=${REVISION}" -o /out/songbot . \
  && mkdir -p /out/data
 
 # distroless/static has CA certificates and nothing else: no shell, no
@@ -42,11 +45,13 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 # gcr.io/distroless/static-debian12:nonroot
 FROM gcr.io/distroless/static-debian12:nonroot@sha256:afa5c872c891853ca7fcf1f12c3edb23f7eeef36189728842dd51042ff57f7ab
 ARG VERSION=dev
+ARG REVISION=
 LABEL org.opencontainers.image.title="songbot" \
       org.opencontainers.image.description="Discord bot that turns /song into an original song made by the Whisul music API" \
       org.opencontainers.image.source="https://github.com/songbot-dev/songbot" \
       org.opencontainers.image.url="https://github.com/songbot-dev/songbot" \
-      org.opencontainers.image.version="${VERSION}"
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 COPY --from=build /out/songbot /songbot
 # The embedded store lives in /data; the nonroot user must be able to write it.
 COPY --from=build --chown=65532:65532 /out/data /data

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -98,6 +100,9 @@ func TestDockerfile(t *testing.T) {
 		{"RUN", "--mount=type=cache,target=/root/.cache/go-build", "a build cache mount"},
 		{"RUN", "-X main.version=${VERSION}", "the one ldflags target"},
 		{"ARG", "VERSION", "a VERSION build argument"},
+		{"RUN", "-X main.revision=${REVISION}", "the commit, since .dockerignore keeps .git out"},
+		{"ARG", "REVISION", "a REVISION build argument"},
+		{"LABEL", "org.opencontainers.image.revision=\"${REVISION}\"", "OCI labels"},
 		{"LABEL", "org.opencontainers.image.source=", "OCI labels"},
 		{"LABEL", "org.opencontainers.image.version=\"${VERSION}\"", "OCI labels"},
 		{"LABEL", "org.opencontainers.image.title=", "OCI labels"},
@@ -110,6 +115,31 @@ func TestDockerfile(t *testing.T) {
 	}
 	if _, ok := findCommand("healthcheck"); !ok {
 		t.Error("the HEALTHCHECK runs songbot healthcheck, which is not a command")
+	}
+	// Each stage that uses ${REVISION} declares it (an ARG is per stage).
+	stageArgs := map[string]bool{}
+	for _, in := range instrs {
+		if strings.HasPrefix(in, "FROM ") {
+			clear(stageArgs)
+		}
+		if name, ok := strings.CutPrefix(in, "ARG "); ok {
+			name, _, _ = strings.Cut(name, "=")
+			stageArgs[name] = true
+		}
+		for _, arg := range []string{"VERSION", "REVISION"} {
+			if strings.Contains(in, "${"+arg+"}") && !stageArgs[arg] {
+				t.Errorf("Dockerfile: %q uses ${%s} in a stage without ARG %s", in, arg, arg)
+			}
+		}
+	}
+	// The image's songbot version can only name the commit by REVISION
+	// while the build context has no .git.
+	ignore, err := os.ReadFile(".dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(strings.Fields(string(ignore)), ".git") && !has("RUN", "main.revision=") {
+		t.Error(".dockerignore leaves .git out, and the Dockerfile does not set main.revision: the image would say commit unknown")
 	}
 }
 
@@ -153,6 +183,7 @@ func TestComposeFile(t *testing.T) {
 	secrets := composeBlock(t, lines, "secrets:")
 	for _, c := range []struct{ block, name, want string }{
 		{bot, "bot", "VERSION: ${VERSION:-dev}"},
+		{bot, "bot", "REVISION: ${REVISION:-}"},
 		{bot, "bot", "read_only: true"},
 		{bot, "bot", "cap_drop: [ALL]"},
 		{bot, "bot", "- no-new-privileges:true"},
@@ -172,6 +203,36 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("compose.yaml: %s lacks %q:\n%s", c.name, c.want, c.block)
 		}
 	}
+	// Redis is pinned like the Dockerfile's base images: by digest, with
+	// its tag in the comment just above.
+	redisImage := regexp.MustCompile(`^    image: (redis:[^@\s]+)@sha256:[0-9a-f]{64}$`)
+	found := false
+	inRedis := false
+	for i, l := range lines {
+		switch {
+		case l == "  redis:":
+			inRedis = true
+			continue
+		case inRedis && strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "    "):
+			inRedis = false
+		}
+		if !inRedis || !strings.HasPrefix(strings.TrimSpace(l), "image:") {
+			continue
+		}
+		found = true
+		m := redisImage.FindStringSubmatch(l)
+		if m == nil {
+			t.Errorf("compose.yaml:%d: %q; want image: redis:<tag>@sha256:<64 hex digits>", i+1, strings.TrimSpace(l))
+			continue
+		}
+		if above := strings.TrimSpace(lines[i-1]); !strings.HasPrefix(above, "#") || !strings.Contains(above, m[1]) {
+			t.Errorf("compose.yaml:%d: the comment above the redis image does not name its tag %s (for readers of the digest)", i+1, m[1])
+		}
+	}
+	if !found {
+		t.Error("compose.yaml: the redis service has no image")
+	}
+
 	// Every NAME_FILE compose sets is one the bot reads.
 	fileVars := map[string]bool{}
 	for _, v := range readmeConfigVars(t) {
@@ -182,6 +243,64 @@ func TestComposeFile(t *testing.T) {
 	for _, m := range regexp.MustCompile(`([A-Z_]+_FILE):`).FindAllStringSubmatch(bot, -1) {
 		if !fileVars[m[1]] {
 			t.Errorf("compose.yaml sets %s, which songbot does not read", m[1])
+		}
+	}
+}
+
+// readmeSection returns the lines of README.md under heading (e.g.
+// "## Running in Docker") up to the next heading of the same or a higher
+// level, subsections included; a # line in a code block is no heading.
+func readmeSection(t *testing.T, heading string) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	level := strings.Index(heading, " ")
+	var out strings.Builder
+	in, fenced := false, false
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+		}
+		if hashes := len(line) - len(strings.TrimLeft(line, "#")); !fenced && hashes > 0 && strings.HasPrefix(line[hashes:], " ") && hashes <= level {
+			in = strings.TrimSpace(line) == heading
+			continue
+		}
+		if in {
+			out.WriteString(line)
+		}
+	}
+	if out.Len() == 0 {
+		t.Fatalf("README.md has no section %q", heading)
+	}
+	return out.String()
+}
+
+// TestReadmeDockerMatchesTheFiles keeps the README's Docker section in step
+// with how the Dockerfile and compose.yaml pin images and name the build.
+func TestReadmeDockerMatchesTheFiles(t *testing.T) {
+	t.Parallel()
+	docker := readmeSection(t, "## Running in Docker")
+	// The README wraps lines; compare words.
+	text := strings.Join(strings.Fields(docker), " ")
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(?m)^FROM .*@sha256:[0-9a-f]{64}`).Match(dockerfile) {
+		if !strings.Contains(text, "pinned by digest") || !strings.Contains(text, "docker buildx imagetools inspect") {
+			t.Error(`README.md "Running in Docker" does not say the base images are pinned by digest and how to update them (docker buildx imagetools inspect)`)
+		}
+		for _, stale := range []string{"pinned to exact tags", "by digest too", "to pin them by digest"} {
+			if strings.Contains(text, stale) {
+				t.Errorf(`README.md "Running in Docker" says %q, but the Dockerfile pins by digest`, stale)
+			}
+		}
+	}
+	for _, arg := range []string{"VERSION", "REVISION"} {
+		if bytes.Contains(dockerfile, []byte("ARG "+arg)) && !strings.Contains(text, "--build-arg "+arg+"=") {
+			t.Errorf(`README.md "Running in Docker" does not show --build-arg %s=, which the Dockerfile takes`, arg)
 		}
 	}
 }

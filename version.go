@@ -16,6 +16,12 @@ import (
 // songbot_build_info metric, `songbot version`) reads buildVersion.
 var version = "dev"
 
+// revision is the commit a binary was built from when the go command could
+// not record it: the Docker build has no .git, so the Dockerfile sets it
+// with -ldflags "-X main.revision=…" from its REVISION build argument.
+// The vcs.revision the go command records wins when there is one.
+var revision = ""
+
 // buildVersion is version, or, for a binary built by
 // `go install github.com/songbot-dev/songbot@v1.2.3` without ldflags, the
 // module version the go command recorded.
@@ -41,7 +47,10 @@ const versionUsage = `usage: songbot version   (or songbot --version)
 
 Prints the version, the Go version it was built with, and the VCS
 revision (with "modified" when the tree had uncommitted changes), for bug
-reports and for telling deployments apart.
+reports and for telling deployments apart. A binary built outside a git
+checkout, such as the Docker image, prints the commit given at build time
+with -ldflags "-X main.revision=..." (the image's REVISION build argument),
+or "commit  unknown".
 `
 
 // runVersion prints what versionText says.
@@ -66,18 +75,23 @@ func runVersion(_ context.Context, args []string, stdout, _ io.Writer) error {
 func versionText(v string, bi *debug.BuildInfo, ok bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "songbot %s\n", v)
-	if !ok {
-		b.WriteString("go      unknown (no build information in this binary)\n")
-		return b.String()
-	}
-	fmt.Fprintf(&b, "go      %s\n", bi.GoVersion)
 	settings := map[string]string{}
-	for _, s := range bi.Settings {
-		settings[s.Key] = s.Value
+	if ok {
+		fmt.Fprintf(&b, "go      %s\n", bi.GoVersion)
+		for _, s := range bi.Settings {
+			settings[s.Key] = s.Value
+		}
+	} else {
+		b.WriteString("go      unknown (no build information in this binary)\n")
 	}
 	rev := settings["vcs.revision"]
-	if rev == "" {
-		b.WriteString("commit  unknown (built without VCS information, e.g. outside a git checkout)\n")
+	switch {
+	case rev == "" && revision != "":
+		// Set by -X main.revision; whether the tree was modified is unknown.
+		fmt.Fprintf(&b, "commit  %s\n", revision)
+		return b.String()
+	case rev == "":
+		b.WriteString("commit  unknown (built without VCS information: outside a git checkout, or an image built without --build-arg REVISION)\n")
 		return b.String()
 	}
 	line := "commit  " + rev
