@@ -33,6 +33,14 @@ func TestDiscordChecks(t *testing.T) {
 		{"registered in another guild", testGuild, func(d *discordtest.Server) discordOptions {
 			return discordOptions{Token: d.Token, APIURL: d.URL}
 		}, true, []string{"warn  song command   /song is not registered globally yet"}},
+		{"bot not in the guild", testGuild, func(d *discordtest.Server) discordOptions {
+			d.FailNext(http.MethodGet, "/applications/"+d.AppID+"/guilds/"+testGuild+"/commands", 1, http.StatusForbidden, `{"message": "Missing Access", "code": 50001}`)
+			return discordOptions{Token: d.Token, APIURL: d.URL, GuildID: testGuild}
+		}, false, []string{"ok    discord token", "FAIL  song command   http://127.0.0.1:", " answered 403: check DISCORD_GUILD_ID and that the bot is in that guild"}},
+		{"commands not found", "", func(d *discordtest.Server) discordOptions {
+			d.FailNext(http.MethodGet, "/applications/"+d.AppID+"/commands", 1, http.StatusNotFound, `{"message": "Unknown Application", "code": 10002}`)
+			return discordOptions{Token: d.Token, APIURL: d.URL}
+		}, false, []string{"ok    discord token", "FAIL  song command   http://127.0.0.1:", " answered 404: check DISCORD_GUILD_ID and that the bot is in that guild"}},
 		{"wrong token", "", func(d *discordtest.Server) discordOptions {
 			return discordOptions{Token: "not-the-token", APIURL: d.URL}
 		}, false, []string{"FAIL  discord token  rejected (401)", "DISCORD_TOKEN", "skip  song command   needs an accepted Discord token"}},
