@@ -52,6 +52,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			fmt.Fprint(stdout, usage())
 			return nil
 		}
+		switch args[1] {
+		case "help", "-h", "-help", "--help":
+			fmt.Fprint(stdout, usage())
+			return nil
+		}
 		c, ok := findCommand(args[1])
 		if !ok {
 			return unknownCommand(args[1])
@@ -65,7 +70,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return c.run(ctx, args[1:], stdout, stderr)
 }
 
+// unknownCommand words an argument that names no command; one that starts
+// with a dash is a flag, and the only flags before a command are --help and
+// --version.
 func unknownCommand(name string) error {
+	if len(name) > 1 && strings.HasPrefix(name, "-") {
+		return usageError{fmt.Sprintf("unknown flag %q; before a command songbot takes only --help and --version (run songbot --help)", name)}
+	}
 	names := make([]string, 0, len(commands()))
 	for _, c := range commands() {
 		names = append(names, c.name)

@@ -22,6 +22,12 @@ func TestHelpAndUsageErrors(t *testing.T) {
 		{[]string{"song"}, 2, "give a prompt"},
 		{[]string{"sing"}, 2, `unknown command "sing"`},
 		{[]string{"help", "sing"}, 2, `unknown command "sing"`},
+		{[]string{"help", "help"}, 0, "usage: songbot [command]"},
+		{[]string{"help", "--help"}, 0, "usage: songbot [command]"},
+		{[]string{"--foo"}, 2, `unknown flag "--foo"`},
+		{[]string{"--foo"}, 2, "(run songbot --help)"},
+		{[]string{"-v"}, 2, `unknown flag "-v"`},
+		{[]string{"help", "--foo"}, 2, `unknown flag "--foo"`},
 	}
 	for _, tt := range tests {
 		stdout, stderr, code := runCLI(t, nil, tt.args...)

@@ -59,7 +59,9 @@ func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("healthcheck: %s answered %d; want 200: is another program on HTTP_ADDR %s?", target, resp.StatusCode, cfg.HTTPAddr)
+		// songbot's /healthz answers nothing but 200, even while the bot
+		// stops (only /readyz turns 503), so this is not the bot.
+		return fmt.Errorf("healthcheck: %s answered %d; want 200: the bot's /healthz only ever answers 200, so another program answers on HTTP_ADDR %s: set HTTP_ADDR as the bot has it", target, resp.StatusCode, cfg.HTTPAddr)
 	}
 	fmt.Fprintf(stdout, "ok: %s answered 200\n", target)
 	return nil

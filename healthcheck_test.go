@@ -53,6 +53,7 @@ func TestHealthcheck(t *testing.T) {
 	}{
 		{"healthy", map[string]string{"HTTP_ADDR": strings.TrimPrefix(ok.URL, "http://")}, 0, "answered 200"},
 		{"unhealthy", map[string]string{"HTTP_ADDR": strings.TrimPrefix(failing.URL, "http://")}, 1, "answered 503"},
+		{"not the bot", map[string]string{"HTTP_ADDR": strings.TrimPrefix(failing.URL, "http://")}, 1, "another program answers on HTTP_ADDR"},
 		{"nothing listening", map[string]string{"HTTP_ADDR": closedAddr(t)}, 1, "is the bot running"},
 		{"hung", map[string]string{"HTTP_ADDR": hung.Addr().String()}, 1, "within 2s"},
 		{"server off", map[string]string{"HTTP_ADDR": ""}, 1, "HTTP_ADDR is empty"},
