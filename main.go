@@ -47,6 +47,7 @@ func runBot(ctx context.Context, stderr io.Writer) error {
 	}
 	log := newLogger(cfg, stderr)
 	routeDiscordgoLogs(log.With("component", "discordgo"))
+	routeRedisLogs(log, secretsOf(cfg)...)
 	if cfg.PollInterval < 5*time.Second {
 		log.Warn("POLL_INTERVAL is below the 5s Whisul asks for; use this for tests only", "poll_interval", cfg.PollInterval)
 	}
