@@ -9,9 +9,9 @@
 // golang.org/x/text/feature/plural: go-i18n has cardinal rules only.
 //
 // Adding a language is adding locales/<discord locale>.json with every key
-// of en-US.json and running go test ./bot/...: the tests name what is
-// missing, what has the wrong placeholders and what is too long for
-// Discord.
+// of en-US.json and running go test ./bot/ ./bot/i18n/: the tests name
+// what is missing, what has the wrong placeholders or plural forms, what
+// is too long for Discord and what is still the English text.
 package i18n
 
 import (
