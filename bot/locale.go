@@ -10,9 +10,10 @@ import (
 // Who reads what, and so in which language it is written: what only the
 // requester sees (ephemeral replies, refusals, DMs) in their own locale;
 // what everyone in a server sees (a public song's reply, channel
-// fallbacks) in the server's, then the requester's, then English. The
+// fallbacks, the showcase post) in the server's locale when the catalogue
+// has it, else in the requester's when it has that, else in English. The
 // locales travel with the job in the store, so a song delivered later, by
-// another process, is written as its request was.
+// another process or after a restart, is written as its request was.
 
 // userTexts writes for the interaction's user alone.
 func (b *Bot) userTexts(in *discordgo.Interaction) *i18n.Printer {

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"errors"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,201 +36,274 @@ const (
 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
+// Long values the texts are rendered with: the longest a user, Whisul or
+// Discord can send, so that a translation too long for Discord fails here
+// rather than being cut in front of a user.
+var (
+	longPrompt  = strings.Repeat("*", discordMaxOptionLength) // shown back as promptPreview characters, each escaped to two
+	longUserID  = "123456789012345678901"                     // a snowflake of 21 digits
+	longAt      = time.Unix(4_102_444_800, 0)                 // 2100: a long <t:…:R>
+	hugeLimits  = storage.Limits{UserMaxActive: 1_000_000, UserDailyLimit: 1_000_000, GuildMaxActive: 1_000_000, GuildDailyLimit: 1_000_000, MaxQueued: 1_000_000, MaxRunning: 1_000_000, DailyLimit: 1_000_000}
+	longReason  = strings.Repeat("p", pauseReasonMax)
+	longResults = []*whisul.Result{
+		{Title: strings.Repeat("t", 300), BPM: 999, DurationText: strings.Repeat("9", 2000), Tags: []string{strings.Repeat("x", 2000)},
+			SongURL: "https://cdn.example/" + strings.Repeat("a", 400), ImageURL: "https://cdn.example/c.jpg"},
+		{SongURL: "https://cdn.example/a.mp3"}, // untitled
+	}
+)
+
+// longJob is a job of the longest prompt, ids and place in line.
+func longJob() storage.Job {
+	return storage.Job{ID: longUserID, Request: storage.Request{Prompt: longPrompt, UserID: longUserID, GuildID: longUserID, InteractionAt: longAt}}
+}
+
 // TestTextsFitDiscordsLimitsInEveryLocale renders every text in every
 // locale with the longest plausible arguments and checks it against
-// Discord's limits before any truncation.
+// Discord's limits before any truncation: message contents, embeds,
+// button labels and the commands' descriptions at every level. A text the
+// bot shows is added here when it is added to the bot; i18n's
+// TestEveryMessageFitsDiscordsLimits checks every message of the files on
+// its own too.
 func TestTextsFitDiscordsLimitsInEveryLocale(t *testing.T) {
 	t.Parallel()
 	c := i18n.MustLoad()
-	b := newTestBot(t, Options{PromptMaxLength: discordMaxOptionLength - 1}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
-	prompt := strings.Repeat("é", discordMaxOptionLength) // shown back as promptPreview characters
-	huge := storage.Limits{UserMaxActive: 1_000_000, UserDailyLimit: 1_000_000, GuildMaxActive: 1_000_000, GuildDailyLimit: 1_000_000, MaxQueued: 1_000_000}
-	at := time.Unix(4_102_444_800, 0) // 2100: a long <t:…:R>
-	result := &whisul.Result{
-		Title: strings.Repeat("t", 300), BPM: 999, DurationText: strings.Repeat("9", 2000),
-		Tags: []string{strings.Repeat("x", 2000)}, SongURL: "https://cdn.example/" + strings.Repeat("a", 400), ImageURL: "https://cdn.example/c.jpg",
-	}
-	big, longest := 1_000_000, seconds(maxCooldownSeconds)
-	longJob := storage.Job{Request: storage.Request{Prompt: prompt}}
 	for _, locale := range c.Locales() {
-		tr := c.For(locale)
-		contents := map[string]string{
-			"composing":       composingText(tr, prompt, at),
-			"queued":          queuedText(tr, prompt, 1_000_000),
-			"failed":          failedText(tr, ""),
-			"failed reason":   failedText(tr, strings.Repeat("r", 5000)),
-			"prompt empty":    b.checkPrompt(tr, " "),
-			"prompt too long": b.checkPrompt(tr, prompt),
-			"busy":            tr.Text(i18n.BusyWaiting),
-			"timed out":       tr.Text(i18n.TimedOut),
-			"not found":       tr.Text(i18n.NotFound),
-			"store failed":    tr.Text(i18n.StoreFailed),
-			"songs none":      songsText(tr, nil, 100_000*24*time.Hour),
-			"expired button":  keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, 100_000*24*time.Hour),
-			"limits":          b.limitsText(tr, i18n.AdminLimitsReset, storage.Overrides{UserMaxActive: &big, UserCooldown: &longest, UserDailyLimit: &big, GuildMaxActive: &big, GuildDailyLimit: &big}),
-			"standing":        standingText(tr, standing{active: []storage.ActiveJob{{Job: longJob}, {Job: longJob, Queued: true, Position: 1_000_000}}, usage: storage.Usage{CooldownUntil: at}, limits: huge}, time.Unix(0, 0)),
-			"paused reason":   tr.Format(i18n.AdminPausedReason, i18n.Args{"Reason": quotePrompt(strings.Repeat("p", pauseReasonMax))}),
-			"cancelled by":    tr.Format(i18n.CancelledBy, i18n.Args{"User": "<@123456789012345678901>", "Prompt": quotePrompt(prompt)}),
-			"showcase on":     tr.Format(i18n.AdminShowcaseOn, i18n.Args{"Channel": "<#123456789012345678901>"}),
-		}
-		for _, err := range []error{whisul.ErrInvalidPrompt, whisul.ErrUnauthorized, whisul.ErrRateLimited, whisul.ErrServer, errors.New("other")} {
-			contents["user message "+err.Error()] = userMessage(tr, err)
-		}
-		for _, r := range RefusalReasons() {
-			contents["refusal "+string(r)] = refusalText(tr, r, storage.Admission{Limits: huge, RetryAt: at, PauseReason: strings.Repeat("p", pauseReasonMax)})
-		}
-		for _, d := range []delivery{failedDelivery(strings.Repeat("r", 5000)), timedOutDelivery(), songDelivery(storage.Job{ID: "1"}, result)} {
-			contents["fallback "+string(d.outcome)] = fallbackMessage(tr, "123456789012345678901", d, nil).Content
-		}
-		for what, s := range contents {
-			if n := runes(s); n > maxContent || n == 0 || strings.Contains(s, "<no value>") {
-				t.Errorf("%s %s has %d characters (Discord allows %d): %q", locale, what, n, maxContent, s)
-			}
-		}
-
-		e := songEmbed(tr, result, prompt)
-		total := runes(e.Title) + runes(e.Footer.Text)
-		if runes(e.Footer.Text) > maxEmbedFooter {
-			t.Errorf("%s embed footer %q is too long", locale, e.Footer.Text)
-		}
-		for _, f := range e.Fields {
-			if runes(f.Name) > maxFieldName || runes(f.Value) > maxFieldValue || f.Name == "" {
-				t.Errorf("%s embed field %q has %d/%d characters; Discord allows %d/%d", locale, f.Name, runes(f.Name), runes(f.Value), maxFieldName, maxFieldValue)
-			}
-			total += runes(f.Name) + runes(f.Value)
-		}
-		if runes(e.Title) > maxEmbedTitle || total > maxEmbedsLength {
-			t.Errorf("%s embed has a %d-character title and %d in all; Discord allows %d and %d", locale, runes(e.Title), total, maxEmbedTitle, maxEmbedsLength)
-		}
-		for _, row := range songButtons(tr, "https://cdn.example/a.mp3", "1") {
-			for _, btn := range row.(discordgo.ActionsRow).Components {
-				if l := btn.(discordgo.Button).Label; runes(l) > maxButtonLabel || l == "" {
-					t.Errorf("%s button label %q has %d characters; Discord allows %d", locale, l, runes(l), maxButtonLabel)
-				}
-			}
-		}
-	}
-
-	for _, cmd := range b.handlers.definitions() {
-		check := func(what, desc string, locs map[discordgo.Locale]string) {
-			for _, locale := range c.Locales() {
-				d, ok := locs[discordgo.Locale(locale)]
-				if !ok {
-					t.Errorf("/%s %s has no description for %s", cmd.Name, what, locale)
-				}
-				if n := runes(d); n < 1 || n > maxDescription {
-					t.Errorf("/%s %s description in %s has %d characters; Discord allows 1 to %d: %q", cmd.Name, what, locale, n, maxDescription, d)
-				}
-			}
-			if desc != locs[discordgo.Locale(i18n.Source)] {
-				t.Errorf("/%s %s description %q differs from its en-US localization", cmd.Name, what, desc)
-			}
-		}
-		check("command", cmd.Description, *cmd.DescriptionLocalizations)
-		for _, o := range cmd.Options {
-			check("option "+o.Name, o.Description, o.DescriptionLocalizations)
-		}
-	}
-}
-
-// TestEachReaderGetsTheirLanguage follows one song through its messages:
-// the refusal and DM in the requester's language, the public reply and a
-// channel fallback in the server's.
-func TestEachReaderGetsTheirLanguage(t *testing.T) {
-	t.Parallel()
-	fr, ja := i18n.MustLoad().For("fr"), i18n.MustLoad().For("ja")
-
-	t.Run("refusal", func(t *testing.T) {
-		t.Parallel()
-		d := &fakeDiscord{}
-		b := newTestBot(t, Options{}, d, fakeStore{}, fakeWhisul{})
-		ev := songEvent(time.Now(), "u1", " ", false)
-		in := ev.Struct.(*discordgo.InteractionCreate).Interaction
-		in.Locale, in.GuildLocale = discordgo.Japanese, ptr(discordgo.French)
-		b.onEvent(nil, ev)
-		if r := d.Responses(); len(r) != 1 || r[0].Data.Content != ja.Text(i18n.PromptEmpty) {
-			t.Errorf("responses = %+v; want the Japanese refusal %q", r, ja.Text(i18n.PromptEmpty))
-		}
-	})
-
-	t.Run("admitted job keeps both locales", func(t *testing.T) {
-		t.Parallel()
-		var admitted []storage.Job
-		store := fakeStore{fakeGate: fakeGate{AdmitFn: func(_ time.Time, job storage.Job, _ storage.Limits) (storage.Admission, error) {
-			admitted = append(admitted, job)
-			return storage.Admission{Queued: true, Position: 2}, nil
-		}}}
-		d := &fakeDiscord{}
-		b := newTestBot(t, Options{}, d, store, fakeWhisul{})
-		ev := songEvent(time.Now(), "u1", "lo-fi", false)
-		in := ev.Struct.(*discordgo.InteractionCreate).Interaction
-		in.Locale, in.GuildLocale = discordgo.Japanese, ptr(discordgo.French)
-		b.onEvent(nil, ev)
-		if len(admitted) != 1 || admitted[0].Locale != "ja" || admitted[0].GuildLocale != "fr" {
-			t.Fatalf("admitted %+v; want Locale ja, GuildLocale fr", admitted)
-		}
-		if e := d.Edits(); len(e) != 1 || !strings.Contains(e[0].content, "2e dans la file") {
-			t.Errorf("edits = %+v; want the public reply in French (2e dans la file)", e)
-		}
-	})
-
-	tests := []struct {
-		name    string
-		private bool
-		sendErr map[string]error
-		wantTo  string
-		want    *i18n.Printer
-	}{
-		{"public reply and channel fallback in the server's language", false, nil, "chan1", fr},
-		{"DM fallback in the requester's", false, map[string]error{"chan1": restError(403, 50001)}, "dm-u1", ja},
-		{"private song in the requester's", true, nil, "dm-u1", ja},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(locale, func(t *testing.T) {
 			t.Parallel()
-			var edited []string
-			d := &fakeDiscord{
-				EditReplyFn: func(_, _ string, e *discordgo.WebhookEdit) error {
-					for _, f := range (*e.Embeds)[0].Fields {
-						edited = append(edited, f.Name)
-					}
-					return restError(401, 50027)
-				},
-				SendFn: func(channelID string, _ *discordgo.MessageSend) error { return tt.sendErr[channelID] },
-			}
-			q := &queueFor{removed: true}
-			b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: q.fake()}, fakeWhisul{})
-			job := pendingJob(time.Now(), "u1", tt.private)
-			job.Locale, job.GuildLocale = "ja", "fr"
-			b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T", DurationText: "2:47", SongURL: "https://cdn.example/a.mp3"}))
-
-			reply := fr
-			if tt.private {
-				reply = ja
-			}
-			if !slices.Contains(edited, reply.Text(i18n.FieldLength)) {
-				t.Errorf("edited reply fields = %v; want %q", edited, reply.Text(i18n.FieldLength))
-			}
-			var got *discordgo.MessageSend
-			for _, s := range d.Sent() {
-				if s.channelID == tt.wantTo {
-					got = s.msg
+			tr := c.For(locale)
+			for what, s := range contents(t, tr) {
+				if n := runes(s); n > maxContent || n == 0 || strings.Contains(s, "<no value>") {
+					t.Errorf("%s has %d characters (Discord allows 1 to %d): %q", what, n, maxContent, s)
 				}
 			}
-			if got == nil {
-				t.Fatalf("sent %+v; want a message to %s", d.Sent(), tt.wantTo)
+			for what, lines := range lists(t, tr) {
+				checkList(t, what, lines)
 			}
-			if want := tt.want.Format(i18n.NoticeReady, i18n.Args{"User": "<@u1>"}); got.Content != want {
-				t.Errorf("fallback to %s = %q; want %q", tt.wantTo, got.Content, want)
+			for _, r := range longResults {
+				checkEmbed(t, "song embed", songEmbed(tr, r, longPrompt))
+				checkButtons(t, "song buttons", songButtons(tr, r.SongURL, longUserID))
+				show := showcaseMessage(tr, longJob(), r)
+				checkEmbed(t, "showcase embed", show.Embeds[0])
+				checkButtons(t, "showcase buttons", show.Components)
 			}
-			if f := got.Embeds[0].Fields[0].Name; f != tt.want.Text(i18n.FieldLength) {
-				t.Errorf("fallback embed field %q; want %q", f, tt.want.Text(i18n.FieldLength))
+			checkButtons(t, "cancel button", cancelComponents(tr, longJob()))
+			for _, d := range deliveries() {
+				m := fallbackMessage(tr, longUserID, d, nil)
+				for _, e := range m.Embeds {
+					checkEmbed(t, "fallback "+string(d.outcome)+" embed", e)
+				}
+				if d.outcome == JobCompleted {
+					checkButtons(t, "fallback "+string(d.outcome)+" buttons", m.Components)
+				}
 			}
-			if l := got.Components[0].(discordgo.ActionsRow).Components[0].(discordgo.Button).Label; l != tt.want.Text(i18n.ButtonListen) {
-				t.Errorf("fallback button %q; want %q", l, tt.want.Text(i18n.ButtonListen))
+			if n := runes(tr.Text(i18n.Untitled)); n > maxEmbedTitle {
+				t.Errorf("the untitled song's title has %d characters; Discord allows %d", n, maxEmbedTitle)
 			}
 		})
 	}
+
+	b := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{}, fakeWhisul{})
+	for _, cmd := range b.handlers.definitions() {
+		checkDescription(t, c, "/"+cmd.Name, cmd.Description, *cmd.DescriptionLocalizations)
+		checkOptions(t, c, "/"+cmd.Name, cmd.Options)
+	}
 }
 
-func ptr[T any](v T) *T { return &v }
+// contents are the message contents the bot writes, by what they are.
+func contents(t *testing.T, tr *i18n.Printer) map[string]string {
+	t.Helper()
+	settings := fakeSettings{UpdateGuildSettingsFn: func(_ string, change func(*storage.GuildSettings)) (storage.GuildSettings, error) {
+		s := storage.GuildSettings{Paused: true}
+		change(&s)
+		return s, nil
+	}}
+	b := newTestBot(t, Options{PromptMaxLength: discordMaxOptionLength - 1}, &fakeDiscord{}, fakeStore{fakeSettings: settings}, fakeWhisul{})
+	ctx := t.Context()
+	big, longest := 1_000_000, seconds(maxCooldownSeconds)
+	all := storage.Overrides{UserMaxActive: &big, UserCooldown: &longest, UserDailyLimit: &big, GuildMaxActive: &big, GuildDailyLimit: &big}
+	prompt, mention := quotePrompt(longPrompt), "<@"+longUserID+">"
+	out := map[string]string{
+		"composing":           composingText(tr, longPrompt, longAt),
+		"queued":              queuedText(tr, longPrompt, 1_000_000),
+		"failed":              failedText(tr, ""),
+		"failed reason":       failedText(tr, strings.Repeat("r", 5000)),
+		"prompt empty":        b.checkPrompt(tr, " "),
+		"prompt too long":     b.checkPrompt(tr, longPrompt),
+		"busy":                tr.Text(i18n.BusyWaiting),
+		"timed out":           tr.Text(i18n.TimedOut),
+		"not found":           tr.Text(i18n.NotFound),
+		"store failed":        tr.Text(i18n.StoreFailed),
+		"store down":          tr.Text(i18n.StoreDown),
+		"unknown interaction": tr.Text(i18n.UnknownInteraction),
+		"soon":                tr.Text(i18n.Soon),
+		"songs none":          songsText(tr, nil, 0),
+		"songs none kept":     songsText(tr, nil, 100_000*24*time.Hour),
+		"expired button":      keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, 0),
+		"expired button kept": keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, 100_000*24*time.Hour),
+		"cancelled":           tr.Format(i18n.Cancelled, i18n.Args{"Prompt": prompt}),
+		"cancelled by":        tr.Format(i18n.CancelledBy, i18n.Args{"User": mention, "Prompt": prompt}),
+		"cancel not yours":    tr.Text(i18n.CancelNotYours),
+		"cancel started":      tr.Text(i18n.CancelStarted),
+		"cancel gone":         tr.Text(i18n.CancelGone),
+		"admin guild only":    tr.Text(i18n.AdminGuildOnly),
+		"admin failed":        tr.Text(i18n.AdminFailed),
+	}
+	for _, h := range []i18n.ID{i18n.AdminLimitsShown, i18n.AdminLimitsChanged, i18n.AdminLimitsReset} {
+		out["limits "+string(h)] = b.limitsText(tr, h, all)
+		out["limits "+string(h)+" none set"] = b.limitsText(tr, h, storage.Overrides{})
+	}
+	admin := map[string]func() (string, error){
+		"admin paused":        func() (string, error) { return b.adminPause(ctx, b.log, tr, longUserID, "") },
+		"admin paused reason": func() (string, error) { return b.adminPause(ctx, b.log, tr, longUserID, longReason+"more") },
+		"admin resumed":       func() (string, error) { return b.adminResume(ctx, b.log, tr, longUserID) },
+		"admin showcase on":   func() (string, error) { return b.adminShowcase(ctx, b.log, tr, longUserID, longUserID) },
+		"admin showcase off":  func() (string, error) { return b.adminShowcase(ctx, b.log, tr, longUserID, "") },
+	}
+	for what, f := range admin {
+		s, err := f()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		out[what] = s
+	}
+	notPaused := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{fakeSettings: fakeSettings{UpdateGuildSettingsFn: func(_ string, change func(*storage.GuildSettings)) (storage.GuildSettings, error) {
+		var s storage.GuildSettings
+		change(&s)
+		return s, nil
+	}}}, fakeWhisul{})
+	out["admin not paused"], _ = notPaused.adminResume(ctx, notPaused.log, tr, longUserID)
+	empty := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{fakeRoster: fakeRoster{GuildJobsFn: func(string) ([]storage.ActiveJob, error) { return nil, nil }}}, fakeWhisul{})
+	out["admin queue empty"], _ = empty.adminQueue(ctx, tr, longUserID)
+
+	for _, err := range []error{whisul.ErrInvalidPrompt, whisul.ErrUnauthorized, whisul.ErrRateLimited, whisul.ErrServer, errors.New("other")} {
+		out["user message "+err.Error()] = userMessage(tr, err)
+	}
+	for _, r := range RefusalReasons() {
+		out["refusal "+string(r)] = refusalText(tr, r, storage.Admission{Limits: hugeLimits, RetryAt: longAt, PauseReason: longReason})
+		out["refusal "+string(r)+" soon"] = refusalText(tr, r, storage.Admission{Limits: hugeLimits})
+	}
+	for _, d := range deliveries() {
+		out["fallback "+string(d.outcome)] = fallbackMessage(tr, longUserID, d, nil).Content
+	}
+	return out
+}
+
+// lists are the texts the bot cuts between lines to fit a message (/songs,
+// /songadmin queue), as their lines before the cut.
+func lists(t *testing.T, tr *i18n.Printer) map[string][]string {
+	t.Helper()
+	var songs []storage.Song
+	for range songsListed {
+		songs = append(songs, storage.Song{Title: strings.Repeat("*", 300), Duration: strings.Repeat("9", 40), SongURL: longResults[0].SongURL, CreatedAt: longAt})
+	}
+	songs = append(songs, storage.Song{SongURL: longResults[0].SongURL, CreatedAt: longAt}) // untitled
+	var jobs []storage.ActiveJob
+	for i := range 200 {
+		jobs = append(jobs, storage.ActiveJob{Job: longJob(), Queued: i > 0, Position: 1_000_000 - i})
+	}
+	b := newTestBot(t, Options{}, &fakeDiscord{}, fakeStore{fakeRoster: fakeRoster{GuildJobsFn: func(string) ([]storage.ActiveJob, error) { return jobs, nil }}}, fakeWhisul{})
+	queue, err := b.adminQueue(t.Context(), tr, longUserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(0, 0)
+	onTheWay := []storage.ActiveJob{{Job: longJob()}, {Job: longJob(), Queued: true, Position: 1_000_000}}
+	return map[string][]string{
+		"songs":         strings.Split(strings.TrimSuffix(songsText(tr, songs, 100_000*24*time.Hour), "\n"), "\n"),
+		"songs one":     strings.Split(strings.TrimSuffix(songsText(tr, songs[len(songs)-1:], 0), "\n"), "\n"),
+		"admin queue":   strings.Split(queue, "\n"),
+		"standing left": strings.Split(standingText(tr, standing{active: onTheWay, usage: storage.Usage{CooldownUntil: longAt}, limits: hugeLimits}, now), "\n"),
+		"standing none left": strings.Split(standingText(tr, standing{active: onTheWay, usage: storage.Usage{UserToday: 5, CooldownUntil: longAt},
+			limits: storage.Limits{UserDailyLimit: 5}}, now), "\n"),
+	}
+}
+
+// checkList checks a list cut to fit a message: within Discord's limit,
+// and with its heading and at least one entry, so no line of a locale is
+// so long that the list shows nothing.
+func checkList(t *testing.T, what string, lines []string) {
+	t.Helper()
+	all := strings.Join(lines, "\n")
+	if n := runes(all); n > maxContent || len(lines) < 2 || strings.Contains(all, "<no value>") {
+		t.Errorf("%s has %d lines and %d characters; want 2 or more lines within %d: %q", what, len(lines), n, maxContent, all)
+	}
+	for i, l := range lines {
+		if strings.TrimSpace(l) == "" && i < len(lines)-1 {
+			t.Errorf("%s line %d is empty: %q", what, i, all)
+		}
+	}
+}
+
+func deliveries() []delivery {
+	return []delivery{failedDelivery(strings.Repeat("r", 5000)), failedDelivery(""), timedOutDelivery(), songDelivery(longJob(), longResults[0]), songDelivery(longJob(), longResults[1])}
+}
+
+// checkEmbed checks an embed's parts and its whole against Discord's
+// limits, before the bot's own truncation where it has any.
+func checkEmbed(t *testing.T, what string, e *discordgo.MessageEmbed) {
+	t.Helper()
+	total := runes(e.Title) + runes(e.Description)
+	if e.Footer != nil {
+		total += runes(e.Footer.Text)
+		if runes(e.Footer.Text) > maxEmbedFooter {
+			t.Errorf("%s footer %q has %d characters; Discord allows %d", what, e.Footer.Text, runes(e.Footer.Text), maxEmbedFooter)
+		}
+	}
+	if runes(e.Description) > maxEmbedDesc || strings.Contains(e.Description, "<no value>") {
+		t.Errorf("%s description has %d characters; Discord allows %d: %q", what, runes(e.Description), maxEmbedDesc, e.Description)
+	}
+	for _, f := range e.Fields {
+		if runes(f.Name) > maxFieldName || runes(f.Value) > maxFieldValue || f.Name == "" {
+			t.Errorf("%s field %q has %d/%d characters; Discord allows %d/%d", what, f.Name, runes(f.Name), runes(f.Value), maxFieldName, maxFieldValue)
+		}
+		total += runes(f.Name) + runes(f.Value)
+	}
+	if n := runes(e.Title); n == 0 || n > maxEmbedTitle || total > maxEmbedsLength {
+		t.Errorf("%s has a %d-character title and %d in all; Discord allows 1 to %d and %d", what, runes(e.Title), total, maxEmbedTitle, maxEmbedsLength)
+	}
+}
+
+// checkButtons checks every button label of a message's rows.
+func checkButtons(t *testing.T, what string, rows []discordgo.MessageComponent) {
+	t.Helper()
+	n := 0
+	for _, row := range rows {
+		for _, c := range row.(discordgo.ActionsRow).Components {
+			n++
+			if l := c.(discordgo.Button).Label; runes(l) > maxButtonLabel || l == "" {
+				t.Errorf("%s: label %q has %d characters; Discord allows 1 to %d", what, l, runes(l), maxButtonLabel)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("%s has no buttons", what)
+	}
+}
+
+// checkOptions checks the descriptions of options at every level:
+// subcommands, their groups and their options.
+func checkOptions(t *testing.T, c *i18n.Catalogue, path string, opts []*discordgo.ApplicationCommandOption) {
+	t.Helper()
+	for _, o := range opts {
+		checkDescription(t, c, path+" "+o.Name, o.Description, o.DescriptionLocalizations)
+		checkOptions(t, c, path+" "+o.Name, o.Options)
+	}
+}
+
+// checkDescription checks a command's or option's description and its
+// localization in every catalogue locale.
+func checkDescription(t *testing.T, c *i18n.Catalogue, what, desc string, locs map[discordgo.Locale]string) {
+	t.Helper()
+	for _, locale := range c.Locales() {
+		d, ok := locs[discordgo.Locale(locale)]
+		if !ok {
+			t.Errorf("%s has no description for %s", what, locale)
+		}
+		if n := runes(d); n < 1 || n > maxDescription {
+			t.Errorf("%s description in %s has %d characters; Discord allows 1 to %d: %q", what, locale, n, maxDescription, d)
+		}
+	}
+	if desc != locs[discordgo.Locale(i18n.Source)] {
+		t.Errorf("%s description %q differs from its en-US localization", what, desc)
+	}
+}

@@ -232,9 +232,35 @@ func validateCommand(d map[string]any, at string) *reply {
 	if rep := validateLocalizations(d["description_localizations"], fail, "description_localizations"); rep != nil {
 		return rep
 	}
+	if rep := validateNameLocalizations(d["name_localizations"], fail, "name_localizations"); rep != nil {
+		return rep
+	}
 	opts, _ := d["options"].([]any)
+	return validateOptions(opts, 0, fail, "options")
+}
+
+// The option types that hold options.
+const (
+	typeSubCommand      = 1
+	typeSubCommandGroup = 2
+)
+
+// validateOptions checks the options of a command (parent 0), a
+// subcommand or a subcommand group at path, and theirs in turn: names,
+// descriptions and their localizations as for the command, a type,
+// lengths, the required options first, and Discord's nesting (a command's
+// options are all subcommands and groups or none are, a group holds only
+// subcommands, a subcommand no subcommands).
+func validateOptions(opts []any, parent float64, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
+	at := func(rest ...string) []string { return append(append([]string{}, path...), rest...) }
 	if len(opts) > 25 {
-		return fail("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.", "options")
+		return fail("BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.", path...)
+	}
+	nested := false
+	if len(opts) > 0 {
+		first, _ := opts[0].(map[string]any)
+		t, _ := first["type"].(float64)
+		nested = t == typeSubCommand || t == typeSubCommandGroup
 	}
 	optional := false
 	for j, o := range opts {
@@ -242,28 +268,41 @@ func validateCommand(d map[string]any, at string) *reply {
 		oat := strconv.Itoa(j)
 		oname, _ := om["name"].(string)
 		if !chatInputName.MatchString(oname) || strings.ToLower(oname) != oname {
-			return fail("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid", "options", oat, "name")
+			return fail("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid", at(oat, "name")...)
+		}
+		if rep := validateNameLocalizations(om["name_localizations"], fail, at(oat, "name_localizations")...); rep != nil {
+			return rep
 		}
 		odesc, _ := om["description"].(string)
 		if n := utf8.RuneCountInString(odesc); n < 1 || n > 100 {
-			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", "options", oat, "description")
+			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", at(oat, "description")...)
 		}
-		if rep := validateLocalizations(om["description_localizations"], fail, "options", oat, "description_localizations"); rep != nil {
+		if rep := validateLocalizations(om["description_localizations"], fail, at(oat, "description_localizations")...); rep != nil {
 			return rep
 		}
 		otype, _ := om["type"].(float64)
 		if otype < 1 || otype > 11 {
-			return fail("BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}.", "options", oat, "type")
+			return fail("BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}.", at(oat, "type")...)
+		}
+		sub := otype == typeSubCommand || otype == typeSubCommandGroup
+		if (parent == typeSubCommandGroup && otype != typeSubCommand) || (parent == typeSubCommand && sub) || (parent == 0 && sub != nested) {
+			return fail("APPLICATION_COMMAND_OPTIONS_TYPE_INVALID", "Sub-command and sub-command group option types are mutually exclusive to all other types", at(oat, "type")...)
 		}
 		for _, k := range []string{"min_length", "max_length"} {
 			if v, ok := om[k].(float64); ok && (v < 0 || v > 6000) {
-				return fail("NUMBER_TYPE_MAX", "int value should be less than or equal to 6000.", "options", oat, k)
+				return fail("NUMBER_TYPE_MAX", "int value should be less than or equal to 6000.", at(oat, k)...)
 			}
 		}
 		if req, _ := om["required"].(bool); req && optional {
-			return fail("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options", "options")
+			return fail("APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID", "Required options must be placed before non-required options", path...)
 		} else if !req {
 			optional = true
+		}
+		if sub {
+			inner, _ := om["options"].([]any)
+			if rep := validateOptions(inner, otype, fail, at(oat, "options")...); rep != nil {
+				return rep
+			}
 		}
 	}
 	return nil
@@ -296,6 +335,29 @@ func validateLocalizations(v any, fail func(code, msg string, path ...string) *r
 		s, _ := text.(string)
 		if n := utf8.RuneCountInString(s); n < 1 || n > 100 {
 			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", at...)
+		}
+	}
+	return nil
+}
+
+// validateNameLocalizations checks a name_localizations map: null or an
+// object whose keys are Discord locales and whose values are valid,
+// lower-case CHAT_INPUT names.
+func validateNameLocalizations(v any, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fail("DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType", path...)
+	}
+	for locale, name := range m {
+		at := append(append([]string{}, path...), locale)
+		if !discordLocales[locale] {
+			return fail("LOCALE_INVALID", "Invalid locale", at...)
+		}
+		if s, _ := name.(string); !chatInputName.MatchString(s) || strings.ToLower(s) != s {
+			return fail("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid", at...)
 		}
 	}
 	return nil

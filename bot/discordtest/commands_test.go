@@ -98,6 +98,30 @@ func TestCommandsRejected(t *testing.T) {
 		{"option localization over 100", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
 			{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: "d", DescriptionLocalizations: map[discordgo.Locale]string{"ja": strings.Repeat("長", 101)}},
 		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"sub-option description over 100", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: strings.Repeat("d", 101)}),
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"sub-option localization over 100", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: "d", DescriptionLocalizations: map[discordgo.Locale]string{"ja": strings.Repeat("長", 101)}}),
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"sub-option without a description", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "p"}),
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"upper case sub-option name", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "P", Description: "d"}),
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"subcommand description localization over 100", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "s", Description: "d", DescriptionLocalizations: map[discordgo.Locale]string{"de": strings.Repeat("d", 101)}},
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"name localization with a space", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d",
+			NameLocalizations: &map[discordgo.Locale]string{"de": "zwei wörter"}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"subcommand beside an option", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "s", Description: "d"},
+			{Type: discordgo.ApplicationCommandOptionString, Name: "p", Description: "d"},
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
+		{"subcommand in a subcommand", "", []*discordgo.ApplicationCommand{{Name: "a", Description: "d", Options: []*discordgo.ApplicationCommandOption{
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "t", Description: "d"}),
+		}}}, http.StatusBadRequest, discordgo.ErrCodeInvalidFormBody},
 	}
 	for _, tt := range tests {
 		app := tt.app
@@ -116,4 +140,36 @@ func TestCommandsRejected(t *testing.T) {
 	if n := len(s.Commands("")); n != 0 {
 		t.Errorf("%d commands registered by rejected PUTs; want 0", n)
 	}
+}
+
+// TestCommandsNestedAccepted checks that the nesting and localizations
+// Discord accepts pass the fake's checks too: a group of subcommands with
+// options, names and descriptions localized at every level.
+func TestCommandsNestedAccepted(t *testing.T) {
+	t.Parallel()
+	s := NewServer(t)
+	dg := newSession(t, s, "Bot "+s.Token)
+	de := func(text string) map[discordgo.Locale]string {
+		return map[discordgo.Locale]string{discordgo.German: text}
+	}
+	cmd := &discordgo.ApplicationCommand{Name: "admin", Description: "d", NameLocalizations: &map[discordgo.Locale]string{discordgo.German: "verwaltung"},
+		DescriptionLocalizations: &map[discordgo.Locale]string{discordgo.German: "Einstellungen"},
+		Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: "limits", Description: "d", DescriptionLocalizations: de("Grenzen"),
+				Options: []*discordgo.ApplicationCommandOption{
+					subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "daily", Description: strings.Repeat("d", 100),
+						NameLocalizations: de("täglich"), DescriptionLocalizations: de(strings.Repeat("ä", 100))}),
+				}},
+			subcommand(&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "reason", Description: "d", DescriptionLocalizations: de("Grund")}),
+		}}
+	cmd.Options[1].Name = "pause"
+	if _, err := dg.ApplicationCommandBulkOverwrite(s.AppID, "", []*discordgo.ApplicationCommand{cmd}); err != nil {
+		t.Errorf("ApplicationCommandBulkOverwrite(nested command) = %v; want it accepted", err)
+	}
+}
+
+// subcommand is a subcommand "s" holding the option o.
+func subcommand(o *discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "s", Description: "d",
+		Options: []*discordgo.ApplicationCommandOption{o}}
 }

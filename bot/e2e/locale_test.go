@@ -128,3 +128,32 @@ func TestRegisteredCommandsCarryEveryLocale(t *testing.T) {
 		}
 	}
 }
+
+// TestWhisulsRejectionSpeaksTheUsersLanguage has Whisul answer 400 to a
+// Japanese user's prompts: the reply says so in Japanese, privately, in a
+// DM and publicly in a server whose language the catalogue lacks.
+func TestWhisulsRejectionSpeaksTheUsersLanguage(t *testing.T) {
+	t.Parallel()
+	ja := i18n.MustLoad().For("ja")
+	h := newHarness(t, nil)
+	h.start()
+	for _, tt := range []struct {
+		name string
+		cmd  discordtest.SongCommand
+	}{
+		{"private, in an English server", discordtest.SongCommand{GuildLocale: "en-US", Options: map[string]any{"private": true}}},
+		{"in a DM", discordtest.SongCommand{Where: discordtest.InDM}},
+		{"public, in a Croatian server", discordtest.SongCommand{GuildLocale: "hr"}},
+	} {
+		tt.cmd.Prompt, tt.cmd.Locale, tt.cmd.UserID = "a song Whisul refuses", "ja", "8000"
+		h.whisul.FailGenerate(1, 400, "")
+		in := h.song(tt.cmd)
+		m := h.finalReply(in)
+		if got := h.outcome(in.ID); got != string(bot.JobRejected) {
+			t.Fatalf("%s: outcome %q; want %q (Whisul's 400)", tt.name, got, bot.JobRejected)
+		}
+		if want := ja.Text(i18n.InvalidPrompt); m.Content != want || len(m.Embeds) != 0 {
+			t.Errorf("%s: reply %q (%d embeds); want the Japanese %q", tt.name, m.Content, len(m.Embeds), want)
+		}
+	}
+}

@@ -9,9 +9,9 @@
 // golang.org/x/text/feature/plural: go-i18n has cardinal rules only.
 //
 // Adding a language is adding locales/<discord locale>.json with every key
-// of en-US.json and running go test ./bot/...: the tests name what is
-// missing, what has the wrong placeholders and what is too long for
-// Discord.
+// of en-US.json and running go test ./bot/ ./bot/i18n/: the tests name
+// what is missing, what has the wrong placeholders or plural forms, what
+// is too long for Discord and what is still the English text.
 package i18n
 
 import (
@@ -91,23 +91,25 @@ func load(fsys fs.FS) (*Catalogue, error) {
 // Locales lists the catalogue's locales, Source first.
 func (c *Catalogue) Locales() []string { return slices.Clone(c.locales) }
 
-// For returns the printer of the first non-empty locale of prefs: a locale
-// of the catalogue, en-GB as en-US, anything else as English. Later
-// preferences count only when the earlier are empty (not merely
-// unsupported): a message for a Croatian server is better in English than
-// in its requester's German.
+// For returns the printer of the first locale of prefs the catalogue
+// has, en-GB counting as en-US, and English when it has none of them.
+// Empty and unsupported preferences are passed over: a message for a
+// Croatian server whose requester writes German is in German, which at
+// least the requester reads, rather than in English.
 func (c *Catalogue) For(prefs ...string) *Printer {
 	for _, p := range prefs {
-		if p == "" {
-			continue
+		if alias, ok := aliases[p]; ok {
+			p = alias
 		}
 		if pr := c.printers[p]; pr != nil {
 			return pr
 		}
-		break
 	}
 	return c.printers[Source]
 }
+
+// aliases are the Discord locales written as another of the catalogue's.
+var aliases = map[string]string{"en-GB": Source}
 
 // Localizations returns the message in every locale of the catalogue, by
 // locale: Discord's name_localizations and description_localizations.

@@ -259,7 +259,14 @@ func TestForFallsBack(t *testing.T) {
 		{[]string{"zh-TW"}, "zh-TW"},
 		{[]string{"", "pt-BR"}, "pt-BR"},
 		{[]string{"fr", "pt-BR"}, "fr"},
-		{[]string{"hr", "de"}, "en-US"}, // the server's language decides, even unsupported
+		// A server's message: the server's language, else the
+		// requester's, else English.
+		{[]string{"hr", "de"}, "de"},
+		{[]string{"hr", "hr"}, "en-US"},
+		{[]string{"fr", "de"}, "fr"},
+		{[]string{"en-GB", "de"}, "en-US"},
+		{[]string{"", "ja"}, "ja"},
+		{[]string{"hr", ""}, "en-US"},
 	}
 	for _, tt := range tests {
 		if got := c.For(tt.prefs...).Locale(); got != tt.want {

@@ -122,28 +122,40 @@ func TestPluralAndOrdinalForms(t *testing.T) {
 	rendered := []struct {
 		locale       string
 		days, inLine []string
+		left         []string // songs left today, where given
 	}{
 		{"en-US",
 			[]string{"1 day", "2 days", "3 days", "4 days", "11 days", "21 days", "22 days", "23 days", "101 days"},
-			[]string{"1st in line", "2nd in line", "3rd in line", "4th in line", "11th in line", "21st in line", "22nd in line", "23rd in line", "101st in line"}},
+			[]string{"1st in line", "2nd in line", "3rd in line", "4th in line", "11th in line", "21st in line", "22nd in line", "23rd in line", "101st in line"},
+			[]string{"You can make 1 more song today.", "You can make 2 more songs today.", "You can make 3 more songs today.", "You can make 4 more songs today.",
+				"You can make 11 more songs today.", "You can make 21 more songs today.", "You can make 22 more songs today.", "You can make 23 more songs today.",
+				"You can make 101 more songs today."}},
 		{"fr",
 			[]string{"1 jour", "2 jours", "3 jours", "4 jours", "11 jours", "21 jours", "22 jours", "23 jours", "101 jours"},
-			[]string{"1re dans la file", "2e dans la file", "3e dans la file", "4e dans la file", "11e dans la file", "21e dans la file", "22e dans la file", "23e dans la file", "101e dans la file"}},
+			[]string{"1re dans la file", "2e dans la file", "3e dans la file", "4e dans la file", "11e dans la file", "21e dans la file", "22e dans la file", "23e dans la file", "101e dans la file"}, nil},
 		{"it",
 			[]string{"1 giorno", "2 giorni", "3 giorni", "4 giorni", "11 giorni", "21 giorni", "22 giorni", "23 giorni", "101 giorni"},
-			[]string{"al 1º posto in coda", "al 2º posto in coda", "al 3º posto in coda", "al 4º posto in coda", "all'11º posto in coda", "al 21º posto in coda", "al 22º posto in coda", "al 23º posto in coda", "al 101º posto in coda"}},
+			[]string{"al 1º posto in coda", "al 2º posto in coda", "al 3º posto in coda", "al 4º posto in coda", "all'11º posto in coda", "al 21º posto in coda", "al 22º posto in coda", "al 23º posto in coda", "al 101º posto in coda"}, nil},
 		{"pl",
 			[]string{"1 dzień", "2 dni", "3 dni", "4 dni", "11 dni", "21 dni", "22 dni", "23 dni", "101 dni"},
-			[]string{"na 1. miejscu w kolejce", "na 2. miejscu w kolejce", "na 3. miejscu w kolejce", "na 4. miejscu w kolejce", "na 11. miejscu w kolejce", "na 21. miejscu w kolejce", "na 22. miejscu w kolejce", "na 23. miejscu w kolejce", "na 101. miejscu w kolejce"}},
+			[]string{"na 1. miejscu w kolejce", "na 2. miejscu w kolejce", "na 3. miejscu w kolejce", "na 4. miejscu w kolejce", "na 11. miejscu w kolejce", "na 21. miejscu w kolejce", "na 22. miejscu w kolejce", "na 23. miejscu w kolejce", "na 101. miejscu w kolejce"},
+			// one, few, few, few, many, many, few, few, many
+			[]string{"Możesz dziś stworzyć jeszcze 1 piosenkę.", "Możesz dziś stworzyć jeszcze 2 piosenki.", "Możesz dziś stworzyć jeszcze 3 piosenki.",
+				"Możesz dziś stworzyć jeszcze 4 piosenki.", "Możesz dziś stworzyć jeszcze 11 piosenek.", "Możesz dziś stworzyć jeszcze 21 piosenek.",
+				"Możesz dziś stworzyć jeszcze 22 piosenki.", "Możesz dziś stworzyć jeszcze 23 piosenki.", "Możesz dziś stworzyć jeszcze 101 piosenek."}},
 		{"ru",
 			[]string{"1 день", "2 дня", "3 дня", "4 дня", "11 дней", "21 день", "22 дня", "23 дня", "101 день"},
-			[]string{"1-я в очереди", "2-я в очереди", "3-я в очереди", "4-я в очереди", "11-я в очереди", "21-я в очереди", "22-я в очереди", "23-я в очереди", "101-я в очереди"}},
+			[]string{"1-я в очереди", "2-я в очереди", "3-я в очереди", "4-я в очереди", "11-я в очереди", "21-я в очереди", "22-я в очереди", "23-я в очереди", "101-я в очереди"},
+			// one, few, few, few, many, one, few, few, one
+			[]string{"Сегодня вы можете создать ещё 1 песню.", "Сегодня вы можете создать ещё 2 песни.", "Сегодня вы можете создать ещё 3 песни.",
+				"Сегодня вы можете создать ещё 4 песни.", "Сегодня вы можете создать ещё 11 песен.", "Сегодня вы можете создать ещё 21 песню.",
+				"Сегодня вы можете создать ещё 22 песни.", "Сегодня вы можете создать ещё 23 песни.", "Сегодня вы можете создать ещё 101 песню."}},
 		{"uk",
 			[]string{"1 день", "2 дні", "3 дні", "4 дні", "11 днів", "21 день", "22 дні", "23 дні", "101 день"},
-			[]string{"на 1-му місці в черзі", "на 2-му місці в черзі", "на 3-му місці в черзі", "на 4-му місці в черзі", "на 11-му місці в черзі", "на 21-му місці в черзі", "на 22-му місці в черзі", "на 23-му місці в черзі", "на 101-му місці в черзі"}},
+			[]string{"на 1-му місці в черзі", "на 2-му місці в черзі", "на 3-му місці в черзі", "на 4-му місці в черзі", "на 11-му місці в черзі", "на 21-му місці в черзі", "на 22-му місці в черзі", "на 23-му місці в черзі", "на 101-му місці в черзі"}, nil},
 		{"ja",
 			[]string{"1日", "2日", "3日", "4日", "11日", "21日", "22日", "23日", "101日"},
-			[]string{"順番待ちの1番目", "順番待ちの2番目", "順番待ちの3番目", "順番待ちの4番目", "順番待ちの11番目", "順番待ちの21番目", "順番待ちの22番目", "順番待ちの23番目", "順番待ちの101番目"}},
+			[]string{"順番待ちの1番目", "順番待ちの2番目", "順番待ちの3番目", "順番待ちの4番目", "順番待ちの11番目", "順番待ちの21番目", "順番待ちの22番目", "順番待ちの23番目", "順番待ちの101番目"}, nil},
 	}
 	for _, r := range rendered {
 		p := c.For(r.locale)
@@ -154,6 +166,12 @@ func TestPluralAndOrdinalForms(t *testing.T) {
 			if got := p.Ordinal(InLine, n, nil); got != r.inLine[i] {
 				t.Errorf("For(%q).Ordinal(InLine, %d) = %q; want %q", r.locale, n, got, r.inLine[i])
 			}
+			if r.left == nil {
+				continue
+			}
+			if got := p.Plural(SongsLeftToday, n, nil); got != r.left[i] {
+				t.Errorf("For(%q).Plural(SongsLeftToday, %d) = %q; want %q", r.locale, n, got, r.left[i])
+			}
 		}
 	}
 	// Every locale, every number: a text in the locale's own words, never
@@ -162,12 +180,12 @@ func TestPluralAndOrdinalForms(t *testing.T) {
 	for _, locale := range c.Locales() {
 		p := c.For(locale)
 		for _, n := range append(numbers, 1_000_000) {
-			for _, id := range []ID{Days, Hours, Minutes, RefusedUserActive, RefusedDaily, RefusedGuildActive, RefusedQueueFull, PromptTooLong} {
+			for _, id := range []ID{Days, Hours, Minutes, Seconds, RefusedUserActive, RefusedDaily, RefusedGuildActive, RefusedGuildDaily, RefusedQueueFull, PromptTooLong, SongsLeftToday} {
 				got := p.Plural(id, n, Args{"When": "<t:1:R>", "Max": 200})
 				if !strings.Contains(got, strconv.Itoa(n)) || strings.Contains(got, "<no value>") || got == string(id) {
 					t.Errorf("For(%q).Plural(%s, %d) = %q; want the number and no gaps", locale, id, n, got)
 				}
-				if locale != Source && got == en.Plural(id, n, Args{"When": "<t:1:R>", "Max": 200}) && !sameInEnglish[locale+"/"+string(id)] {
+				if locale != Source && got == en.Plural(id, n, Args{"When": "<t:1:R>", "Max": 200}) && !sameAsEnglish(locale, string(id)) {
 					t.Errorf("For(%q).Plural(%s, %d) = %q, the English text", locale, id, n, got)
 				}
 			}
@@ -177,6 +195,3 @@ func TestPluralAndOrdinalForms(t *testing.T) {
 		}
 	}
 }
-
-// sameInEnglish are the locale/ID of texts written as in English.
-var sameInEnglish = map[string]bool{"fr/minutes": true}
