@@ -22,11 +22,9 @@ type JobQueue interface {
 	// Extend renews the leases token holds on ids and returns those it
 	// no longer holds.
 	Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) (lost []string, err error)
-	// Reschedule writes the job's state back, due at its NextPollAt; it
-	// returns storage.ErrNotFound when the job was finished meanwhile.
-	Reschedule(ctx context.Context, id string, st storage.State) error
-	// RescheduleMany is Reschedule for many jobs in one round trip, with
-	// one error per job: what the poll loop's group commit uses.
+	// RescheduleMany writes the jobs' states back, each due at its
+	// NextPollAt, in one round trip (the poll loop's group commit), with
+	// one error per job: storage.ErrNotFound for a job finished meanwhile.
 	RescheduleMany(ctx context.Context, jobs []storage.Job) []error
 	// Finish removes the job, reporting true only to the caller that did.
 	Finish(ctx context.Context, id string) (bool, error)
