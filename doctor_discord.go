@@ -99,7 +99,7 @@ func discordProblem(err error, where, fix string) error {
 			return fmt.Errorf("%s answered %d: Discord may be having trouble; try again later", where, status)
 		}
 	}
-	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, redactedCause(err))
+	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, secret.WithoutURL(err))
 }
 
 // discordSession is a REST-only session whose requests go to apiURL with

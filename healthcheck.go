@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // healthcheckTimeout bounds the whole probe: Docker's HEALTHCHECK and
@@ -55,7 +57,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 	client := &http.Client{Transport: &http.Transport{}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck: no answer from %s within %v (%v): is the bot running, with this HTTP_ADDR?", target, healthcheckTimeout, redactedCause(err))
+		return fmt.Errorf("healthcheck: no answer from %s within %v (%v): is the bot running, with this HTTP_ADDR?", target, healthcheckTimeout, secret.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

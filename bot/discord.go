@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // NewSession builds a discordgo session whose REST calls and gateway lookup
@@ -159,9 +161,8 @@ func (a sessionAPI) Commands(ctx context.Context, appID, guildID string) ([]*dis
 // redact drops request URLs from transport and rate-limit errors: webhook
 // URLs carry the interaction token, which must never reach a log.
 func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("discord: %s request failed: %w", ue.Op, ue.Err)
+	if op, cause := secret.SplitURLError(err); op != "" {
+		return fmt.Errorf("discord: %s request failed: %w", op, cause)
 	}
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {
