@@ -108,7 +108,7 @@ func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Se
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	s, err := bot.NewSession(token, apiURL, base, "DiscordBot (songbot doctor)")
+	s, err := bot.NewSession(token, apiURL, base, bot.UserAgent(buildVersion()))
 	if err != nil {
 		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", secret.URL(apiURL))
 	}

@@ -114,7 +114,7 @@ func gatewayProblem(err error) error {
 // discordProbe returns a request that needs a valid token and the same
 // origin rewriting as the bot's session: GET /users/@me.
 func discordProbe(token, apiURL string) (func(context.Context) error, error) {
-	s, err := bot.NewSession(token, apiURL, nil, "DiscordBot (songbot, "+buildVersion()+")")
+	s, err := bot.NewSession(token, apiURL, nil, bot.UserAgent(buildVersion()))
 	if err != nil {
 		return nil, configError{[]string{fmt.Sprintf("DISCORD_API_URL is %q: set it to an http(s) origin such as https://discord.com", secret.URL(apiURL))}}
 	}

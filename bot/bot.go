@@ -190,7 +190,7 @@ func New(opts Options) (*Bot, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
+	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, UserAgent(opts.Version))
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,15 @@ import (
 	"github.com/songbot-dev/songbot/internal/secret"
 )
 
+// projectURL is songbot's home, the https form of its module path.
+const projectURL = "https://github.com/songbot-dev/songbot"
+
+// UserAgent is the User-Agent of songbot's requests to Discord, in the
+// form Discord asks of bots: DiscordBot ($url, $versionNumber).
+func UserAgent(version string) string {
+	return "DiscordBot (" + projectURL + ", " + version + ")"
+}
+
 // NewSession builds a discordgo session whose REST calls and gateway lookup
 // go to apiURL (Discord's origin, or a proxy or fake), with paths unchanged.
 // discordgo computes its endpoints at init, so the redirect is a
