@@ -73,7 +73,7 @@ func discordChecks(opts discordOptions) []check {
 			return "", discordProblem(err, where, "check DISCORD_GUILD_ID and that the bot is in that guild")
 		}
 		for _, c := range cmds {
-			if c.Name == "song" && (c.Type == 0 || c.Type == discordgo.ChatApplicationCommand) {
+			if c.Name == bot.SongCommandName && (c.Type == 0 || c.Type == discordgo.ChatApplicationCommand) {
 				return "/song is registered " + scope, nil
 			}
 		}

@@ -29,7 +29,7 @@ func (b *Bot) songCommand() command {
 	en := b.texts.For(i18n.Source)
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:                     "song",
+			Name:                     SongCommandName,
 			Type:                     discordgo.ChatApplicationCommand,
 			Description:              en.Text(i18n.CmdSong),
 			DescriptionLocalizations: b.localizations(i18n.CmdSong),

@@ -57,7 +57,7 @@ func (b *Bot) songAdminCommand() command {
 	channel.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:                     "songadmin",
+			Name:                     SongAdminCommandName,
 			Type:                     discordgo.ChatApplicationCommand,
 			Description:              en.Text(i18n.CmdSongadmin),
 			DescriptionLocalizations: b.localizations(i18n.CmdSongadmin),
