@@ -38,7 +38,7 @@ says so.
 
 // runDoctor checks the configuration, the store, Whisul and Discord, and
 // prints one line per check.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runDoctor(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	if err := noArgs(fs, args, doctorUsage, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,7 +47,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	cfg, cfgErr := loadConfig()
+	cfg, cfgErr := loadConfig(env)
 	checks := []check{{Name: "config", Run: func(context.Context) (string, error) {
 		var ce configError
 		if errors.As(cfgErr, &ce) {

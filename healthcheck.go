@@ -28,7 +28,7 @@ it; distroless has no curl. Kubernetes should probe /healthz (liveness) and
 
 // runHealthcheck probes /healthz. Every failure exits 1, a bad HTTP_ADDR
 // included: Docker reserves exit status 2.
-func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func runHealthcheck(ctx context.Context, args []string, env lookupFunc, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	if err := noArgs(fs, args, healthcheckUsage, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -36,7 +36,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 		}
 		return err
 	}
-	cfg, err := loadConfig("HTTP_ADDR")
+	cfg, err := loadConfig(env, "HTTP_ADDR")
 	if err != nil {
 		return fmt.Errorf("healthcheck: %v", err)
 	}

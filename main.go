@@ -33,15 +33,16 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitStatus(err, os.Stderr))
 }
 
-// runBot starts the bot and blocks until ctx ends: configuration, logger,
-// store, Whisul client, bot, operator HTTP server.
-func runBot(ctx context.Context, stderr io.Writer) error {
-	cfg, err := loadConfig()
+// runBot starts the bot, configured through env, and blocks until ctx
+// ends: configuration, logger, store, Whisul client, bot, operator HTTP
+// server.
+func runBot(ctx context.Context, env lookupFunc, stderr io.Writer) error {
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}

@@ -132,6 +132,7 @@ func readmeConfigTable(t *testing.T) []readmeRow {
 }
 
 func TestReadmeConfigTable(t *testing.T) {
+	t.Parallel()
 	vars := readmeConfigVars(t)
 	rows := readmeConfigTable(t)
 
@@ -197,6 +198,7 @@ func TestReadmeConfigTable(t *testing.T) {
 var readmeEnvExampleLine = regexp.MustCompile(`^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$`)
 
 func TestEnvExampleListsEveryVariable(t *testing.T) {
+	t.Parallel()
 	vars := readmeConfigVars(t)
 	b, err := os.ReadFile(".env.example")
 	if err != nil {
