@@ -102,10 +102,10 @@ func TestWaitWakesOnEvents(t *testing.T) {
 	}
 
 	// Gateway events wake it too.
-	go func() { done <- s.WaitReady(ctx) }()
+	go func() { done <- s.Wait(ctx, func() bool { return s.Sessions() > 0 }) }()
 	openSession(t, s)
 	if err := <-done; err != nil {
-		t.Fatalf("WaitReady = %v", err)
+		t.Fatalf("Wait for a ready session = %v", err)
 	}
 
 	short, cancel := context.WithCancel(ctx)
