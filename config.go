@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -130,6 +131,9 @@ func (c config) audioMemory() int64 {
 	}
 	return int64(c.AudioMemoryMB) << 20
 }
+
+// boltPath is the embedded store's file, in DATA_DIR.
+func (c config) boltPath() string { return filepath.Join(c.DataDir, storage.DefaultBoltFile) }
 
 // limits are the fair-use limits the store applies.
 func (c config) limits() storage.Limits {

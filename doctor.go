@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/songbot-dev/songbot/internal/secret"
-	"github.com/songbot-dev/songbot/storage"
 )
 
 const doctorUsage = `usage: songbot doctor
@@ -111,7 +109,7 @@ func configSummary(cfg config) string {
 // storeWhere names the store the bot would open, without credentials.
 func storeWhere(cfg config) string {
 	if cfg.RedisURL.IsZero() {
-		return "embedded file " + filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
+		return "embedded file " + cfg.boltPath()
 	}
 	return "Redis at " + secret.URL(cfg.RedisURL.Reveal())
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -238,7 +237,7 @@ type store interface {
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error) {
 	log = log.With("component", "storage")
 	if cfg.RedisURL.IsZero() {
-		path := filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
+		path := cfg.boltPath()
 		s, err := storage.OpenBolt(path, storage.BoltOptions{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open the embedded store (set DATA_DIR to a writable folder, or REDIS_URL): %w", err)
