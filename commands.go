@@ -14,7 +14,7 @@ import (
 type command struct {
 	name    string
 	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error
 }
 
 func commands() []command {
@@ -22,7 +22,7 @@ func commands() []command {
 		{"doctor", "check the configuration, the store, Whisul and Discord", runDoctor},
 		{"song", `make one song from the terminal, without Discord: songbot song "<prompt>"`, runSong},
 		{"healthcheck", "exit 0 if the running bot answers GET /healthz on HTTP_ADDR within 2s, else 1", runHealthcheck},
-		{"version", "print the version, the Go version and the VCS revision (also --version)", runVersion},
+		{"version", "print the version, the Go version and the VCS revision (also --version)", withoutEnv(runVersion)},
 	}
 }
 
@@ -35,11 +35,19 @@ func findCommand(name string) (command, bool) {
 	return command{}, false
 }
 
-// run runs the command args names and blocks until it ends or ctx ends.
+// withoutEnv adapts a command that reads no environment variable.
+func withoutEnv(run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) func(context.Context, []string, lookupFunc, io.Writer, io.Writer) error {
+	return func(ctx context.Context, args []string, _ lookupFunc, stdout, stderr io.Writer) error {
+		return run(ctx, args, stdout, stderr)
+	}
+}
+
+// run runs the command args names, reading the environment through env
+// (os.LookupEnv in the program), and blocks until it ends or ctx ends.
 // With no arguments it runs the bot.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return runBot(ctx, stderr)
+		return runBot(ctx, env, stderr)
 	}
 	switch args[0] {
 	case "-h", "-help", "--help":
@@ -61,13 +69,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if !ok {
 			return unknownCommand(args[1])
 		}
-		return c.run(ctx, []string{"--help"}, stdout, stderr)
+		return c.run(ctx, []string{"--help"}, env, stdout, stderr)
 	}
 	c, ok := findCommand(args[0])
 	if !ok {
 		return unknownCommand(args[0])
 	}
-	return c.run(ctx, args[1:], stdout, stderr)
+	return c.run(ctx, args[1:], env, stdout, stderr)
 }
 
 // unknownCommand words an argument that names no command; one that starts

@@ -6,6 +6,7 @@ import (
 )
 
 func TestHelpAndUsageErrors(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args     []string
 		wantCode int
@@ -42,6 +43,7 @@ func TestHelpAndUsageErrors(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
+	t.Parallel()
 	for _, c := range commands() {
 		stdout, stderr, code := runCLI(t, nil, "help", c.name)
 		if code != 0 || !strings.HasPrefix(stdout, "usage: songbot "+c.name) {

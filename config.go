@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,13 +13,13 @@ import (
 )
 
 // config is everything the bot reads from the environment. env.go reads it
-// with envconfig, from envconfig's tags: envconfig names the variable,
-// default is used when it is unset, required marks what the bot cannot
-// start without, and desc feeds `songbot --help`. file, our own tag, lets
-// NAME_FILE name a file holding the value instead (for Docker and
-// Kubernetes secrets, which docker inspect does not show); it is for
-// secret.Value fields. README.md's table must list the same variables with the
-// same defaults, and .env.example too (readme_test.go checks both).
+// by envconfig's tags and decodes it as envconfig does: envconfig names the
+// variable, default is used when it is unset, required marks what the bot
+// cannot start without, and desc feeds `songbot --help`. file, our own
+// tag, lets NAME_FILE name a file holding the value instead (for Docker
+// and Kubernetes secrets, which docker inspect does not show); it is for
+// secret.Value fields. README.md's table must list the same variables with
+// the same defaults, and .env.example too (readme_test.go checks both).
 type config struct {
 	DiscordToken   secret.Value `envconfig:"DISCORD_TOKEN" required:"true" file:"true" desc:"bot token; the 'Bot ' prefix is added when missing"`
 	DiscordAPIURL  string       `envconfig:"DISCORD_API_URL" default:"https://discord.com" desc:"origin of Discord's HTTP API (for REST proxies and tests)"`
@@ -116,8 +117,8 @@ var whereToGet = map[string]string{
 	"WHISUL_API_KEY": "your Whisul API key (Whisul account dashboard → API keys)",
 }
 
-// notSet is the problem of a required variable that is unset (envconfig's
-// required check) or blank (validate): both get the same words.
+// notSet is the problem of a required variable that is unset (the
+// required tag) or blank (validate): both get the same words.
 func notSet(name string) string {
 	return fmt.Sprintf("%s is not set: set it to %s, or %s_FILE to a file holding it", name, whereToGet[name], name)
 }
@@ -130,6 +131,9 @@ func (c config) audioMemory() int64 {
 	}
 	return int64(c.AudioMemoryMB) << 20
 }
+
+// boltPath is the embedded store's file, in DATA_DIR.
+func (c config) boltPath() string { return filepath.Join(c.DataDir, storage.DefaultBoltFile) }
 
 // limits are the fair-use limits the store applies.
 func (c config) limits() storage.Limits {

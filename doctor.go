@@ -7,11 +7,9 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"path/filepath"
 	"strings"
 
 	"github.com/songbot-dev/songbot/internal/secret"
-	"github.com/songbot-dev/songbot/storage"
 )
 
 const doctorUsage = `usage: songbot doctor
@@ -38,7 +36,7 @@ says so.
 
 // runDoctor checks the configuration, the store, Whisul and Discord, and
 // prints one line per check.
-func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runDoctor(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("doctor", flag.ContinueOnError)
 	if err := noArgs(fs, args, doctorUsage, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -47,7 +45,7 @@ func runDoctor(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 
-	cfg, cfgErr := loadConfig()
+	cfg, cfgErr := loadConfig(env)
 	checks := []check{{Name: "config", Run: func(context.Context) (string, error) {
 		var ce configError
 		if errors.As(cfgErr, &ce) {
@@ -111,7 +109,7 @@ func configSummary(cfg config) string {
 // storeWhere names the store the bot would open, without credentials.
 func storeWhere(cfg config) string {
 	if cfg.RedisURL.IsZero() {
-		return "embedded file " + filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
+		return "embedded file " + cfg.boltPath()
 	}
 	return "Redis at " + secret.URL(cfg.RedisURL.Reveal())
 }

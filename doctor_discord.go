@@ -73,7 +73,7 @@ func discordChecks(opts discordOptions) []check {
 			return "", discordProblem(err, where, "check DISCORD_GUILD_ID and that the bot is in that guild")
 		}
 		for _, c := range cmds {
-			if c.Name == "song" && (c.Type == 0 || c.Type == discordgo.ChatApplicationCommand) {
+			if c.Name == bot.SongCommandName && (c.Type == 0 || c.Type == discordgo.ChatApplicationCommand) {
 				return "/song is registered " + scope, nil
 			}
 		}
@@ -99,7 +99,7 @@ func discordProblem(err error, where, fix string) error {
 			return fmt.Errorf("%s answered %d: Discord may be having trouble; try again later", where, status)
 		}
 	}
-	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, redactedCause(err))
+	return fmt.Errorf("could not reach Discord at %s: %v: check the network and DISCORD_API_URL", where, secret.WithoutURL(err))
 }
 
 // discordSession is a REST-only session whose requests go to apiURL with
@@ -108,7 +108,7 @@ func discordSession(token, apiURL string, base http.RoundTripper) (*discordgo.Se
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	s, err := bot.NewSession(token, apiURL, base, "DiscordBot (songbot doctor)")
+	s, err := bot.NewSession(token, apiURL, base, bot.UserAgent(buildVersion()))
 	if err != nil {
 		return nil, fmt.Errorf("DISCORD_API_URL %q must be an http(s) origin such as https://discord.com", secret.URL(apiURL))
 	}

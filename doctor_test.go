@@ -28,6 +28,7 @@ func verdicts(t *testing.T, out string) map[string]string {
 }
 
 func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
+	t.Parallel()
 	redisPrefix := storagetest.Prefix(t)
 	storagetest.DeleteKeysAtCleanup(t, redisPrefix)
 	tests := []struct {
@@ -40,6 +41,7 @@ func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			tt.env["HTTP_ADDR"] = ""
 			f := newFakes(t, tt.env)
 			f.start(t) // registers /song
@@ -63,6 +65,7 @@ func TestDoctorPassesWhileTheBotRuns(t *testing.T) {
 }
 
 func TestDoctorFailures(t *testing.T) {
+	t.Parallel()
 	const wrongKey = "wk-wrong-doctor-secret"
 	tests := []struct {
 		name  string
@@ -89,6 +92,7 @@ func TestDoctorFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 			for k, v := range tt.env(f) {
 				f.env[k] = v
@@ -111,6 +115,7 @@ func TestDoctorFailures(t *testing.T) {
 }
 
 func TestDoctorWarnsBeforeTheFirstStart(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 	stdout, stderr, code := runCLI(t, f.env, "doctor")
 	if code != 0 {

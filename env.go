@@ -7,6 +7,7 @@ import (
 	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,11 +27,17 @@ func (e configError) Error() string {
 	return fmt.Sprintf("configuration has %d problems:\n  %s", len(e.problems), strings.Join(e.problems, "\n  "))
 }
 
+// lookupFunc reads one environment variable and reports whether it is set:
+// os.LookupEnv in the program, a map in tests, so that they run in
+// parallel. An empty HTTP_ADDR turns the server off while an unset one
+// means the default, so "set" matters.
+type lookupFunc func(name string) (string, bool)
+
 // loadConfig reads the variables named in only, or all of them when only is
-// empty, from the environment, and checks them. A command reads only what
-// it uses, so `songbot song` needs no DISCORD_TOKEN. Every problem is
-// reported at once, in config's order, rather than the first alone.
-func loadConfig(only ...string) (config, error) {
+// empty, through lookup, and checks them. A command reads only what it
+// uses, so `songbot song` needs no DISCORD_TOKEN. Every problem is reported
+// at once, in config's order, rather than the first alone.
+func loadConfig(lookup lookupFunc, only ...string) (config, error) {
 	var c config
 	val := reflect.ValueOf(&c).Elem()
 	problems := map[string]string{}
@@ -41,7 +48,7 @@ func loadConfig(only ...string) (config, error) {
 			continue
 		}
 		order = append(order, name)
-		if p := decodeField(val.FieldByIndex(f.Index), f); p != "" {
+		if p := decodeField(val.FieldByIndex(f.Index), f, lookup); p != "" {
 			problems[name] = p
 		}
 	}
@@ -62,16 +69,16 @@ func loadConfig(only ...string) (config, error) {
 	return c, nil
 }
 
-// decodeField sets dst, config's field f, from the environment and returns
-// what is wrong with its variable, if anything. A NAME_FILE, where f allows
-// one, comes first; otherwise envconfig decodes the variable and applies
-// the default and required tags. envconfig.Process stops at its first
-// error, so each field goes through it alone, in a struct of one field
-// with the same tags: that way every problem is reported at once.
-func decodeField(dst reflect.Value, f reflect.StructField) string {
+// decodeField sets dst, config's field f, from lookup and returns what is
+// wrong with its variable, if anything. A NAME_FILE, where f allows one,
+// comes first; otherwise the variable, or the default tag's value when it
+// is unset, is decoded as envconfig would; an unset variable with neither
+// is left zero, or is a problem when f is required. envconfig.Process
+// itself reads only the process's environment.
+func decodeField(dst reflect.Value, f reflect.StructField, lookup lookupFunc) string {
 	name := f.Tag.Get("envconfig")
 	if f.Tag.Get("file") == "true" {
-		switch v, set, problem := readVarFile(name); {
+		switch v, set, problem := readVarFile(name, lookup); {
 		case problem != "":
 			return problem
 		case set:
@@ -79,20 +86,68 @@ func decodeField(dst reflect.Value, f reflect.StructField) string {
 			return ""
 		}
 	}
-	one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
-	err := envconfig.Process("", one.Interface())
-	var pe *envconfig.ParseError
+	raw, ok := lookup(name)
+	if def := f.Tag.Get("default"); !ok && def != "" {
+		raw, ok = def, true
+	}
 	switch {
-	case errors.As(err, &pe):
+	case !ok && f.Tag.Get("required") == "true":
+		return notSet(name)
+	case !ok:
+		return ""
+	}
+	if err := decodeValue(dst, raw); err != nil {
 		if f.Type == reflect.TypeFor[secret.Value]() { // never quote a secret
 			return fmt.Sprintf("%s is not valid: %s", name, valueHint(f.Type))
 		}
-		return fmt.Sprintf("%s is %q: %s", name, pe.Value, valueHint(f.Type))
-	case err != nil: // envconfig's only other error: a required variable is unset
-		return notSet(name)
+		return fmt.Sprintf("%s is %q: %s", name, raw, valueHint(f.Type))
 	}
-	dst.Set(one.Elem().Field(0))
 	return ""
+}
+
+// decodeValue sets dst from raw the way envconfig does for the kinds
+// config uses: a Decode method, a duration, a string, a whole or real
+// number, a bool, or a comma-separated list (empty when raw is blank).
+func decodeValue(dst reflect.Value, raw string) error {
+	if d, ok := dst.Addr().Interface().(envconfig.Decoder); ok {
+		return d.Decode(raw)
+	}
+	if dst.Type() == reflect.TypeFor[time.Duration]() {
+		d, err := time.ParseDuration(raw)
+		dst.SetInt(int64(d))
+		return err
+	}
+	switch dst.Kind() {
+	case reflect.String:
+		dst.SetString(raw)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 0, dst.Type().Bits())
+		dst.SetInt(n)
+		return err
+	case reflect.Float32, reflect.Float64:
+		x, err := strconv.ParseFloat(raw, dst.Type().Bits())
+		dst.SetFloat(x)
+		return err
+	case reflect.Bool:
+		b, err := strconv.ParseBool(raw)
+		dst.SetBool(b)
+		return err
+	case reflect.Slice:
+		var parts []string
+		if strings.TrimSpace(raw) != "" {
+			parts = strings.Split(raw, ",")
+		}
+		list := reflect.MakeSlice(dst.Type(), len(parts), len(parts))
+		for i, part := range parts {
+			if err := decodeValue(list.Index(i), part); err != nil {
+				return err
+			}
+		}
+		dst.Set(list)
+	default:
+		return fmt.Errorf("config cannot hold a %s", dst.Type())
+	}
+	return nil
 }
 
 // valueHint says what a valid value of type t looks like, for a variable
@@ -113,12 +168,12 @@ func valueHint(t reflect.Type) string {
 // and NAME_FILE is a problem: which one wins would be a guess. An empty
 // variable does not count as set, so a blank DISCORD_TOKEN= line copied
 // from .env.example does not clash with DISCORD_TOKEN_FILE.
-func readVarFile(name string) (v string, set bool, problem string) {
-	path := os.Getenv(name + "_FILE")
+func readVarFile(name string, lookup lookupFunc) (v string, set bool, problem string) {
+	path, _ := lookup(name + "_FILE")
 	if path == "" {
 		return "", false, ""
 	}
-	if os.Getenv(name) != "" {
+	if v, _ := lookup(name); v != "" {
 		return "", false, fmt.Sprintf("both %s and %s_FILE are set: unset one of them", name, name)
 	}
 	b, err := os.ReadFile(path)

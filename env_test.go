@@ -19,6 +19,7 @@ func writeSecret(t *testing.T, content string) string {
 }
 
 func TestSecretsFromFiles(t *testing.T) {
+	t.Parallel()
 	const token, key, redisURL = "discord-file-token", "wk-file-key-secret", "redis://:pw-from-file@127.0.0.1:6379/0"
 	env := map[string]string{
 		"DISCORD_TOKEN":       "", // a blank line from .env.example does not clash
@@ -26,8 +27,7 @@ func TestSecretsFromFiles(t *testing.T) {
 		"WHISUL_API_KEY_FILE": writeSecret(t, key+"\r\n"),
 		"REDIS_URL_FILE":      writeSecret(t, redisURL),
 	}
-	setEnv(t, env)
-	c, err := loadConfig()
+	c, err := loadConfig(envOf(t, env))
 	if err != nil {
 		t.Fatalf("loadConfig(_FILE variables) = %v", err)
 	}
@@ -38,6 +38,7 @@ func TestSecretsFromFiles(t *testing.T) {
 }
 
 func TestSecretFileProblems(t *testing.T) {
+	t.Parallel()
 	const key = "wk-file-key-secret"
 	keyFile := writeSecret(t, key)
 	tests := []struct {
@@ -69,6 +70,7 @@ func TestSecretFileProblems(t *testing.T) {
 var helpVar = regexp.MustCompile(`^  ([A-Z][A-Z0-9_]*)(?: \((required|default (.+))\))?$`)
 
 func TestHelpListsEveryVariableWithItsDefault(t *testing.T) {
+	t.Parallel()
 	stdout, _, code := runCLI(t, nil, "--help")
 	if code != 0 {
 		t.Fatalf("songbot --help = %d", code)

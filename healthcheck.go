@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // healthcheckTimeout bounds the whole probe: Docker's HEALTHCHECK and
@@ -26,7 +28,7 @@ it; distroless has no curl. Kubernetes should probe /healthz (liveness) and
 
 // runHealthcheck probes /healthz. Every failure exits 1, a bad HTTP_ADDR
 // included: Docker reserves exit status 2.
-func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) error {
+func runHealthcheck(ctx context.Context, args []string, env lookupFunc, stdout, _ io.Writer) error {
 	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
 	if err := noArgs(fs, args, healthcheckUsage, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -34,7 +36,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 		}
 		return err
 	}
-	cfg, err := loadConfig("HTTP_ADDR")
+	cfg, err := loadConfig(env, "HTTP_ADDR")
 	if err != nil {
 		return fmt.Errorf("healthcheck: %v", err)
 	}
@@ -55,7 +57,7 @@ func runHealthcheck(ctx context.Context, args []string, stdout, _ io.Writer) err
 	client := &http.Client{Transport: &http.Transport{}}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("healthcheck: no answer from %s within %v (%v): is the bot running, with this HTTP_ADDR?", target, healthcheckTimeout, redactedCause(err))
+		return fmt.Errorf("healthcheck: no answer from %s within %v (%v): is the bot running, with this HTTP_ADDR?", target, healthcheckTimeout, secret.WithoutURL(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -27,6 +27,7 @@ func TestHealthURL(t *testing.T) {
 }
 
 func TestHealthcheck(t *testing.T) {
+	t.Parallel()
 	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" {
 			http.NotFound(w, r)
@@ -61,6 +62,7 @@ func TestHealthcheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			start := time.Now()
 			stdout, stderr, code := runCLI(t, tt.env, "healthcheck")
 			if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.want) {

@@ -49,6 +49,7 @@ func TestReadiness(t *testing.T) {
 var listening = regexp.MustCompile(`operator HTTP server listening.* addr=(127\.0\.0\.1:\d+)`)
 
 func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir(), "HTTP_ADDR": "127.0.0.1:0", "BLOCKED_WORDS": "forbidden"})
 	f.whisul.SetDefault(whisultest.Script{Polls: 1}) // one poll says running, the next completed
 	p := f.start(t)

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -33,15 +32,16 @@ func main() {
 		<-ctx.Done()
 		stop() // a second signal kills the process
 	}()
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitStatus(err, os.Stderr))
 }
 
-// runBot starts the bot and blocks until ctx ends: configuration, logger,
-// store, Whisul client, bot, operator HTTP server.
-func runBot(ctx context.Context, stderr io.Writer) error {
-	cfg, err := loadConfig()
+// runBot starts the bot, configured through env, and blocks until ctx
+// ends: configuration, logger, store, Whisul client, bot, operator HTTP
+// server.
+func runBot(ctx context.Context, env lookupFunc, stderr io.Writer) error {
+	cfg, err := loadConfig(env)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ type store interface {
 func openStore(ctx context.Context, cfg config, log *slog.Logger) (store, error) {
 	log = log.With("component", "storage")
 	if cfg.RedisURL.IsZero() {
-		path := filepath.Join(cfg.DataDir, storage.DefaultBoltFile)
+		path := cfg.boltPath()
 		s, err := storage.OpenBolt(path, storage.BoltOptions{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("open the embedded store (set DATA_DIR to a writable folder, or REDIS_URL): %w", err)

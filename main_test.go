@@ -29,13 +29,12 @@ func TestMain(m *testing.M) {
 
 const testWhisulKey = "wk-main-test-c0ffee-secret"
 
-// setEnv makes env the test's whole configuration: each variable config
-// reads, and each NAME_FILE, is set to env's value or unset, so the
-// developer's own environment never leaks in. t.Setenv restores them when
-// the test ends; it also means the test cannot be parallel.
-func setEnv(t *testing.T, env map[string]string) {
+// envOf is env as songbot's whole environment, so the developer's own
+// never leaks in and tests run in parallel. A name songbot does not read
+// fails the test: it is a typo.
+func envOf(t *testing.T, env map[string]string) lookupFunc {
 	t.Helper()
-	known := map[string]bool{}
+	known := map[string]bool{"TERM": true}
 	for _, v := range readmeConfigVars(t) {
 		known[v.name] = true
 		if v.file {
@@ -44,15 +43,12 @@ func setEnv(t *testing.T, env map[string]string) {
 	}
 	for name := range env {
 		if !known[name] {
-			t.Fatalf("setEnv: songbot reads no %s", name)
+			t.Fatalf("envOf: songbot reads no %s", name)
 		}
 	}
-	for name := range known {
-		value, ok := env[name]
-		t.Setenv(name, value) // saves the old value for the end of the test
-		if !ok {
-			os.Unsetenv(name)
-		}
+	return func(name string) (string, bool) {
+		v, ok := env[name]
+		return v, ok
 	}
 }
 
@@ -60,11 +56,11 @@ func setEnv(t *testing.T, env map[string]string) {
 // returns what it printed and the exit status main would use.
 func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	setEnv(t, env)
+	lookup := envOf(t, env)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	var out, errOut testkit.Buffer
-	err := run(ctx, args, &out, &errOut)
+	err := run(ctx, args, lookup, &out, &errOut)
 	code = exitStatus(err, &errOut)
 	return out.String(), errOut.String(), code
 }
@@ -82,12 +78,12 @@ type running struct {
 // until the test ends or r.cancel is called.
 func startInProcess(t *testing.T, env map[string]string, args ...string) *running {
 	t.Helper()
-	setEnv(t, env)
+	lookup := envOf(t, env)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{out: &testkit.Buffer{}, exited: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(r.exited)
-		r.code = exitStatus(run(ctx, args, r.out, r.out), r.out)
+		r.code = exitStatus(run(ctx, args, lookup, r.out, r.out), r.out)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -253,6 +249,7 @@ func TestSIGTERMStopsTheBotWithStatus0(t *testing.T) {
 }
 
 func TestKilledBotDeliversAfterRestart(t *testing.T) {
+	t.Parallel()
 	prefix := storagetest.Prefix(t)
 	storagetest.DeleteKeysAtCleanup(t, prefix)
 	f := newFakes(t, map[string]string{"REDIS_URL": storagetest.RedisURL(t), "REDIS_PREFIX": prefix})
@@ -277,6 +274,7 @@ func TestKilledBotDeliversAfterRestart(t *testing.T) {
 }
 
 func TestEmbeddedStoreDeliversASongInProcess(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 	f.whisul.SetDefault(whisultest.Script{Polls: 1})
 	r := f.start(t)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"os"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/songbot-dev/songbot/ops"
 )
 
 // The README's configuration table, under the heading "## Configuration",
@@ -132,6 +135,7 @@ func readmeConfigTable(t *testing.T) []readmeRow {
 }
 
 func TestReadmeConfigTable(t *testing.T) {
+	t.Parallel()
 	vars := readmeConfigVars(t)
 	rows := readmeConfigTable(t)
 
@@ -197,6 +201,7 @@ func TestReadmeConfigTable(t *testing.T) {
 var readmeEnvExampleLine = regexp.MustCompile(`^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$`)
 
 func TestEnvExampleListsEveryVariable(t *testing.T) {
+	t.Parallel()
 	vars := readmeConfigVars(t)
 	b, err := os.ReadFile(".env.example")
 	if err != nil {
@@ -242,5 +247,87 @@ func TestEnvExampleListsEveryVariable(t *testing.T) {
 		case !v.required && e.value != v.def:
 			t.Errorf(".env.example:%d: %s shows %q; want its default %q from config.go", e.line, v.name, e.value, v.def)
 		}
+	}
+}
+
+// readmeMetricRow matches the metric cell of a row of the README's metrics
+// table: | `songbot_name{label,label}` | type | meaning |.
+var readmeMetricRow = regexp.MustCompile("^`(songbot_[a-z_]+)(?:\\{[a-z_,]+\\})?`$")
+
+// readmeMetricsTable returns the meaning cell of each metric in README.md's
+// "### Metrics" table, by metric name.
+func readmeMetricsTable(t *testing.T) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	in := false
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "#") {
+			in = strings.TrimSpace(line) == "### Metrics"
+			continue
+		}
+		cells := readmeSplitRow(strings.TrimSpace(line))
+		if !in || len(cells) != 3 {
+			continue
+		}
+		if m := readmeMetricRow.FindStringSubmatch(cells[0]); m != nil {
+			rows[m[1]] = cells[2]
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("README.md: found no rows like | `songbot_name{label}` | type | meaning | under \"### Metrics\"")
+	}
+	return rows
+}
+
+// zeroStore is a store whose gauges read 0, so they show in a scrape.
+type zeroStore struct{}
+
+func (zeroStore) Count(context.Context) (int, error)                      { return 0, nil }
+func (zeroStore) Counts(context.Context) (running, queued int, err error) { return 0, 0, nil }
+
+// TestReadmeListsEveryMetricAndLabelValue checks README.md's metrics table
+// against the registry the bot serves on /metrics: a row for every
+// songbot_ metric, and in it, in backticks, every value its series start
+// with (the bot's outcome, refusal and fallback words, Whisul's endpoints
+// and status classes).
+func TestReadmeListsEveryMetricAndLabelValue(t *testing.T) {
+	t.Parallel()
+	reg := newRegistry()
+	ops.NewMetrics(reg).CollectStore(zeroStore{})
+	registerShardMetrics(reg, func() (int, int) { return 0, 0 })
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readmeMetricsTable(t)
+	checked := 0
+	for _, f := range families {
+		name := f.GetName()
+		if !strings.HasPrefix(name, "songbot_") {
+			continue
+		}
+		meaning, ok := rows[name]
+		if !ok {
+			t.Errorf("README.md's metrics table has no row for %s", name)
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "version" {
+					continue // the build's, not a fixed word
+				}
+				checked++
+				if !strings.Contains(meaning, "`"+l.GetValue()+"`") {
+					t.Errorf("README.md: the row of %s does not list %s `%s`", name, l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no label values to check")
 	}
 }

@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseShardIDs(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		in      string
 		want    []int
@@ -31,6 +32,7 @@ func TestParseShardIDs(t *testing.T) {
 }
 
 func TestScalingProblems(t *testing.T) {
+	t.Parallel()
 	const key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	for _, tt := range []struct {
 		name string
@@ -60,10 +62,10 @@ func TestScalingProblems(t *testing.T) {
 }
 
 func TestStartFailsWithoutThePublicKey(t *testing.T) {
-	setEnv(t, map[string]string{
+	t.Parallel()
+	_, err := loadConfig(envOf(t, map[string]string{
 		"DISCORD_TOKEN": "x.y.z", "WHISUL_API_KEY": "wk", "INTERACTIONS_ADDR": "127.0.0.1:0", "HTTP_ADDR": "",
-	})
-	_, err := loadConfig()
+	}))
 	if err == nil || !strings.Contains(err.Error(), "DISCORD_PUBLIC_KEY is not set") {
 		t.Fatalf("loadConfig() = %v; want DISCORD_PUBLIC_KEY reported as missing", err)
 	}

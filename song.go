@@ -30,7 +30,7 @@ stopped, 2 for a bad command line or configuration.
 var songVars = []string{"WHISUL_API_KEY", "WHISUL_API_URL", "POLL_INTERVAL", "JOB_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT"}
 
 // runSong makes one song from the terminal.
-func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runSong(ctx context.Context, args []string, env lookupFunc, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("song", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print the final job as JSON on stdout")
 	interval := fs.Duration("interval", 0, "time between two polls (default POLL_INTERVAL)")
@@ -47,7 +47,7 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usageError{`song: give a prompt, e.g. songbot song "lo-fi beat for a rainy night"`}
 	}
 
-	cfg, err := loadConfig(songVars...)
+	cfg, err := loadConfig(env, songVars...)
 	if err != nil {
 		return err
 	}
@@ -67,13 +67,14 @@ func runSong(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if !flagSet(fs, "timeout") {
 		*timeout = cfg.JobTimeout
 	}
+	term, _ := env("TERM")
 	return makeSong(ctx, wc, prompt, songOptions{
 		JSON:     *asJSON,
 		Interval: *interval,
 		Timeout:  *timeout,
 		Out:      stdout,
 		Err:      stderr,
-		Terminal: os.Getenv("TERM") != "dumb" && isTerminal(stderr),
+		Terminal: term != "dumb" && isTerminal(stderr),
 	})
 }
 

@@ -15,6 +15,7 @@ import (
 )
 
 func TestSongJSON(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 2})
 	stdout, stderr, code := runCLI(t, f.env, "song", "--json", "lo-fi beat for a rainy night")
@@ -46,6 +47,7 @@ func TestSongJSON(t *testing.T) {
 }
 
 func TestSongText(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 1})
 	// Flags may follow the prompt, and an unquoted prompt is joined.
@@ -64,6 +66,7 @@ func TestSongText(t *testing.T) {
 }
 
 func TestSongFailedJobExits1(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 1, Fail: true, ErrorText: "the muse left"})
 	stdout, stderr, code := runCLI(t, f.env, "song", "a song")
@@ -73,6 +76,7 @@ func TestSongFailedJobExits1(t *testing.T) {
 }
 
 func TestSongStopsOnInterrupt(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{After: time.Hour})
 	r := startInProcess(t, f.env, "song", "a long song")
@@ -88,6 +92,7 @@ func TestSongStopsOnInterrupt(t *testing.T) {
 }
 
 func TestSongNeedsOnlyWhatItUses(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, nil)
 	f.whisul.SetDefault(whisultest.Script{Polls: 1})
 	// No Discord, and values the bot would refuse but song never reads.

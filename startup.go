@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -86,7 +85,7 @@ func shouldRetryStart(err error) (retry bool, reason string) {
 		}
 		return false, fmt.Sprintf("Discord answered %d", status)
 	}
-	return true, "no answer: " + redactedCause(err).Error()
+	return true, "no answer: " + secret.WithoutURL(err).Error()
 }
 
 // startupProblem words a start-up failure that retrying cannot fix.
@@ -98,7 +97,7 @@ func startupProblem(err error, where string) error {
 	if errors.As(err, &re) && re.Response != nil {
 		return fmt.Errorf("discord at %s answered %d when asked who the bot is: check DISCORD_API_URL (Discord's origin, https://discord.com, or your REST proxy's)", where, re.Response.StatusCode)
 	}
-	return fmt.Errorf("discord at %s: %w", where, redactedCause(err))
+	return fmt.Errorf("discord at %s: %w", where, secret.WithoutURL(err))
 }
 
 // gatewayProblem names DISCORD_TOKEN when the gateway refused it (close
@@ -115,7 +114,7 @@ func gatewayProblem(err error) error {
 // discordProbe returns a request that needs a valid token and the same
 // origin rewriting as the bot's session: GET /users/@me.
 func discordProbe(token, apiURL string) (func(context.Context) error, error) {
-	s, err := bot.NewSession(token, apiURL, nil, "DiscordBot (songbot, "+buildVersion()+")")
+	s, err := bot.NewSession(token, apiURL, nil, bot.UserAgent(buildVersion()))
 	if err != nil {
 		return nil, configError{[]string{fmt.Sprintf("DISCORD_API_URL is %q: set it to an http(s) origin such as https://discord.com", secret.URL(apiURL))}}
 	}
@@ -125,15 +124,4 @@ func discordProbe(token, apiURL string) (func(context.Context) error, error) {
 		_, err := s.User("@me", discordgo.WithContext(ctx))
 		return err
 	}, nil
-}
-
-// redactedCause drops the request URL from a transport error: Discord URLs
-// can carry interaction tokens, so none is ever logged, and the origin is
-// named separately.
-func redactedCause(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return ue.Err
-	}
-	return err
 }

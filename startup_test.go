@@ -163,6 +163,7 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestStartupRetriesUntilDiscordAnswers(t *testing.T) {
+	t.Parallel()
 	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
 	g, front := newGate(t, f.discord.URL)
 	f.env["DISCORD_API_URL"] = front
@@ -185,6 +186,7 @@ func TestStartupRetriesUntilDiscordAnswers(t *testing.T) {
 }
 
 func TestStartupExitsAtOnceOnARejectedToken(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name string
 		gate bool // REST sees the right token, the gateway the wrong one
@@ -195,6 +197,7 @@ func TestStartupExitsAtOnceOnARejectedToken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir(), "DISCORD_TOKEN": "wrong-discord-secret"})
 			if tt.gate {
 				g, front := newGate(t, f.discord.URL)

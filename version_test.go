@@ -7,6 +7,7 @@ import (
 )
 
 func TestVersionCommands(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"version"}, {"--version"}} {
 		stdout, stderr, code := runCLI(t, nil, args...)
 		if code != 0 || !strings.HasPrefix(stdout, "songbot "+buildVersion()+"\ngo      go1.") {

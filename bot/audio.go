@@ -17,6 +17,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
 
 // Defaults of newAudioFetcher. defaultAudioMax is Discord's upload limit
@@ -235,11 +237,8 @@ func (f *audioFetcher) failure(ctx, dctx context.Context, where string, err erro
 	if dctx.Err() != nil || (errors.As(err, &ne) && ne.Timeout()) {
 		return fmt.Errorf("audio: %s: %w after %v", where, errAudioTimeout, f.timeout)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err // its message repeats the URL, query included
-	}
-	return fmt.Errorf("audio: %s: %w", where, err)
+	// A *url.Error's message repeats the URL, query included.
+	return fmt.Errorf("audio: %s: %w", where, secret.WithoutURL(err))
 }
 
 // checkAudioResponse decides, before the body is read, whether resp can be

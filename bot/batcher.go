@@ -36,7 +36,8 @@ type stateWrite struct {
 // down, and the jobs are polled again once their lease ends.
 const flushTimeout = 5 * time.Second
 
-// write stores job's state as Reschedule would and returns its outcome.
+// write stores job's state, due at its NextPollAt, and returns its
+// outcome: storage.ErrNotFound when the job was finished meanwhile.
 func (s *stateBatcher) write(ctx context.Context, job storage.Job) error {
 	w := &stateWrite{job: job, done: make(chan bool, 1)}
 	s.mu.Lock()

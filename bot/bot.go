@@ -32,7 +32,10 @@ type Backend interface {
 	SongHistory    // history.go
 	CommandMeta    // commands.go
 	ServerSettings // songadmin.go
-	Roster         // roster.go
+	Canceller      // cancel.go
+	UserStanding   // standing.go
+	QueuePositions // queuewatch.go
+	GuildRoster    // songadmin.go
 	GatewaySlots   // shards.go
 }
 
@@ -132,13 +135,16 @@ type Bot struct {
 	policy  policy
 
 	// The store, by use: each part of the bot sees only its own methods.
-	queue    JobQueue
-	gate     Admitter
-	history  SongHistory
-	meta     CommandMeta
-	settings ServerSettings
-	roster   Roster
-	slots    GatewaySlots
+	queue     JobQueue
+	gate      Admitter
+	history   SongHistory
+	meta      CommandMeta
+	settings  ServerSettings
+	cancels   Canceller
+	standings UserStanding
+	positions QueuePositions
+	guildJobs GuildRoster
+	slots     GatewaySlots
 
 	handlers handlerTable
 	texts    *i18n.Catalogue // every text users read, in their languages
@@ -190,7 +196,7 @@ func New(opts Options) (*Bot, error) {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, "DiscordBot (songbot, "+opts.Version+")")
+	s, err := NewSession(opts.Token, opts.APIURL, opts.Transport, UserAgent(opts.Version))
 	if err != nil {
 		return nil, err
 	}
@@ -232,25 +238,28 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 	}
 	workCtx, stop := context.WithCancel(context.Background())
 	b := &Bot{
-		opts:     opts,
-		log:      opts.Logger,
-		discord:  api,
-		whisul:   w,
-		queue:    opts.Store,
-		gate:     opts.Store,
-		history:  opts.Store,
-		meta:     opts.Store,
-		settings: opts.Store,
-		roster:   opts.Store,
-		slots:    opts.Store,
-		policy:   policy{allowedGuilds: opts.AllowedGuildIDs, allowDMs: opts.AllowDMs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
-		texts:    i18n.MustLoad(),
-		now:      opts.Now,
-		limiter:  newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
-		states:   &stateBatcher{queue: opts.Store},
-		token:    newToken(),
-		metrics:  opts.Metrics,
-		started:  make(chan struct{}),
+		opts:      opts,
+		log:       opts.Logger,
+		discord:   api,
+		whisul:    w,
+		queue:     opts.Store,
+		gate:      opts.Store,
+		history:   opts.Store,
+		meta:      opts.Store,
+		settings:  opts.Store,
+		cancels:   opts.Store,
+		standings: opts.Store,
+		positions: opts.Store,
+		guildJobs: opts.Store,
+		slots:     opts.Store,
+		policy:    policy{allowedGuilds: opts.AllowedGuildIDs, allowDMs: opts.AllowDMs, blockedUsers: opts.BlockedUserIDs, words: newWordFilter(opts.BlockedWords)},
+		texts:     i18n.MustLoad(),
+		now:       opts.Now,
+		limiter:   newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
+		states:    &stateBatcher{queue: opts.Store},
+		token:     newToken(),
+		metrics:   opts.Metrics,
+		started:   make(chan struct{}),
 		// Its slots hold audio from download to upload, so memory stays
 		// bounded however many songs finish at once.
 		audio:   newAudioFetcher(opts.AudioClient, opts.AudioMemory, opts.AudioTimeout),

@@ -4,12 +4,21 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/songbot-dev/songbot/bot/i18n"
 	"github.com/songbot-dev/songbot/storage"
 )
+
+// Canceller takes a queued song out of the queue. storage.Redis and
+// storage.Bolt implement it.
+type Canceller interface {
+	// Cancel takes a queued job out of the queue, atomically with
+	// Promote; storage.ErrNotQueued when it runs now.
+	Cancel(ctx context.Context, now time.Time, id string) (storage.Job, error)
+}
 
 // cancelPrefix starts the custom_id of a queued song's Cancel button:
 // song:v1:cancel:<job id>:<requester's user id>. The requester travels in
@@ -50,7 +59,7 @@ func (b *Bot) handleCancel(ctx context.Context, in incoming) {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, admitTimeout)
-	job, err := b.roster.Cancel(cctx, b.now(), id)
+	job, err := b.cancels.Cancel(cctx, b.now(), id)
 	cancel()
 	switch {
 	case errors.Is(err, storage.ErrNotQueued):

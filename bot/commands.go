@@ -13,6 +13,15 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
+// The names of the application commands, as users type them after the
+// slash; each command's definition, and anything outside bot that looks a
+// command up (doctor), uses these.
+const (
+	SongCommandName      = "song"
+	SongsCommandName     = "songs"
+	SongAdminCommandName = "songadmin"
+)
+
 // command is one application command: its definition, registered with
 // Discord, and its handler. Each lives in the file of its handler.
 type command struct {

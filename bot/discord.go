@@ -10,7 +10,18 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/songbot-dev/songbot/internal/secret"
 )
+
+// projectURL is songbot's home, the https form of its module path.
+const projectURL = "https://github.com/songbot-dev/songbot"
+
+// UserAgent is the User-Agent of songbot's requests to Discord, in the
+// form Discord asks of bots: DiscordBot ($url, $versionNumber).
+func UserAgent(version string) string {
+	return "DiscordBot (" + projectURL + ", " + version + ")"
+}
 
 // NewSession builds a discordgo session whose REST calls and gateway lookup
 // go to apiURL (Discord's origin, or a proxy or fake), with paths unchanged.
@@ -159,9 +170,8 @@ func (a sessionAPI) Commands(ctx context.Context, appID, guildID string) ([]*dis
 // redact drops request URLs from transport and rate-limit errors: webhook
 // URLs carry the interaction token, which must never reach a log.
 func redact(err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("discord: %s request failed: %w", ue.Op, ue.Err)
+	if op, cause := secret.SplitURLError(err); op != "" {
+		return fmt.Errorf("discord: %s request failed: %w", op, cause)
 	}
 	var rl *discordgo.RateLimitError
 	if errors.As(err, &rl) {

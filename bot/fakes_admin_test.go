@@ -27,7 +27,8 @@ func (f fakeSettings) UpdateGuildSettings(_ context.Context, guildID string, cha
 	return f.UpdateGuildSettingsFn(guildID, change)
 }
 
-// fakeRoster is Roster as function fields.
+// fakeRoster is Canceller, UserStanding, QueuePositions and GuildRoster
+// as function fields.
 type fakeRoster struct {
 	CancelFn            func(id string) (storage.Job, error)
 	GuildJobsFn         func(guildID string) ([]storage.ActiveJob, error)

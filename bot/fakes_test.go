@@ -150,10 +150,8 @@ func (f *fakeDiscord) Sent() []sentMessage {
 // fakeQueue is JobQueue as function fields. A call whose function is unset
 // panics: the code under test made a call the test did not expect.
 type fakeQueue struct {
-	ClaimFn      func(now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
-	RescheduleFn func(job storage.Job) error // gets the ID and State written
-	// RescheduleManyFn, when unset, calls RescheduleFn for each job.
-	RescheduleManyFn func(jobs []storage.Job) []error
+	ClaimFn          func(now time.Time, lease time.Duration, limit int) ([]storage.Job, error)
+	RescheduleManyFn func(jobs []storage.Job) []error // eachJob adapts a per-job function
 	FinishFn         func(id string) (bool, error)
 	// ExtendFn, when unset, renews every lease.
 	ExtendFn func(ids []string) (lost []string, err error)
@@ -173,22 +171,22 @@ func (f fakeQueue) Claim(_ context.Context, now time.Time, _ string, lease time.
 	return f.ClaimFn(now, lease, limit)
 }
 
-func (f fakeQueue) Reschedule(_ context.Context, id string, st storage.State) error {
-	if f.RescheduleFn == nil {
-		panic("unexpected call of Reschedule")
+func (f fakeQueue) RescheduleMany(_ context.Context, jobs []storage.Job) []error {
+	if f.RescheduleManyFn == nil {
+		panic("unexpected call of RescheduleMany")
 	}
-	return f.RescheduleFn(storage.Job{ID: id, State: st})
+	return f.RescheduleManyFn(jobs)
 }
 
-func (f fakeQueue) RescheduleMany(ctx context.Context, jobs []storage.Job) []error {
-	if f.RescheduleManyFn != nil {
-		return f.RescheduleManyFn(jobs)
+// eachJob is a RescheduleManyFn that calls write for each job in turn.
+func eachJob(write func(job storage.Job) error) func([]storage.Job) []error {
+	return func(jobs []storage.Job) []error {
+		errs := make([]error, len(jobs))
+		for i, j := range jobs {
+			errs[i] = write(j)
+		}
+		return errs
 	}
-	errs := make([]error, len(jobs))
-	for i, j := range jobs {
-		errs[i] = f.Reschedule(ctx, j.ID, j.State)
-	}
-	return errs
 }
 
 func (f fakeQueue) Finish(_ context.Context, id string) (bool, error) {

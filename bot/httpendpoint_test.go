@@ -175,7 +175,7 @@ func TestEndpointAnswersWithTheHandlersFirstResponse(t *testing.T) {
 		fakeGate: fakeGate{AdmitFn: func(time.Time, storage.Job, storage.Limits) (storage.Admission, error) {
 			return storage.Admission{}, nil
 		}},
-		fakeQueue: fakeQueue{RescheduleFn: func(storage.Job) error { return nil }},
+		fakeQueue: fakeQueue{RescheduleManyFn: eachJob(func(storage.Job) error { return nil })},
 	}
 	b := endpointBot(t, d, store)
 	now := time.Now()

@@ -76,8 +76,8 @@ func FuzzInteractionCreate(f *testing.F) {
 				return storage.Admission{}, nil
 			}},
 			fakeQueue: fakeQueue{
-				RescheduleFn: func(storage.Job) error { return nil },
-				FinishFn:     func(string) (bool, error) { return true, nil },
+				RescheduleManyFn: eachJob(func(storage.Job) error { return nil }),
+				FinishFn:         func(string) (bool, error) { return true, nil },
 			},
 			fakeHistory: fakeHistory{SongFn: func(string) (storage.Song, error) {
 				return storage.Song{Prompt: "again"}, nil

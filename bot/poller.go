@@ -22,11 +22,9 @@ type JobQueue interface {
 	// Extend renews the leases token holds on ids and returns those it
 	// no longer holds.
 	Extend(ctx context.Context, now time.Time, token string, ids []string, lease time.Duration) (lost []string, err error)
-	// Reschedule writes the job's state back, due at its NextPollAt; it
-	// returns storage.ErrNotFound when the job was finished meanwhile.
-	Reschedule(ctx context.Context, id string, st storage.State) error
-	// RescheduleMany is Reschedule for many jobs in one round trip, with
-	// one error per job: what the poll loop's group commit uses.
+	// RescheduleMany writes the jobs' states back, each due at its
+	// NextPollAt, in one round trip (the poll loop's group commit), with
+	// one error per job: storage.ErrNotFound for a job finished meanwhile.
 	RescheduleMany(ctx context.Context, jobs []storage.Job) []error
 	// Finish removes the job, reporting true only to the caller that did.
 	Finish(ctx context.Context, id string) (bool, error)
@@ -209,14 +207,8 @@ func (b *Bot) pollJob(ctx context.Context, job storage.Job, passed func()) {
 		b.deliver(ctx, job, notFoundDelivery())
 		return
 	default:
-		retryAfter, _ := whisul.RetryAfter(err)
-		if errors.Is(err, whisul.ErrRateLimited) {
-			b.limiter.Throttle(sent, retryAfter)
-		}
 		log.Warn("poll failed; will retry", "err", err)
-		job.LastError = err.Error()
-		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
-		b.reschedule(ctx, job)
+		b.retryLater(ctx, job, sent, err)
 		return
 	}
 
@@ -272,6 +264,19 @@ func dueBase(job storage.Job, now time.Time) time.Time {
 func (b *Bot) backoff() time.Duration {
 	d := min(2*b.opts.PollInterval, time.Minute)
 	return d/2 + rand.N(d/2+1)
+}
+
+// retryLater reschedules job after a Whisul call, sent at sent, failed
+// with err: due once Whisul's Retry-After or the backoff, whichever is
+// longer, has passed, with the error kept. A 429 also slows the limiter.
+func (b *Bot) retryLater(ctx context.Context, job storage.Job, sent time.Time, err error) {
+	retryAfter, _ := whisul.RetryAfter(err)
+	if errors.Is(err, whisul.ErrRateLimited) {
+		b.limiter.Throttle(sent, retryAfter)
+	}
+	job.LastError = err.Error()
+	job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
+	b.reschedule(ctx, job)
 }
 
 // saveState writes what a step of the job changed (its Whisul id, times,

@@ -29,8 +29,8 @@ type queueFor struct {
 
 func (q *queueFor) fake() fakeQueue {
 	return fakeQueue{
-		RescheduleFn: func(job storage.Job) error { q.saved = append(q.saved, job); return nil },
-		FinishFn:     func(id string) (bool, error) { q.finished = append(q.finished, id); return q.removed, nil },
+		RescheduleManyFn: eachJob(func(job storage.Job) error { q.saved = append(q.saved, job); return nil }),
+		FinishFn:         func(id string) (bool, error) { q.finished = append(q.finished, id); return q.removed, nil },
 	}
 }
 
@@ -262,7 +262,7 @@ func (s *loopStore) fakes() (fakeStore, fakeWhisul) {
 				}
 				return jobs, nil
 			},
-			RescheduleFn: func(storage.Job) error { return nil },
+			RescheduleManyFn: eachJob(func(storage.Job) error { return nil }),
 		},
 		fakeGate: fakeGate{PromoteFn: func(time.Time, storage.Limits) ([]string, error) { return nil, nil }},
 	}

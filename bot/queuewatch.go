@@ -8,6 +8,16 @@ import (
 	"github.com/songbot-dev/songbot/storage"
 )
 
+// QueuePositions is what keeps queued replies' places in line current.
+// storage.Redis and storage.Bolt implement it.
+type QueuePositions interface {
+	// Queue returns the queued jobs in order (limit 0: all).
+	Queue(ctx context.Context, limit int) ([]storage.ActiveJob, error)
+	// ClaimPositionEdit reports true to the one caller that should edit a
+	// queued reply to show position.
+	ClaimPositionEdit(ctx context.Context, now time.Time, id string, position int, every time.Duration) (bool, error)
+}
+
 // positionEditEvery is the least time between two edits of one queued
 // reply's place in line: the "at most every 30 s per song", which
 // keeps a queue of hundreds well inside each token's webhook rate limit.
@@ -40,7 +50,7 @@ func (b *Bot) watchQueue(ctx context.Context) {
 // is bounded by MAX_QUEUED), and returns when all are done, so two rounds
 // never overlap.
 func (b *Bot) updatePositions(ctx context.Context) {
-	jobs, err := b.roster.Queue(ctx, 0)
+	jobs, err := b.positions.Queue(ctx, 0)
 	if err != nil {
 		b.log.Warn("cannot read the queue to update places in line; trying again shortly", "err", err)
 		return
@@ -59,7 +69,7 @@ func (b *Bot) updatePositions(ctx context.Context) {
 // process is the one to do it.
 func (b *Bot) showPosition(ctx context.Context, j storage.ActiveJob) {
 	log := b.jobLog(j.Job)
-	ok, err := b.roster.ClaimPositionEdit(ctx, b.now(), j.ID, j.Position, positionEditEvery)
+	ok, err := b.positions.ClaimPositionEdit(ctx, b.now(), j.ID, j.Position, positionEditEvery)
 	if err != nil {
 		log.Warn("cannot record the place in line shown; not editing it now", "err", err)
 		return

@@ -29,7 +29,7 @@ func (b *Bot) songCommand() command {
 	en := b.texts.For(i18n.Source)
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:                     "song",
+			Name:                     SongCommandName,
 			Type:                     discordgo.ChatApplicationCommand,
 			Description:              en.Text(i18n.CmdSong),
 			DescriptionLocalizations: b.localizations(i18n.CmdSong),
@@ -247,14 +247,8 @@ func (b *Bot) start(ctx context.Context, job storage.Job) {
 		b.putBack(job)
 		return
 	case notSent || submitLater(err):
-		retryAfter, _ := whisul.RetryAfter(err)
-		if errors.Is(err, whisul.ErrRateLimited) {
-			b.limiter.Throttle(sent, retryAfter)
-		}
 		log.Warn("whisul is rate limiting submissions, or cannot be reached; will try again", "err", err)
-		job.LastError = err.Error()
-		job.NextPollAt = b.now().Add(max(retryAfter, b.backoff()))
-		b.reschedule(ctx, job)
+		b.retryLater(ctx, job, sent, err)
 		b.editLive(ctx, log, job, b.replyTexts(job).Text(i18n.BusyWaiting))
 		return
 	case err != nil:

@@ -22,10 +22,10 @@ func TestSongIsAcknowledgedBeforeWhisulIsCalled(t *testing.T) {
 			admitted = append(admitted, job)
 			return storage.Admission{}, nil
 		}},
-		fakeQueue: fakeQueue{RescheduleFn: func(job storage.Job) error {
+		fakeQueue: fakeQueue{RescheduleManyFn: eachJob(func(job storage.Job) error {
 			saved = append(saved, job)
 			return nil
-		}},
+		})},
 	}
 	var callsAtGenerate []string
 	w := fakeWhisul{GenerateFn: func(prompt string) (whisul.Submission, error) {
@@ -47,7 +47,7 @@ func TestSongIsAcknowledgedBeforeWhisulIsCalled(t *testing.T) {
 		t.Errorf("Admit got %+v; want one job for u1 with the prompt, not yet submitted", admitted)
 	}
 	if len(saved) != 1 || saved[0].WhisulID != "w1" || saved[0].PollURL != "/jobs/w1" || saved[0].SubmittedAt.IsZero() {
-		t.Errorf("Reschedule got %+v; want the job with Whisul's id, poll URL and submission time", saved)
+		t.Errorf("RescheduleMany got %+v; want the job with Whisul's id, poll URL and submission time", saved)
 	}
 	if e := d.Edits(); len(e) != 1 || e[0].token != "token-u1" || !strings.Contains(e[0].content, "Composing your song") {
 		t.Errorf("edits = %+v; want the reply edited to the composing message", e)
@@ -151,7 +151,7 @@ func TestRateLimitedSubmissionIsRescheduled(t *testing.T) {
 			return storage.Admission{}, nil
 		}},
 		// Finish is unset: a rate-limited song must not end.
-		fakeQueue: fakeQueue{RescheduleFn: func(job storage.Job) error { saved = append(saved, job); return nil }},
+		fakeQueue: fakeQueue{RescheduleManyFn: eachJob(func(job storage.Job) error { saved = append(saved, job); return nil })},
 	}
 	w := fakeWhisul{GenerateFn: func(string) (whisul.Submission, error) {
 		return whisul.Submission{}, &whisul.APIError{Op: "generate", StatusCode: 429, RetryAfter: 5 * time.Second}
@@ -160,7 +160,7 @@ func TestRateLimitedSubmissionIsRescheduled(t *testing.T) {
 	start := time.Now()
 	b.onEvent(nil, songEvent(start, "u1", "lo-fi beat", false))
 	if len(saved) != 1 {
-		t.Fatalf("Reschedule called %d times; want once", len(saved))
+		t.Fatalf("RescheduleMany wrote %d jobs; want one", len(saved))
 	}
 	if j := saved[0]; j.WhisulID != "" || j.LastError == "" || j.NextPollAt.Before(start.Add(5*time.Second)) {
 		t.Errorf("rescheduled job = WhisulID %q, LastError %q, due in %v; want unsubmitted, the error kept, due after Retry-After (5s)",

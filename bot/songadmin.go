@@ -19,6 +19,14 @@ type ServerSettings interface {
 	UpdateGuildSettings(ctx context.Context, guildID string, change func(*storage.GuildSettings)) (storage.GuildSettings, error)
 }
 
+// GuildRoster lists a server's songs on the way, for /songadmin's status.
+// storage.Redis and storage.Bolt implement it.
+type GuildRoster interface {
+	// GuildJobs returns the server's running and queued jobs, running
+	// first.
+	GuildJobs(ctx context.Context, guildID string) ([]storage.ActiveJob, error)
+}
+
 // manageGuild is /songadmin's default_member_permissions: Discord shows it
 // to members with Manage Server, and admins may grant it to other roles
 // (Server Settings → Integrations).
@@ -57,7 +65,7 @@ func (b *Bot) songAdminCommand() command {
 	channel.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:                     "songadmin",
+			Name:                     SongAdminCommandName,
 			Type:                     discordgo.ChatApplicationCommand,
 			Description:              en.Text(i18n.CmdSongadmin),
 			DescriptionLocalizations: b.localizations(i18n.CmdSongadmin),
@@ -181,7 +189,7 @@ func (b *Bot) adminShowcase(ctx context.Context, log *slog.Logger, tr *i18n.Prin
 // adminQueue lists the server's songs on the way: who asked, since when,
 // and each queued song's place in line. Mentions in it ping no one.
 func (b *Bot) adminQueue(ctx context.Context, tr *i18n.Printer, guildID string) (string, error) {
-	jobs, err := b.roster.GuildJobs(ctx, guildID)
+	jobs, err := b.guildJobs.GuildJobs(ctx, guildID)
 	if err != nil {
 		return "", err
 	}

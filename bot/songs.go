@@ -20,7 +20,7 @@ const songsListed = 10
 func (b *Bot) songsCommand() command {
 	return command{
 		def: &discordgo.ApplicationCommand{
-			Name:                     "songs",
+			Name:                     SongsCommandName,
 			Type:                     discordgo.ChatApplicationCommand,
 			Description:              b.texts.For(i18n.Source).Text(i18n.CmdSongs),
 			DescriptionLocalizations: b.localizations(i18n.CmdSongs),

@@ -11,6 +11,16 @@ import (
 	"github.com/songbot-dev/songbot/storage"
 )
 
+// UserStanding is what /songs reads of a user's songs on the way and
+// limits. storage.Redis and storage.Bolt implement it.
+type UserStanding interface {
+	// UserJobs returns the user's running and queued jobs, running first.
+	UserJobs(ctx context.Context, userID string) ([]storage.ActiveJob, error)
+	// Usage returns today's counts of the user, the server and the bot,
+	// and the user's cooldown.
+	Usage(ctx context.Context, now time.Time, userID, guildID string) (storage.Usage, error)
+}
+
 // standing is what /songs shows a user: their latest songs and, above
 // them, what they have on the way and what their limits leave them today.
 type standing struct {
@@ -30,8 +40,8 @@ func (b *Bot) standingOf(ctx context.Context, userID, guildID string) (standing,
 	var settings storage.GuildSettings
 	reads := []func() error{
 		func() (err error) { st.songs, err = b.history.Songs(ctx, userID, songsListed); return err },
-		func() (err error) { st.active, err = b.roster.UserJobs(ctx, userID); return err },
-		func() (err error) { st.usage, err = b.roster.Usage(ctx, b.now(), userID, guildID); return err },
+		func() (err error) { st.active, err = b.standings.UserJobs(ctx, userID); return err },
+		func() (err error) { st.usage, err = b.standings.Usage(ctx, b.now(), userID, guildID); return err },
 	}
 	if guildID != "" {
 		reads = append(reads, func() (err error) { settings, err = b.settings.GuildSettings(ctx, guildID); return err })

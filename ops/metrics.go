@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +21,35 @@ var (
 	ackBuckets      = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2, 3, 5}
 	jobBuckets      = []float64{10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 450, 600, 900, 1200, 1800, 2700, 3600}
 )
+
+// labelNotes explain the label values whose word alone says too little,
+// in the Help texts that list them.
+var labelNotes = map[string]string{
+	string(bot.InteractionDuplicate): "delivered twice; no second song",
+	string(bot.JobRejected):          "Whisul refused the submission",
+	string(bot.FallbackLost):         "neither worked",
+}
+
+// wordList lists words for a Help text, "a, b or c", each followed by its
+// note in parentheses when notes has one. The Help texts list the bot's
+// own lists this way, so they cannot leave a word out.
+func wordList[T ~string](words []T, notes map[string]string) string {
+	var b strings.Builder
+	for i, w := range words {
+		switch {
+		case i == 0:
+		case i == len(words)-1:
+			b.WriteString(" or ")
+		default:
+			b.WriteString(", ")
+		}
+		b.WriteString(string(w))
+		if n, ok := notes[string(w)]; ok {
+			b.WriteString(" (" + n + ")")
+		}
+	}
+	return b.String()
+}
 
 // storeCollectWait bounds each read of the store during a scrape.
 const storeCollectWait = 2 * time.Second
@@ -51,11 +81,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		reg: reg,
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_song_interactions_total",
-			Help: "/song interactions by outcome: accepted, invalid_prompt, refused, error or duplicate (delivered twice; no second song).",
+			Help: "/song interactions by outcome: " + wordList(bot.InteractionOutcomes(), labelNotes) + ".",
 		}, []string{"outcome"}),
 		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_song_refusals_total",
-			Help: "/song interactions refused, by the limit or rule that refused them.",
+			Help: "/song interactions refused, by the limit or rule that refused them: " + wordList(bot.RefusalReasons(), labelNotes) + ".",
 		}, []string{"reason"}),
 		ackLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "songbot_ack_latency_seconds",
@@ -64,7 +94,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		whisulReqs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_whisul_requests_total",
-			Help: "HTTP requests to Whisul (each retry counts) by endpoint and status class (2xx, 4xx, 5xx, network).",
+			Help: "HTTP requests to Whisul (each retry counts) by endpoint and status class (" + strings.Join(whisulClasses, ", ") + ").",
 		}, []string{"endpoint", "class"}),
 		whisul429s: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_whisul_rate_limited_total",
@@ -72,7 +102,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"endpoint"}),
 		jobsFinished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_jobs_finished_total",
-			Help: "Songs that ended, by outcome: completed, failed, timed_out, not_found or rejected (Whisul refused the submission).",
+			Help: "Songs that ended, by outcome: " + wordList(bot.JobOutcomes(), labelNotes) + ".",
 		}, []string{"outcome"}),
 		jobDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "songbot_job_duration_seconds",
@@ -85,7 +115,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "songbot_fallbacks_total",
-			Help: "Results sent outside their reply because it could no longer be edited: to the channel, by DM, or lost when neither worked.",
+			Help: "Results sent outside their reply because it could no longer be edited, by where they went: " + wordList(bot.FallbackPlaces(), labelNotes) + ".",
 		}, []string{"where"}),
 	}
 	for _, o := range bot.InteractionOutcomes() {

@@ -3,6 +3,7 @@ package ops_test
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -178,6 +179,33 @@ func TestHungStoreDoesNotHangTheScrape(t *testing.T) {
 			t.Errorf("songbot_store_errors_total = %v; want 2 (Count and Counts)", got)
 		}
 	})
+}
+
+// TestHelpNamesEveryLabelValue checks that each Help text that lists a
+// label's values (outcome, reason, where, class) names every value the
+// metric starts with, the bot's own lists included.
+func TestHelpNamesEveryLabelValue(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewPedanticRegistry()
+	ops.NewMetrics(reg)
+	listed := map[string]bool{"outcome": true, "reason": true, "where": true, "class": true}
+	checked := 0
+	for _, f := range gather(t, reg) {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if !listed[l.GetName()] {
+					continue
+				}
+				checked++
+				if !regexp.MustCompile(`\b` + regexp.QuoteMeta(l.GetValue()) + `\b`).MatchString(f.GetHelp()) {
+					t.Errorf("%s's help %q does not name %s %q", f.GetName(), f.GetHelp(), l.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no labelled series to check")
+	}
 }
 
 // gather scrapes g once.

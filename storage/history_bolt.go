@@ -125,7 +125,7 @@ func (b *Bolt) addSong(ctx context.Context, now time.Time, song Song, ttl time.D
 	if err := ctx.Err(); err != nil {
 		return wrapErr("add song", err)
 	}
-	if err := checkSong(song); err != nil {
+	if err := CheckSong(song); err != nil {
 		return err
 	}
 	expiresAt := songExpiry(now, max(ttl, 0))

@@ -35,7 +35,7 @@ func (r *Redis) addSong(ctx context.Context, now time.Time, song Song, ttl time.
 	if err := ctx.Err(); err != nil {
 		return wrapErr("add song", err)
 	}
-	if err := checkSong(song); err != nil {
+	if err := CheckSong(song); err != nil {
 		return err
 	}
 	ttl = max(ttl, 0)

@@ -136,12 +136,7 @@ func (s *Server) post(ctx context.Context, endpoint string, in *interaction) (HT
 	}
 	s.mu.Lock()
 	rep := s.interactionCallback(c)
-	rec.Status = rep.status
-	s.requests = append(s.requests, rec)
-	if c.onRecord != nil {
-		c.onRecord(rec)
-	}
-	s.notify()
+	s.recordLocked(c, rep.status)
 	s.mu.Unlock()
 	return resp, nil
 }

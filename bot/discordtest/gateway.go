@@ -37,7 +37,6 @@ type gatewayState struct {
 	conns      []*gwConn // open connections, in connection order
 	sessions   map[string]*gwSession
 	identifies []Identify
-	readies    int // READY payloads sent
 	resumes    int // RESUMED payloads sent
 	next       int // round robin over ready connections
 }
@@ -79,16 +78,6 @@ func (s *Server) botUser() map[string]any {
 		"mfa_enabled":   false,
 		"email":         nil,
 	}
-}
-
-// WaitReady returns once at least one session has identified and been sent
-// READY.
-func (s *Server) WaitReady(ctx context.Context) error {
-	return s.Wait(ctx, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.gateway.readies > 0
-	})
 }
 
 // Identifies returns every IDENTIFY received, valid or not.

@@ -20,8 +20,8 @@ func TestIdentifyReady(t *testing.T) {
 	}
 	t.Cleanup(func() { dg.Close() })
 	ctx := testContext(t)
-	if err := s.WaitReady(ctx); err != nil {
-		t.Fatalf("WaitReady: %v", err)
+	if err := s.Wait(ctx, func() bool { return s.Sessions() > 0 }); err != nil {
+		t.Fatalf("waiting for a ready session: %v", err)
 	}
 	var r *discordgo.Ready
 	select {
@@ -49,8 +49,8 @@ func TestIdentifyTokenWithoutBotPrefix(t *testing.T) {
 		t.Fatalf("Open with the raw token: %v", err)
 	}
 	t.Cleanup(func() { dg.Close() })
-	if err := s.WaitReady(testContext(t)); err != nil {
-		t.Fatalf("WaitReady: %v", err)
+	if err := s.Wait(testContext(t), func() bool { return s.Sessions() > 0 }); err != nil {
+		t.Fatalf("waiting for a ready session: %v", err)
 	}
 }
 

@@ -270,7 +270,6 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage, authed bool) bool {
 	s.mu.Lock()
 	c.session, c.ready = sess, true
 	s.gateway.sessions[sess.id] = sess
-	s.gateway.readies++
 	s.notify()
 	s.mu.Unlock()
 	return true

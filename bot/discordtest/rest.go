@@ -148,6 +148,17 @@ type call struct {
 	onRecord func(Request)
 }
 
+// recordLocked records c's request, answered with status, and wakes Wait;
+// s.mu is held.
+func (s *Server) recordLocked(c *call, status int) {
+	c.req.Status = status
+	s.requests = append(s.requests, *c.req)
+	if c.onRecord != nil {
+		c.onRecord(*c.req)
+	}
+	s.notify()
+}
+
 type handler func(s *Server, c *call) reply
 
 type route struct {
@@ -231,12 +242,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	} else {
 		rep = s.handle(c)
 	}
-	rec.Status = rep.status
-	s.requests = append(s.requests, rec)
-	if c.onRecord != nil {
-		c.onRecord(rec)
-	}
-	s.notify()
+	s.recordLocked(c, rep.status)
 	s.mu.Unlock()
 
 	for k, v := range rep.header {

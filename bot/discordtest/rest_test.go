@@ -3,33 +3,15 @@ package discordtest
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-)
 
-// get sends a raw request to the fake and returns status and body.
-func get(t *testing.T, method, url, auth string) (int, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
+	"github.com/songbot-dev/songbot/internal/testkit"
+)
 
 func TestRESTErrors(t *testing.T) {
 	t.Parallel()
@@ -48,8 +30,12 @@ func TestRESTErrors(t *testing.T) {
 		{"GET", "/api/v9/gateway", "", 200, `{"url":"` + s.wsURL + `"}`},
 	}
 	for _, tt := range tests {
-		status, body := get(t, tt.method, s.URL+tt.path, tt.auth)
-		if status != tt.status || !strings.Contains(body, tt.body) {
+		header := http.Header{}
+		if tt.auth != "" {
+			header.Set("Authorization", tt.auth)
+		}
+		resp, body := testkit.HTTPDo(t, tt.method, s.URL+tt.path, header)
+		if status := resp.StatusCode; status != tt.status || !strings.Contains(body, tt.body) {
 			t.Errorf("%s %s = %d %s; want %d %s", tt.method, tt.path, status, body, tt.status, tt.body)
 		}
 	}
@@ -110,16 +96,16 @@ func TestWaitWakesOnEvents(t *testing.T) {
 	ctx := testContext(t)
 	done := make(chan error, 1)
 	go func() { done <- s.Wait(ctx, func() bool { return len(s.Requests()) > 0 }) }()
-	get(t, "GET", s.URL+"/api/v9/gateway", "")
+	testkit.HTTPGet(t, s.URL+"/api/v9/gateway")
 	if err := <-done; err != nil {
 		t.Fatalf("Wait after a request = %v", err)
 	}
 
 	// Gateway events wake it too.
-	go func() { done <- s.WaitReady(ctx) }()
+	go func() { done <- s.Wait(ctx, func() bool { return s.Sessions() > 0 }) }()
 	openSession(t, s)
 	if err := <-done; err != nil {
-		t.Fatalf("WaitReady = %v", err)
+		t.Fatalf("Wait for a ready session = %v", err)
 	}
 
 	short, cancel := context.WithCancel(ctx)

@@ -4,6 +4,7 @@
 package secret
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,4 +73,22 @@ func URL(raw string) string {
 		return "(unparsable URL)"
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// WithoutURL returns the error that a *url.Error in err's chain wraps, so
+// the request URL, which may carry a token or a signed query, is left
+// out; or err itself when it holds no *url.Error.
+func WithoutURL(err error) error {
+	_, cause := SplitURLError(err)
+	return cause
+}
+
+// SplitURLError is WithoutURL that also returns the failed request's
+// operation ("Get", "Post"), or "" when err holds no *url.Error.
+func SplitURLError(err error) (op string, cause error) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Op, ue.Err
+	}
+	return "", err
 }

@@ -3,8 +3,11 @@ package secret_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -73,6 +76,31 @@ func TestURL(t *testing.T) {
 		if got := secret.URL(tt.raw); got != tt.want {
 			t.Errorf("URL(%q) = %q; want %q", tt.raw, got, tt.want)
 		}
+	}
+}
+
+func TestWithoutURL(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens there now
+	_, err := http.Get(addr + "/webhooks/1/" + key + "?sig=" + key)
+	if err == nil {
+		t.Fatal("GET of a closed server succeeded")
+	}
+	wrapped := fmt.Errorf("deliver: %w", err)
+	if got := secret.WithoutURL(wrapped); got == nil || strings.Contains(got.Error(), key) || strings.Contains(got.Error(), addr) {
+		t.Errorf("WithoutURL(%v) = %v; want the cause without the URL", wrapped, got)
+	}
+	if op, cause := secret.SplitURLError(wrapped); op != "Get" || cause == nil || strings.Contains(cause.Error(), key) {
+		t.Errorf("SplitURLError = %q, %v; want Get and the cause without the URL", op, cause)
+	}
+	plain := errors.New("no URL here")
+	if got := secret.WithoutURL(plain); got != plain {
+		t.Errorf("WithoutURL(%v) = %v; want it unchanged", plain, got)
+	}
+	if op, cause := secret.SplitURLError(plain); op != "" || cause != plain {
+		t.Errorf("SplitURLError(%v) = %q, %v; want \"\" and it unchanged", plain, op, cause)
 	}
 }
 

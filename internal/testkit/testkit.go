@@ -1,6 +1,6 @@
 // Package testkit holds the small helpers that tests across songbot share:
 // a buffer safe for concurrent writers, a change signal to wait on instead
-// of sleeping, and an HTTP GET that fails the test on transport errors.
+// of sleeping, and HTTP requests that fail the test on transport errors.
 package testkit
 
 import (
@@ -78,21 +78,33 @@ func (s *Signal) Wait(ctx context.Context, cond func() bool) error {
 // when the request cannot be made.
 func HTTPGet(tb testing.TB, url string) (int, string) {
 	tb.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	resp, body := HTTPDo(tb, http.MethodGet, url, nil)
+	return resp.StatusCode, body
+}
+
+// HTTPDo sends a request without a body, with header, and returns the
+// response, its body read whole and closed, and the body; it fails the
+// test when the request cannot be made. The request ends with the test.
+func HTTPDo(tb testing.TB, method, url string, header http.Header) (*http.Response, string) {
+	tb.Helper()
+	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
-		tb.Fatalf("GET %s: %v", url, err)
+		tb.Fatalf("%s %s: %v", method, url, err)
 	}
 	if c, ok := tb.(interface{ Context() context.Context }); ok {
 		req = req.WithContext(c.Context())
 	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		tb.Fatalf("GET %s: %v", url, err)
+		tb.Fatalf("%s %s: %v", method, url, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		tb.Fatalf("GET %s: read body: %v", url, err)
+		tb.Fatalf("%s %s: read body: %v", method, url, err)
 	}
-	return resp.StatusCode, string(body)
+	return resp, string(body)
 }

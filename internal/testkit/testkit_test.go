@@ -62,3 +62,16 @@ func TestHTTPGet(t *testing.T) {
 		t.Errorf("HTTPGet = %d, %q; want 418, %q", code, body, "short and stout")
 	}
 }
+
+func TestHTTPDoSendsMethodAndHeader(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/x-echo")
+		fmt.Fprint(w, r.Method+" "+r.Header.Get("Authorization"))
+	}))
+	defer srv.Close()
+	resp, body := testkit.HTTPDo(t, http.MethodDelete, srv.URL, http.Header{"Authorization": {"Bot x"}})
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/x-echo" || body != "DELETE Bot x" {
+		t.Errorf("HTTPDo = %d %q %q; want 200 text/x-echo %q", resp.StatusCode, resp.Header.Get("Content-Type"), body, "DELETE Bot x")
+	}
+}

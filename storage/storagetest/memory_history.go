@@ -44,13 +44,8 @@ func (m *Memory) AddSong(ctx context.Context, song storage.Song, ttl time.Durati
 		return err
 	}
 	defer m.mu.Unlock()
-	switch {
-	case song.Ref == "":
-		return errors.New("storage: add song: empty ref")
-	case song.UserID == "":
-		return errors.New("storage: add song: empty user ID")
-	case strings.ContainsRune(song.UserID, 0):
-		return errors.New("storage: add song: user ID contains a zero byte")
+	if err := storage.CheckSong(song); err != nil {
+		return err
 	}
 	now := ms(m.now())
 	ttl = max(ttl, 0)

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/songbot-dev/songbot/internal/testkit"
 )
 
 // Script decides how a job behaves when polled.
@@ -81,7 +83,7 @@ type Server struct {
 	keys map[string]bool // AddKey's extra keys
 
 	mu        sync.Mutex
-	changed   chan struct{} // closed and replaced after every request
+	changed   testkit.Signal // notified on every request and response
 	reqs      []Request
 	jobs      map[string]*job
 	order     []string
@@ -114,7 +116,6 @@ func NewServer(tb testing.TB, key string) *Server {
 	s := &Server{
 		key:       key,
 		keys:      map[string]bool{},
-		changed:   make(chan struct{}),
 		jobs:      make(map[string]*job),
 		prompts:   make(map[string]Script),
 		audioType: "audio/mpeg",
@@ -265,25 +266,10 @@ func (s *Server) PeakRunning() int {
 // ctx.Err() when ctx is done first. cond is called without the server's
 // lock held, so it may call the server's methods.
 func (s *Server) Wait(ctx context.Context, cond func() bool) error {
-	for {
-		s.mu.Lock()
-		ch := s.changed
-		s.mu.Unlock()
-		if cond() {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if s.changed.Wait(ctx, cond) != nil {
+		return ctx.Err()
 	}
-}
-
-// notifyLocked wakes Wait callers; s.mu is held.
-func (s *Server) notifyLocked() {
-	close(s.changed)
-	s.changed = make(chan struct{})
+	return nil
 }
 
 // handle records every request, checks the key on /api, and wakes Wait
@@ -301,7 +287,7 @@ func (s *Server) handle(next http.Handler) http.Handler {
 			Body:   body,
 			Time:   time.Now(),
 		})
-		s.notifyLocked()
+		s.changed.Notify()
 		api := strings.HasPrefix(r.URL.Path, "/api/")
 		authed := s.authorizedLocked(r.Header.Get("Authorization"))
 		s.mu.Unlock()
@@ -309,7 +295,7 @@ func (s *Server) handle(next http.Handler) http.Handler {
 		defer func() {
 			s.mu.Lock()
 			s.reqs[i].Status, s.reqs[i].Done = sw.code(), time.Now()
-			s.notifyLocked()
+			s.changed.Notify()
 			s.mu.Unlock()
 		}()
 

@@ -1,7 +1,6 @@
 package whisultest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/songbot-dev/songbot/internal/testkit"
 )
 
 const testKey = "test-key-123"
@@ -300,40 +301,28 @@ func TestServerMedia(t *testing.T) {
 	_, _, m := call(t, "GET", s.URL+"/jobs/"+id, testKey, "")
 	res := m["result"].(map[string]any)
 
-	body, ctype := get(t, res["image_url"].(string))
-	if ctype != "image/jpeg" {
-		t.Errorf("cover Content-Type = %q; want image/jpeg", ctype)
+	// No key: the CDN needs none.
+	resp, body := testkit.HTTPDo(t, "GET", res["image_url"].(string), nil)
+	if ctype := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ctype != "image/jpeg" {
+		t.Errorf("cover = %s %q; want 200 image/jpeg", resp.Status, ctype)
 	}
-	if _, err := jpeg.Decode(bytes.NewReader(body)); err != nil {
+	if _, err := jpeg.Decode(strings.NewReader(body)); err != nil {
 		t.Errorf("cover does not decode: %v", err)
 	}
 
-	body, ctype = get(t, res["song_url"].(string))
-	if ctype != "audio/mpeg" {
-		t.Errorf("audio Content-Type = %q; want audio/mpeg", ctype)
+	resp, body = testkit.HTTPDo(t, "GET", res["song_url"].(string), nil)
+	if ctype := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ctype != "audio/mpeg" {
+		t.Errorf("audio = %s %q; want 200 audio/mpeg", resp.Status, ctype)
 	}
-	if frames := mp3Frames(body); frames < 5 {
+	if frames := mp3Frames([]byte(body)); frames < 5 {
 		t.Errorf("audio has %d valid MP3 frames; want several", frames)
 	}
 
 	s.SetAudio("audio/ogg", []byte("OggS"))
-	if body, ctype = get(t, res["song_url"].(string)); ctype != "audio/ogg" || string(body) != "OggS" {
-		t.Errorf("after SetAudio: %q %q; want audio/ogg OggS", ctype, body)
+	resp, body = testkit.HTTPDo(t, "GET", res["song_url"].(string), nil)
+	if ctype := resp.Header.Get("Content-Type"); resp.StatusCode != 200 || ctype != "audio/ogg" || body != "OggS" {
+		t.Errorf("after SetAudio: %s %q %q; want 200 audio/ogg OggS", resp.Status, ctype, body)
 	}
-}
-
-func get(t *testing.T, url string) ([]byte, string) {
-	t.Helper()
-	resp, err := http.Get(url) // no key: the CDN needs none
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("GET %s = %s", url, resp.Status)
-	}
-	return body, resp.Header.Get("Content-Type")
 }
 
 // mp3Frames walks MPEG-1 Layer III frames and returns how many it found
