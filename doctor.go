@@ -67,6 +67,7 @@ func runDoctor(ctx context.Context, args []string, env lookupFunc, stdout, stder
 
 	// Warnings only: the check lines are the report.
 	log := slog.New(secret.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}), secrets...))
+	routeRedisLogs(log, secrets...)
 	wc, err := newWhisul(cfg, log, nil)
 	keyCheck := check{Name: "whisul key", Run: func(context.Context) (string, error) { return "", err }}
 	if err == nil {

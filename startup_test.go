@@ -185,6 +185,51 @@ func TestStartupRetriesUntilDiscordAnswers(t *testing.T) {
 	}
 }
 
+// TestStartupRetriesWhileDiscordRefusesConnections starts the bot while
+// nothing listens on DISCORD_API_URL's port, so every attempt is refused
+// as when Discord or the network is down, then opens the port: the bot
+// keeps retrying, saying what to check, and starts once Discord answers.
+func TestStartupRetriesWhileDiscordRefusesConnections(t *testing.T) {
+	t.Parallel()
+	f := newFakes(t, map[string]string{"DATA_DIR": t.TempDir()})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // refused from now on, until the port opens again below
+	f.env["DISCORD_API_URL"] = "http://" + addr
+	before := f.commandRequests()
+	r := startInProcess(t, f.env)
+	const retrying = "cannot reach Discord at start; retrying: check the network and DISCORD_API_URL"
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := r.out.Wait(ctx, func(s string) bool { return strings.Count(s, retrying) >= 2 }); err != nil {
+		t.Fatalf("the bot did not log two retries while its connections were refused:\n%s", r.out.String())
+	}
+	if out := r.out.String(); !strings.Contains(out, "connection refused") {
+		t.Errorf("the retries do not say the connection was refused:\n%s", out)
+	}
+
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("reopen %s: %v", addr, err)
+	}
+	target, err := url.Parse(f.discord.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: httputil.NewSingleHostReverseProxy(target), ErrorLog: log.New(io.Discard, "", 0)}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	f.waitRegistered(t, before)
+	select {
+	case <-r.exited:
+		t.Fatalf("songbot exited with %d; want it running", r.code)
+	default:
+	}
+}
+
 func TestStartupExitsAtOnceOnARejectedToken(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

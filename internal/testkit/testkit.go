@@ -14,16 +14,24 @@ import (
 )
 
 // Buffer is a bytes.Buffer safe for concurrent use, for logs written by
-// goroutines a test reads from.
+// goroutines a test reads from. Wait lets a test wait for a line.
 type Buffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written Signal
 }
 
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	b.mu.Unlock()
+	b.written.Notify()
+	return n, err
+}
+
+// Wait returns nil once cond holds for what was written, or ctx's error.
+func (b *Buffer) Wait(ctx context.Context, cond func(written string) bool) error {
+	return b.written.Wait(ctx, func() bool { return cond(b.String()) })
 }
 
 func (b *Buffer) String() string {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,6 +24,23 @@ func TestBufferConcurrentWrites(t *testing.T) {
 	wg.Wait()
 	if got := b.String(); got != "xxxxxxxxxx" {
 		t.Errorf("String() = %q; want ten x", got)
+	}
+}
+
+func TestBufferWaitWakesOnWrite(t *testing.T) {
+	t.Parallel()
+	var b testkit.Buffer
+	go func() {
+		for _, line := range []string{"one\n", "two\n", "three\n"} {
+			fmt.Fprint(&b, line)
+		}
+	}()
+	err := b.Wait(t.Context(), func(s string) bool { return strings.Contains(s, "three") })
+	if err != nil {
+		t.Fatalf("Wait = %v; want nil once the line is written", err)
+	}
+	if got := b.String(); got != "one\ntwo\nthree\n" {
+		t.Errorf("String() = %q after Wait; want all three lines", got)
 	}
 }
 
