@@ -320,6 +320,29 @@ var discordLocales = map[string]bool{
 // an object whose keys are Discord locales and whose values are 1 to 100
 // characters, as Discord checks it.
 func validateLocalizations(v any, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
+	return eachLocalization(v, fail, path, func(s string, at []string) *reply {
+		if n := utf8.RuneCountInString(s); n < 1 || n > 100 {
+			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", at...)
+		}
+		return nil
+	})
+}
+
+// validateNameLocalizations checks a name_localizations map: null or an
+// object whose keys are Discord locales and whose values are valid,
+// lower-case CHAT_INPUT names.
+func validateNameLocalizations(v any, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
+	return eachLocalization(v, fail, path, func(s string, at []string) *reply {
+		if !chatInputName.MatchString(s) || strings.ToLower(s) != s {
+			return fail("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid", at...)
+		}
+		return nil
+	})
+}
+
+// eachLocalization checks that v is null or an object keyed by Discord
+// locales, and runs check on each value with its path.
+func eachLocalization(v any, fail func(code, msg string, path ...string) *reply, path []string, check func(s string, at []string) *reply) *reply {
 	if v == nil {
 		return nil
 	}
@@ -333,31 +356,8 @@ func validateLocalizations(v any, fail func(code, msg string, path ...string) *r
 			return fail("LOCALE_INVALID", "Invalid locale", at...)
 		}
 		s, _ := text.(string)
-		if n := utf8.RuneCountInString(s); n < 1 || n > 100 {
-			return fail("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.", at...)
-		}
-	}
-	return nil
-}
-
-// validateNameLocalizations checks a name_localizations map: null or an
-// object whose keys are Discord locales and whose values are valid,
-// lower-case CHAT_INPUT names.
-func validateNameLocalizations(v any, fail func(code, msg string, path ...string) *reply, path ...string) *reply {
-	if v == nil {
-		return nil
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return fail("DICT_TYPE_CONVERT", "Only dictionaries may be used in a DictType", path...)
-	}
-	for locale, name := range m {
-		at := append(append([]string{}, path...), locale)
-		if !discordLocales[locale] {
-			return fail("LOCALE_INVALID", "Invalid locale", at...)
-		}
-		if s, _ := name.(string); !chatInputName.MatchString(s) || strings.ToLower(s) != s {
-			return fail("APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid", at...)
+		if r := check(s, at); r != nil {
+			return r
 		}
 	}
 	return nil
