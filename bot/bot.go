@@ -153,6 +153,7 @@ type Bot struct {
 	states   *stateBatcher // the group commit of reschedules
 	token    string        // this process's lease token
 	leases   leases        // the jobs this process works on
+	acks     ackFirst      // songs admitted and not yet answered go first
 
 	readyOnce sync.Once
 	ready     chan string // the application id, from READY

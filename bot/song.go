@@ -64,6 +64,8 @@ func (b *Bot) songCommand() command {
 // cannot change later). Whisul is called after the acknowledgement.
 func (b *Bot) request(ctx context.Context, in incoming, prompt string, private bool) {
 	received := b.now()
+	answered := b.acks.begin()
+	defer answered()
 	user := userID(in.Interaction)
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
@@ -118,6 +120,9 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	b.metrics.Acknowledged(b.now().Sub(received))
 	b.metrics.Interaction(InteractionAccepted)
 	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", private)
+	// Let the other songs of a burst be answered before this one's work.
+	answered()
+	b.acks.wait(ctx, ackHoldMax)
 
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
