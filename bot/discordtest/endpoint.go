@@ -79,12 +79,25 @@ func (s *Server) Ping(ctx context.Context, url string) (HTTPResponse, error) {
 // PostSigned posts body to url signed for the time at. Tests use it for
 // requests Discord would not send: stale, tampered or oversized ones.
 func (s *Server) PostSigned(ctx context.Context, url string, body []byte, at time.Time) (HTTPResponse, error) {
+	return PostRaw(ctx, url, body, s.signed(body, at))
+}
+
+// signed is the header that signs body for the time at.
+func (s *Server) signed(body []byte, at time.Time) http.Header {
 	ts := strconv.FormatInt(at.Unix(), 10)
-	return PostRaw(ctx, url, body, http.Header{
+	return http.Header{
 		"X-Signature-Ed25519":   {s.Sign(ts, body)},
 		"X-Signature-Timestamp": {ts},
-	})
+	}
 }
+
+// endpointClient posts interactions the way Discord does: over
+// connections it keeps open, so a burst does not dial one per request.
+var endpointClient = &http.Client{Transport: func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 1024
+	return t
+}()}
 
 // PostRaw posts body to url with header as it is.
 func PostRaw(ctx context.Context, url string, body []byte, header http.Header) (HTTPResponse, error) {
@@ -98,7 +111,7 @@ func PostRaw(ctx context.Context, url string, body []byte, header http.Header) (
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Discord-Interactions/1.0 (+https://discord.com)")
-	res, err := http.DefaultClient.Do(req)
+	res, err := endpointClient.Do(req)
 	if err != nil {
 		return HTTPResponse{}, fmt.Errorf("discordtest: post interaction: %w", err)
 	}
@@ -111,12 +124,16 @@ func PostRaw(ctx context.Context, url string, body []byte, header http.Header) (
 // callback.
 func (s *Server) post(ctx context.Context, endpoint string, in *interaction) (HTTPResponse, error) {
 	s.mu.Lock()
+	body := in.payload
+	s.mu.Unlock()
+	// Discord signs before it sends: the wait for the answer starts after.
+	header := s.signed(body, time.Now())
+	s.mu.Lock()
 	if in.sentAt.IsZero() {
 		in.sentAt = time.Now()
 	}
-	body := in.payload
 	s.mu.Unlock()
-	resp, err := s.PostSigned(ctx, endpoint, body, time.Now())
+	resp, err := PostRaw(ctx, endpoint, body, header)
 	if err != nil || resp.Status != http.StatusOK {
 		return resp, err
 	}
