@@ -316,7 +316,9 @@ func apiPerSecond(w *whisultest.Server, start time.Time, seconds int) (sent, lim
 }
 
 // settledAt is the first second from which every 5-second average of
-// perSec stays within [lo, hi], or -1.
+// perSec stays within [lo, hi] and no second goes above hi: a second past
+// the limit is an overshoot, not a rate settled within it. It is -1 when
+// there is none.
 func settledAt(perSec []float64, lo, hi float64) int {
 	settled := -1
 	for s := len(perSec) - 5; s >= 0; s-- {
@@ -324,7 +326,7 @@ func settledAt(perSec []float64, lo, hi float64) int {
 		for _, v := range perSec[s : s+5] {
 			sum += v
 		}
-		if avg := sum / 5; avg < lo || avg > hi {
+		if avg := sum / 5; avg < lo || avg > hi || perSec[s] > hi {
 			break
 		}
 		settled = s
@@ -384,5 +386,20 @@ func TestAPIPerSecondSkipsRequestsBeforeTheStart(t *testing.T) {
 	start := reqs[2].Time // the first two came before it
 	if sent, _ := apiPerSecond(w, start, 1); sent[0] != 1 {
 		t.Errorf("apiPerSecond(start at the third request)[0] = %v; want 1, the first two being before it", sent[0])
+	}
+}
+
+func TestSettledAtSkipsAnOvershoot(t *testing.T) {
+	t.Parallel()
+	// The start of a rate-limited run: two seconds past the limit of 50,
+	// one below while the bot waits out Retry-After, then steady. The
+	// 5-second average from second 0 is 49, within [40, 50], yet the
+	// first two seconds were 429s: the rate settled at second 2.
+	perSec := []float64{64, 65, 27, 45, 44, 45, 45, 45, 46, 47}
+	if got := settledAt(perSec, 40, 50); got != 2 {
+		t.Errorf("settledAt(%v) = %d; want 2, after the seconds past the limit", perSec, got)
+	}
+	if got := settledAt([]float64{60, 60, 60, 60, 60, 60}, 40, 50); got != -1 {
+		t.Errorf("settledAt(always 60) = %d; want -1", got)
 	}
 }
