@@ -72,8 +72,8 @@ type Options struct {
 	HistoryTTL time.Duration
 	// AudioMemory bounds the bytes of audio downloaded and held for upload
 	// at once, across every delivery; 0 means DefaultAudioMemory, less
-	// than 0 no bound. AudioClient fetches it; default a client with Go's
-	// default transport.
+	// than 0 no bound. AudioClient fetches it; default a client whose
+	// transport keeps connections to the CDN for reuse (pooledTransport).
 	AudioMemory int64
 	AudioClient *http.Client
 	// AudioTimeout bounds one download, waiting for memory included;
@@ -235,7 +235,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		opts.AudioTimeout = defaultAudioTimeout
 	}
 	if opts.AudioClient == nil {
-		opts.AudioClient = &http.Client{}
+		opts.AudioClient = &http.Client{Transport: pooledTransport()}
 	}
 	workCtx, stop := context.WithCancel(context.Background())
 	b := &Bot{

@@ -23,6 +23,22 @@ func UserAgent(version string) string {
 	return "DiscordBot (" + projectURL + ", " + version + ")"
 }
 
+// idlePerHost is how many idle connections a pooled transport keeps to one
+// host. Go's default is two, so a burst of acknowledgements, or of songs
+// finishing together, would open a connection for nearly every request
+// and close it after. It bounds only what is kept for reuse, not what is
+// open at once; over HTTP/2, as discord.com speaks, a few connections
+// carry everything anyway.
+const idlePerHost = 64
+
+// pooledTransport is Go's default transport keeping idlePerHost idle
+// connections to each host: for Discord's API and for audio downloads.
+func pooledTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idlePerHost
+	return t
+}
+
 // NewSession builds a discordgo session whose REST calls and gateway lookup
 // go to apiURL (Discord's origin, or a proxy or fake), with paths unchanged.
 // discordgo computes its endpoints at init, so the redirect is a
@@ -41,11 +57,7 @@ func NewSession(token, apiURL string, base http.RoundTripper, userAgent string) 
 		return nil, fmt.Errorf("discord: API URL %q must be an http(s) origin such as https://discord.com", apiURL)
 	}
 	if base == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		// A burst of acknowledgements would otherwise open a new
-		// connection each time: the default keeps two idle per host.
-		t.MaxIdleConnsPerHost = 64
-		base = t
+		base = pooledTransport()
 	}
 	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: rewriteOrigin{origin: origin, next: base}}
 	s.Identify.Intents = discordgo.IntentsNone // interactions need no intents
