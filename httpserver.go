@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sync"
 	"time"
 
@@ -16,10 +17,16 @@ import (
 
 // newRegistry returns the registry /metrics serves: the Go runtime, the
 // process, and songbot_build_info{version} for telling deployments apart.
+// Besides the usual go_memstats_*, the runtime's go_gc_heap_live_bytes is
+// there: the heap the last GC found in use, which, unlike a snapshot of
+// the heap in use, does not swing with how much garbage awaits the next
+// GC, so it shows whether memory grows over days.
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		collectors.NewGoCollector(),
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)},
+		)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name:        "songbot_build_info",

@@ -101,6 +101,7 @@ func TestHTTPServerReportsReadinessAndMetrics(t *testing.T) {
 		`songbot_store_errors_total 0`,
 		`songbot_build_info{version="dev"} 1`,
 		`go_goroutines `,
+		`go_gc_heap_live_bytes `,
 	}
 	// The job leaves the store and is counted just after the edit that
 	// delivered it, which no event of the fakes reports.

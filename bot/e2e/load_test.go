@@ -187,8 +187,9 @@ func BenchmarkLoadRateLimited50_Pending1000_MaxRunningOff(b *testing.B) {
 // defaults (POLL_INTERVAL=100ms; jobs end at their first poll), keeping
 // 150 in flight so MAX_RUNNING 20 and MAX_QUEUED 200 refuse none (the
 // margin covers songs edited but not yet removed from the store), and
-// reads heap and RSS at 10k, 50k and 100k songs delivered. It stops after
-// SONGBOT_LOAD_BOUND (default 15m) and reports how far it got.
+// reads the heap in use, the live heap and RSS at 10k, 50k and 100k songs
+// delivered. It stops after SONGBOT_LOAD_BOUND (default 15m) and reports
+// how far it got.
 func BenchmarkLoadSongs100000(b *testing.B) {
 	const total = 100000
 	const inFlight = 150
@@ -210,7 +211,11 @@ func BenchmarkLoadSongs100000(b *testing.B) {
 		start := time.Now()
 		ctx, cancel := context.WithDeadline(b.Context(), start.Add(bound))
 		checkpoints := []int{10000, 50000, 100000}
-		var heaps, rsss []float64
+		var heaps, lives, rsss []float64
+		sample := func() {
+			rss, _ := p.memory()
+			heaps, lives, rsss = append(heaps, p.heapInUse()), append(lives, p.heapLive()), append(rsss, float64(rss))
+		}
 		sent := 0
 		for sent < total && ctx.Err() == nil {
 			if f.discord.Wait(ctx, func() bool { return sent-tr.delivered() < inFlight }) != nil {
@@ -223,15 +228,13 @@ func BenchmarkLoadSongs100000(b *testing.B) {
 			tr.add(in)
 			sent++
 			if d := tr.delivered(); len(heaps) < len(checkpoints) && d >= checkpoints[len(heaps)] {
-				rss, _ := p.memory()
-				heaps, rsss = append(heaps, p.heapInUse()), append(rsss, float64(rss))
+				sample()
 			}
 		}
 		cancel()
 		delivered := tr.waitDelivered(sent, time.Minute)
 		if len(heaps) < len(checkpoints) && delivered >= checkpoints[len(heaps)] {
-			rss, _ := p.memory()
-			heaps, rsss = append(heaps, p.heapInUse()), append(rsss, float64(rss))
+			sample()
 		}
 		took := time.Since(start)
 		_, missing := tr.lags(start)
@@ -241,11 +244,13 @@ func BenchmarkLoadSongs100000(b *testing.B) {
 		for i, h := range heaps {
 			k := checkpoints[i] / 1000
 			b.ReportMetric(h/mib, fmt.Sprintf("MiB-heap@%dk", k))
+			b.ReportMetric(lives[i]/mib, fmt.Sprintf("MiB-heap-live@%dk", k))
 			b.ReportMetric(rsss[i]/mib, fmt.Sprintf("MiB-rss@%dk", k))
 		}
 		if len(heaps) > 1 {
 			last := len(heaps) - 1
 			b.ReportMetric(heaps[last]/heaps[0], "heap-last/first")
+			b.ReportMetric(lives[last]/lives[0], "heap-live-last/first")
 			b.ReportMetric(rsss[last]/rsss[0], "rss-last/first")
 		}
 		if delivered < total {

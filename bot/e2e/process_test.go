@@ -274,7 +274,15 @@ func (p *proc) memory() (rss, peak int64) {
 
 // heapInUse reads go_memstats_heap_inuse_bytes from the process's
 // /metrics on HTTP_ADDR.
-func (p *proc) heapInUse() float64 {
+func (p *proc) heapInUse() float64 { return p.metric("go_memstats_heap_inuse_bytes") }
+
+// heapLive is the heap the process's last GC found live
+// (go_gc_heap_live_bytes): what it keeps, without the garbage a snapshot
+// of the heap in use also counts until the next GC.
+func (p *proc) heapLive() float64 { return p.metric("go_gc_heap_live_bytes") }
+
+// metric reads one unlabelled value from the process's /metrics.
+func (p *proc) metric(name string) float64 {
 	p.f.tb.Helper()
 	p.mu.Lock()
 	addr := p.httpAddr
@@ -284,14 +292,14 @@ func (p *proc) heapInUse() float64 {
 		p.f.tb.Fatalf("GET /metrics of %s = %d", p.name, code)
 	}
 	for _, line := range strings.Split(body, "\n") {
-		if v, ok := strings.CutPrefix(line, "go_memstats_heap_inuse_bytes "); ok {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
 			if err == nil {
 				return f
 			}
 		}
 	}
-	p.f.tb.Fatalf("/metrics of %s has no go_memstats_heap_inuse_bytes", p.name)
+	p.f.tb.Fatalf("/metrics of %s has no %s", p.name, name)
 	return 0
 }
 
