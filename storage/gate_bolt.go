@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"maps"
 	"strconv"
 	"time"
@@ -108,6 +109,25 @@ func (b *Bolt) Admit(ctx context.Context, now time.Time, job Job, limits Limits)
 		return Admission{}, wrapErr("admit", err)
 	}
 	return adm, nil
+}
+
+// AdmitFromSong implements Gate: the song is read from the file, which
+// costs no round trip, and then the job is admitted with its prompt.
+// Songs leave the history only by expiring, so none can go in between.
+func (b *Bolt) AdmitFromSong(ctx context.Context, now time.Time, job Job, ref string, limits Limits) (Admission, error) {
+	if ref == "" {
+		return Admission{}, errors.New("storage: admit from song: empty song ref")
+	}
+	song, err := b.Song(ctx, ref)
+	if err != nil {
+		return Admission{}, err
+	}
+	job.Prompt = song.Prompt
+	adm, err := b.Admit(ctx, now, job, limits)
+	if err == nil && !adm.Duplicate {
+		adm.Prompt = song.Prompt
+	}
+	return adm, err
 }
 
 // admit is Admit's transaction; it checks in the order the Redis script

@@ -40,6 +40,19 @@ func (r *Redis) botDayKey(day string) string { return r.keys.base + "day:" + day
 // settings among them, so processes racing on one Redis never pass a
 // limit together and a pause applies to the next admission everywhere.
 func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error) {
+	return r.admit(ctx, now, job, "", limits)
+}
+
+// AdmitFromSong implements Gate: the same script reads the song's prompt.
+func (r *Redis) AdmitFromSong(ctx context.Context, now time.Time, job Job, ref string, limits Limits) (Admission, error) {
+	if ref == "" {
+		return Admission{}, errors.New("storage: admit from song: empty song ref")
+	}
+	return r.admit(ctx, now, job, ref, limits)
+}
+
+// admit is Admit, and AdmitFromSong when ref names a song.
+func (r *Redis) admit(ctx context.Context, now time.Time, job Job, ref string, limits Limits) (Admission, error) {
 	if err := ctx.Err(); err != nil {
 		return Admission{}, wrapErr("admit", err)
 	}
@@ -53,16 +66,16 @@ func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits
 		r.userKey(job.UserID, "active"), r.userKey(job.UserID, "last"),
 		r.userKey(job.UserID, "day:"+day), r.guildActiveKey(job.GuildID),
 		r.seenKey(job.ID), r.guildKey(job.GuildID, "settings"), r.guildKey(job.GuildID, "day:"+day),
-		r.botDayKey(day), r.userKey(job.UserID, "cooldown_until"),
+		r.botDayKey(day), r.userKey(job.UserID, "cooldown_until"), r.songKeyPrefix() + ref,
 	}
 	fields := append(encodeRecord(job), fieldAdmittedDay, day)
-	args := make([]any, 0, 19+len(fields))
+	args := make([]any, 0, 20+len(fields))
 	args = append(args,
 		job.ID, dueMillis(now), dueMillis(job.NextPollAt), r.ttl.Milliseconds(),
 		r.activeTTL().Milliseconds(), NextUTCMidnight(now).UnixMilli(), dayCountTTL.Milliseconds(),
 		r.keys.job, job.GuildID,
 		l.MaxRunning, l.MaxQueued, l.UserMaxActive, l.cooldownMillis(), l.UserDailyLimit, l.GuildMaxActive,
-		SeenTTL.Milliseconds(), l.GuildDailyLimit, l.DailyLimit)
+		SeenTTL.Milliseconds(), l.GuildDailyLimit, l.DailyLimit, ref != "")
 	for _, f := range fields {
 		args = append(args, f)
 	}
@@ -77,10 +90,22 @@ func (r *Redis) Admit(ctx context.Context, now time.Time, job Job, limits Limits
 // admissionFrom reads admitScript's reply: refusal, retry at, queued,
 // position, duplicate, pause reason, then the five overrides it applied
 // (-1 for unset), from which the limits it applied are l's with them in
-// place.
+// place, then the prompt read from the song. The refusals song_gone and
+// song_bad are errors: the song to make again is not there, or not one
+// this version reads.
 func admissionFrom(res []any, l Limits) (Admission, error) {
-	if len(res) != 11 {
-		return Admission{}, fmt.Errorf("the script returned %d values; want 11", len(res))
+	if len(res) != 12 {
+		return Admission{}, fmt.Errorf("the script returned %d values; want 12", len(res))
+	}
+	switch res[0] {
+	case "song_gone":
+		return Admission{}, errSongNotFound
+	case "song_bad":
+		return Admission{}, fmt.Errorf("%w: the song to make again is not a version %d song record", ErrCorrupt, songRecordVersion)
+	}
+	prompt, ok := res[11].(string)
+	if !ok {
+		return Admission{}, fmt.Errorf("the script returned prompt %v; want a string", res[11])
 	}
 	refused, ok1 := res[0].(string)
 	retryAt, ok2 := res[1].(int64)
@@ -109,7 +134,7 @@ func admissionFrom(res []any, l Limits) (Admission, error) {
 	}
 	adm := Admission{
 		Refused: Refusal(refused), Queued: queued == 1, Position: int(pos), Duplicate: dup == 1,
-		Limits: effective(l, o),
+		Limits: effective(l, o), Prompt: prompt,
 	}
 	if adm.Refused == RefusedPaused {
 		adm.PauseReason = reason
@@ -213,25 +238,28 @@ end
 // A queued job's hash also records the position its reply shows. Admitting
 // an id that already holds a place, or that it remembers, changes nothing
 // and returns duplicate 1 (with the verdict while the job is pending), so
-// one interaction is admitted once across all processes. It returns
-// {refusal, retry at, queued 0 or 1, position, duplicate 0 or 1, pause
-// reason, then the overrides of user max active, cooldown, user daily
-// limit, guild max active and guild daily limit, -1 where unset}.
+// one interaction is admitted once across all processes. To make a song
+// again (ARGV[19] 1), it reads the prompt of the song hash KEYS[14] first
+// and stores the job with it, or refuses song_gone (no such song) or
+// song_bad (not a version 1 song). It returns {refusal, retry at, queued
+// 0 or 1, position, duplicate 0 or 1, pause reason, then the overrides of
+// user max active, cooldown, user daily limit, guild max active and guild
+// daily limit, -1 where unset, then the prompt read from the song}.
 //
 //	KEYS[1] job hash, KEYS[2] due sorted set, KEYS[3] running set,
 //	KEYS[4] queue, KEYS[5] user's active set, KEYS[6] user's last
 //	admission, KEYS[7] user's count of the day, KEYS[8] guild's active set,
 //	KEYS[9] the id's seen marker, KEYS[10] guild's settings, KEYS[11]
 //	guild's count of the day, KEYS[12] bot's count of the day, KEYS[13]
-//	user's cooldown end
+//	user's cooldown end, KEYS[14] the song hash to make again
 //	ARGV[1] id, ARGV[2] now, ARGV[3] due time, ARGV[4] job TTL (0 = none),
 //	ARGV[5] active sets' TTL, ARGV[6] next UTC midnight, ARGV[7] day
 //	count's TTL, ARGV[8] job key prefix, ARGV[9] guild id ('' in a DM),
 //	ARGV[10] max running, ARGV[11] max queued, ARGV[12] user max active,
 //	ARGV[13] cooldown, ARGV[14] daily limit, ARGV[15] guild max active,
 //	ARGV[16] seen marker's TTL, ARGV[17] guild daily limit, ARGV[18] bot
-//	daily limit (limits: 0 = off), ARGV[19...] field, value, field,
-//	value...
+//	daily limit (limits: 0 = off), ARGV[19] 1 to take the prompt of
+//	KEYS[14], ARGV[20...] field, value, field, value...
 var admitScript = redis.NewScript(luaActive + luaLive + `
 local id, now = ARGV[1], tonumber(ARGV[2])
 local has_guild = ARGV[9] ~= ''
@@ -261,9 +289,10 @@ local max_running, max_queued = tonumber(ARGV[10]), tonumber(ARGV[11])
 local user_max, cooldown = pick(1, ARGV[12]), pick(2, ARGV[13])
 local daily, guild_max = pick(3, ARGV[14]), pick(4, ARGV[15])
 local guild_daily, bot_daily = pick(5, ARGV[17]), tonumber(ARGV[18])
+local prompt = ''
 local function verdict(refusal, retry_at, queued, position, dup)
 	return {refusal, retry_at, queued, position, dup, refusal == 'paused' and reason or '',
-		ov[1], ov[2], ov[3], ov[4], ov[5]}
+		ov[1], ov[2], ov[3], ov[4], ov[5], prompt}
 end
 local function count(key)
 	local v = redis.call('GET', key)
@@ -281,6 +310,19 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
 end
 if redis.call('EXISTS', KEYS[9]) == 1 then
 	return verdict('', 0, 0, 0, 1)
+end
+if ARGV[19] == '1' then
+	local song = redis.pcall('HMGET', KEYS[14], 'v', 'prompt')
+	if song.err then
+		return verdict('song_bad', 0, 0, 0, 0)
+	end
+	if not song[1] then
+		return verdict('song_gone', 0, 0, 0, 0)
+	end
+	if song[1] ~= '1' or not song[2] then
+		return verdict('song_bad', 0, 0, 0, 0)
+	end
+	prompt = song[2]
 end
 if paused then
 	return verdict('paused', 0, 0, 0, 0)
@@ -327,7 +369,11 @@ else
 	redis.call('ZADD', KEYS[4], seq, id)
 	position = redis.call('ZCARD', KEYS[4])
 end
-local fields = {unpack(ARGV, 19)}
+local fields = {unpack(ARGV, 20)}
+if ARGV[19] == '1' then
+	fields[#fields + 1] = 'prompt'
+	fields[#fields + 1] = prompt
+end
 if not run then
 	fields[#fields + 1] = 'shown_position'
 	fields[#fields + 1] = tostring(position)

@@ -59,6 +59,8 @@ type Admission struct {
 	// admission's while its job is pending. The caller answers it without
 	// starting a second song.
 	Duplicate bool
+	// Prompt is the prompt AdmitFromSong read from the song; empty for Admit.
+	Prompt string
 }
 
 // SeenTTL is how long Admit remembers an admitted id, so that a second
@@ -90,6 +92,14 @@ type Gate interface {
 	// matching limits; the daily limits count the user's, the server's
 	// and the bot's admissions of now's UTC day.
 	Admit(ctx context.Context, now time.Time, job Job, limits Limits) (Admission, error)
+
+	// AdmitFromSong is Admit for a song made again from a finished one (the
+	// Regenerate button): the job takes the prompt of the history's song
+	// ref, read in the same step, so pressing the button costs one round
+	// trip; the Admission returns it. It returns an error matching
+	// ErrNotFound, and admits and counts nothing, when the history no
+	// longer has the song. A Duplicate does not read the song.
+	AdmitFromSong(ctx context.Context, now time.Time, job Job, ref string, limits Limits) (Admission, error)
 
 	// Promote moves queued jobs, oldest first, into free running slots
 	// (up to limits.MaxRunning; all of them when it is 0) and makes each

@@ -31,6 +31,7 @@ func RunGate(t *testing.T, newStore func(t *testing.T) GateStore) {
 		{"AdmitStores", testAdmitStores},
 		{"AdmitInvalid", testAdmitInvalid},
 		{"AdmitAgain", testAdmitAgain},
+		{"AdmitFromSong", testAdmitFromSong},
 		{"AdmitOnce", testAdmitOnce},
 		{"AdmitOnceConcurrent", testAdmitOnceConcurrent},
 		{"QueueFIFO", testQueueFIFO},

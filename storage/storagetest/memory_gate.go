@@ -37,6 +37,23 @@ func (m *Memory) Admit(ctx context.Context, now time.Time, job storage.Job, limi
 	return adm, nil
 }
 
+// AdmitFromSong implements storage.Gate: the song's prompt, then Admit.
+func (m *Memory) AdmitFromSong(ctx context.Context, now time.Time, job storage.Job, ref string, limits storage.Limits) (storage.Admission, error) {
+	if ref == "" {
+		return storage.Admission{}, errors.New("storage: admit from song: empty song ref")
+	}
+	song, err := m.Song(ctx, ref)
+	if err != nil {
+		return storage.Admission{}, err
+	}
+	job.Prompt = song.Prompt
+	adm, err := m.Admit(ctx, now, job, limits)
+	if err == nil && !adm.Duplicate {
+		adm.Prompt = song.Prompt
+	}
+	return adm, err
+}
+
 // admit is Admit under the lock, with the server's overrides in l.
 func (m *Memory) admit(now time.Time, job storage.Job, l storage.Limits, gs storage.GuildSettings) storage.Admission {
 	if old, ok := m.jobs[job.ID]; ok { // a second delivery, or a retried Admit
