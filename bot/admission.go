@@ -16,6 +16,9 @@ import (
 type Admitter interface {
 	// Admit checks job against limits and stores it in the same step.
 	Admit(ctx context.Context, now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error)
+	// AdmitFromSong is Admit with the prompt of the history's song ref,
+	// read in the same step: Regenerate's one round trip.
+	AdmitFromSong(ctx context.Context, now time.Time, job storage.Job, ref string, limits storage.Limits) (storage.Admission, error)
 	// Promote moves queued jobs into free running slots, due at now, and
 	// returns their ids.
 	Promote(ctx context.Context, now time.Time, limits storage.Limits) ([]string, error)

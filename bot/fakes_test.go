@@ -198,8 +198,16 @@ func (f fakeQueue) Finish(_ context.Context, id string) (bool, error) {
 
 // fakeGate is Admitter as function fields.
 type fakeGate struct {
-	AdmitFn   func(now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error)
-	PromoteFn func(now time.Time, limits storage.Limits) ([]string, error)
+	AdmitFn         func(now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error)
+	AdmitFromSongFn func(now time.Time, job storage.Job, ref string, limits storage.Limits) (storage.Admission, error)
+	PromoteFn       func(now time.Time, limits storage.Limits) ([]string, error)
+}
+
+func (f fakeGate) AdmitFromSong(_ context.Context, now time.Time, job storage.Job, ref string, limits storage.Limits) (storage.Admission, error) {
+	if f.AdmitFromSongFn == nil {
+		panic("unexpected call of AdmitFromSong")
+	}
+	return f.AdmitFromSongFn(now, job, ref, limits)
 }
 
 func (f fakeGate) Admit(_ context.Context, now time.Time, job storage.Job, limits storage.Limits) (storage.Admission, error) {

@@ -71,17 +71,20 @@ func FuzzInteractionCreate(f *testing.F) {
 		d := &fakeDiscord{}
 		var stored []storage.Job
 		store := fakeStore{
-			fakeGate: fakeGate{AdmitFn: func(_ time.Time, job storage.Job, _ storage.Limits) (storage.Admission, error) {
-				stored = append(stored, job)
-				return storage.Admission{}, nil
-			}},
+			fakeGate: fakeGate{
+				AdmitFn: func(_ time.Time, job storage.Job, _ storage.Limits) (storage.Admission, error) {
+					stored = append(stored, job)
+					return storage.Admission{}, nil
+				},
+				AdmitFromSongFn: func(_ time.Time, job storage.Job, _ string, _ storage.Limits) (storage.Admission, error) {
+					stored = append(stored, job)
+					return storage.Admission{Prompt: "again"}, nil
+				},
+			},
 			fakeQueue: fakeQueue{
 				RescheduleManyFn: eachJob(func(storage.Job) error { return nil }),
 				FinishFn:         func(string) (bool, error) { return true, nil },
 			},
-			fakeHistory: fakeHistory{SongFn: func(string) (storage.Song, error) {
-				return storage.Song{Prompt: "again"}, nil
-			}},
 		}
 		w := fakeWhisul{GenerateFn: func(string) (whisul.Submission, error) {
 			return whisul.Submission{JobID: "w1", PollURL: "/jobs/w1"}, nil

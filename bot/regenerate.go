@@ -2,9 +2,8 @@ package bot
 
 import (
 	"context"
-	"errors"
+	"log/slog"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -26,32 +25,33 @@ func (b *Bot) regenerateButton() component {
 
 func (b *Bot) handleRegenerate(ctx context.Context, in incoming) {
 	ref := strings.TrimPrefix(in.MessageComponentData().CustomID, regenPrefix)
-	log := b.log.With("interaction_id", in.ID, "user_id", userID(in.Interaction), "ref", ref)
-	tr := b.userTexts(in.Interaction)
-	// Two store round trips come before the acknowledgement, this one and
-	// the admission's, and Discord waits 3 s: each gets its own bound.
-	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
-	song, err := b.history.Song(lctx, ref)
-	cancel()
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		log.Info("regenerate pressed on a song the store no longer has")
-		b.respondEphemeral(ctx, log, in.Interaction, keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, b.opts.HistoryTTL))
-		return
-	case err != nil:
-		log.Error("cannot read the song to regenerate (is the store reachable?)", "err", err)
-		b.metrics.Interaction(InteractionError)
-		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.StoreFailed))
-		return
-	}
 	private := in.Message != nil && in.Message.Flags&discordgo.MessageFlagsEphemeral != 0
-	b.request(ctx, in, song.Prompt, private)
+	// The admission reads the song's prompt itself: one store round
+	// trip before the acknowledgement, as for /song.
+	b.request(ctx, in, ask{fromSong: ref, private: private})
 }
 
-// lookupTimeout bounds the Regenerate button's song lookup. With the
-// admission's admitTimeout after it, that leaves a second of Discord's
-// 3 s for the acknowledgement; a healthy store answers in a millisecond.
-const lookupTimeout = 500 * time.Millisecond
+// expiredSong answers a Regenerate pressed on a song the history no longer
+// keeps.
+func (b *Bot) expiredSong(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, tr *i18n.Printer) {
+	log.Info("regenerate pressed on a song the store no longer has")
+	b.respondEphemeral(ctx, log, in, keptText(tr, i18n.ExpiredButton, i18n.ExpiredButtonKept, b.opts.HistoryTTL))
+}
+
+// blockedSinceMade refuses a Regenerate whose prompt holds a word blocked
+// since the song was made, which the admission could not know before it
+// read the prompt: the slot is freed again, though the admission still
+// counts toward the daily limits.
+func (b *Bot) blockedSinceMade(ctx context.Context, log *slog.Logger, in *discordgo.Interaction, job storage.Job, adm storage.Admission) bool {
+	if !b.policy.words.blocks(job.Prompt) {
+		return false
+	}
+	if _, err := b.queue.Finish(ctx, job.ID); err != nil {
+		log.Error("could not release the song's slot", "err", err)
+	}
+	b.refuse(ctx, log, in, RefusedBlockedWord, adm)
+	return true
+}
 
 // songButtons are the finished song's buttons: a link to the audio and
 // Regenerate, which carries the song's reference.

@@ -52,9 +52,17 @@ func (b *Bot) songCommand() command {
 		},
 		handle: func(ctx context.Context, in incoming) {
 			opts := in.ApplicationCommandData().Options
-			b.request(ctx, in, stringOption(opts, "prompt"), boolOption(opts, "private"))
+			b.request(ctx, in, ask{prompt: stringOption(opts, "prompt"), private: boolOption(opts, "private")})
 		},
 	}
+}
+
+// ask is what a request wants made: /song's prompt, or the prompt of a
+// finished song (Regenerate), which the admission reads from the store.
+type ask struct {
+	prompt   string // /song's; for Regenerate, empty until admitted
+	fromSong string // the song Regenerate makes again; empty for /song
+	private  bool
 }
 
 // request starts a song for the interaction's user: for /song, and for a
@@ -62,7 +70,7 @@ func (b *Bot) songCommand() command {
 // round trip applies the limits and stores the job; only then is the
 // interaction acknowledged (a refusal must be ephemeral, which a deferral
 // cannot change later). Whisul is called after the acknowledgement.
-func (b *Bot) request(ctx context.Context, in incoming, prompt string, private bool) {
+func (b *Bot) request(ctx context.Context, in incoming, a ask) {
 	received := b.now()
 	answered := b.acks.begin()
 	defer answered()
@@ -70,12 +78,14 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	log := b.log.With("interaction_id", in.ID, "guild_id", in.GuildID, "user_id", user)
 
 	tr := b.userTexts(in.Interaction)
-	if problem := b.checkPrompt(tr, prompt); problem != "" {
-		b.metrics.Interaction(InteractionInvalidPrompt)
-		b.respondEphemeral(ctx, log, in.Interaction, problem)
-		return
+	if a.fromSong == "" { // a Regenerate's prompt was checked when it was made
+		if problem := b.checkPrompt(tr, a.prompt); problem != "" {
+			b.metrics.Interaction(InteractionInvalidPrompt)
+			b.respondEphemeral(ctx, log, in.Interaction, problem)
+			return
+		}
 	}
-	if reason := b.policy.refuse(in.GuildID, user, prompt); reason != "" {
+	if reason := b.policy.refuse(in.GuildID, user, a.prompt); reason != "" {
 		b.refuse(ctx, log, in.Interaction, reason, storage.Admission{})
 		return
 	}
@@ -83,26 +93,34 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	// process dies first, the loop submits it when this runs out.
 	start, skew := tokenStart(in.ID, received)
 	b.clock.observe(b.log, skew)
-	job := newJob(in, user, prompt, private, start, received.Add(b.lease()))
+	job := newJob(in, user, a.prompt, a.private, start, received.Add(b.lease()))
 	job.Lease = b.token
-	adm, err := b.admitWithin(ctx, log, received, job)
-	if err != nil {
+	adm, err := b.admitWithin(ctx, log, received, job, a.fromSong)
+	switch {
+	case a.fromSong != "" && errors.Is(err, storage.ErrNotFound):
+		b.expiredSong(ctx, log, in.Interaction, tr)
+		return
+	case err != nil:
 		log.Error("cannot check the limits or store the job; /song is refused until the store answers (check REDIS_URL, or DATA_DIR for the embedded store)", "err", err)
 		b.metrics.Interaction(InteractionError)
 		b.respondEphemeral(ctx, log, in.Interaction, tr.Text(i18n.StoreDown))
 		return
-	}
-	if adm.Refused != "" {
+	case adm.Refused != "":
 		b.refuse(ctx, log, in.Interaction, RefusalReason(adm.Refused), adm)
 		return
-	}
-	if adm.Duplicate {
-		b.duplicate(ctx, log, in.Interaction, private)
+	case adm.Duplicate:
+		b.duplicate(ctx, log, in.Interaction, a.private)
 		return
+	}
+	if a.fromSong != "" {
+		job.Prompt = adm.Prompt
+		if b.blockedSinceMade(ctx, log, in.Interaction, job, adm) {
+			return
+		}
 	}
 
 	var flags discordgo.MessageFlags
-	if private {
+	if a.private {
 		flags = discordgo.MessageFlagsEphemeral // for the whole exchange
 	}
 	err = b.discord.Respond(ctx, in.Interaction, &discordgo.InteractionResponse{
@@ -119,7 +137,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	}
 	b.metrics.Acknowledged(b.now().Sub(received))
 	b.metrics.Interaction(InteractionAccepted)
-	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", private)
+	log.Debug("acknowledged", "latency", b.now().Sub(received), "private", a.private)
 	// Let the other songs of a burst be answered before this one's work.
 	answered()
 	b.acks.wait(ctx, ackHoldMax)
@@ -127,7 +145,7 @@ func (b *Bot) request(ctx context.Context, in incoming, prompt string, private b
 	if adm.Queued {
 		log.Info("job queued", "job_id", job.ID, "position", adm.Position)
 		tr := b.replyTexts(job)
-		replyTo(b.discord, job).editWith(ctx, log, queuedText(tr, prompt, adm.Position), cancelComponents(tr, job))
+		replyTo(b.discord, job).editWith(ctx, log, queuedText(tr, job.Prompt, adm.Position), cancelComponents(tr, job))
 		return
 	}
 	// The submission is work on the job: the heartbeat renews its lease.
@@ -149,7 +167,7 @@ const admitTimeout = 1500 * time.Millisecond
 // waits its read timeout), and if it stores the job after all, the job is
 // removed again: the user was told to try again, and no song must start
 // that nobody waits for.
-func (b *Bot) admitWithin(ctx context.Context, log *slog.Logger, now time.Time, job storage.Job) (storage.Admission, error) {
+func (b *Bot) admitWithin(ctx context.Context, log *slog.Logger, now time.Time, job storage.Job, fromSong string) (storage.Admission, error) {
 	if !b.begin() {
 		return storage.Admission{}, errors.New("shutting down")
 	}
@@ -164,7 +182,13 @@ func (b *Bot) admitWithin(ctx context.Context, log *slog.Logger, now time.Time, 
 	go func() {
 		defer b.work.Done()
 		defer cancel()
-		adm, err := b.gate.Admit(actx, now, job, b.opts.Limits)
+		var adm storage.Admission
+		var err error
+		if fromSong != "" {
+			adm, err = b.gate.AdmitFromSong(actx, now, job, fromSong, b.opts.Limits)
+		} else {
+			adm, err = b.gate.Admit(actx, now, job, b.opts.Limits)
+		}
 		mu.Lock()
 		late := abandoned
 		mu.Unlock()
