@@ -14,13 +14,15 @@ import (
 var chatInputName = regexp.MustCompile(`^[-_'\p{L}\p{N}\p{Devanagari}\p{Thai}]{1,32}$`)
 
 type commandState struct {
-	scopes map[string][]json.RawMessage // guild id ("" global) -> commands
-	ids    map[string]string            // scope + "\x00" + type + name -> id
-	writes int
+	scopes  map[string][]json.RawMessage // guild id ("" global) -> commands
+	decoded map[string][]map[string]any  // the same, decoded once
+	ids     map[string]string            // scope + "\x00" + type + name -> id
+	writes  int
 }
 
 func (c *commandState) init() {
 	c.scopes = map[string][]json.RawMessage{}
+	c.decoded = map[string][]map[string]any{}
 	c.ids = map[string]string{}
 }
 
@@ -93,6 +95,7 @@ func (s *Server) putCommands(c *call) reply {
 	seen := map[string]bool{}
 	chatInputs := 0
 	out := make([]json.RawMessage, 0, len(defs))
+	decoded := make([]map[string]any, 0, len(defs))
 	newIDs := map[string]string{}
 	for i, d := range defs {
 		if d == nil {
@@ -149,6 +152,9 @@ func (s *Server) putCommands(c *call) reply {
 			return formError("BASE_TYPE_BAD", "Invalid value", strconv.Itoa(i))
 		}
 		out = append(out, b)
+		var m map[string]any
+		json.Unmarshal(b, &m)
+		decoded = append(decoded, m)
 	}
 	if chatInputs > 100 {
 		return apiError(http.StatusBadRequest, 30032, "Maximum number of application commands reached (100)")
@@ -162,6 +168,7 @@ func (s *Server) putCommands(c *call) reply {
 		s.cmds.ids[k] = v
 	}
 	s.cmds.scopes[guild] = out
+	s.cmds.decoded[guild] = decoded
 	return jsonReply(http.StatusOK, out)
 }
 
@@ -172,11 +179,10 @@ func commandType(d map[string]any) int {
 	return 1
 }
 
-// findCommand returns a registered command decoded. The caller holds s.mu.
+// findCommand returns a registered command decoded, which the caller must
+// not change. The caller holds s.mu.
 func (s *Server) findCommand(guild string, typ int, name string) map[string]any {
-	for _, raw := range s.cmds.scopes[guild] {
-		var m map[string]any
-		json.Unmarshal(raw, &m)
+	for _, m := range s.cmds.decoded[guild] {
 		if commandType(m) == typ && m["name"] == name {
 			return m
 		}
