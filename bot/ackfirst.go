@@ -29,7 +29,7 @@ type ackFirst struct {
 	mu      sync.Mutex
 	pending int
 	last    time.Time     // when the latest interaction began
-	changed chan struct{} // closed and replaced whenever pending drops
+	idle    chan struct{} // closed and replaced when pending drops to 0
 }
 
 // begin counts one interaction as unanswered until the returned function
@@ -44,10 +44,12 @@ func (a *ackFirst) begin() (answered func()) {
 		once.Do(func() {
 			a.mu.Lock()
 			defer a.mu.Unlock()
+			// Only the last answer wakes the waiters: one wake each per
+			// burst, not one per interaction answered.
 			a.pending--
-			if a.changed != nil {
-				close(a.changed)
-				a.changed = nil
+			if a.pending == 0 && a.idle != nil {
+				close(a.idle)
+				a.idle = nil
 			}
 		})
 	}
@@ -68,17 +70,17 @@ func (a *ackFirst) wait(ctx context.Context, limit time.Duration) {
 		if a.pending == 0 {
 			wake = min(wake, ackQuiet-quietFor)
 		}
-		if a.changed == nil {
-			a.changed = make(chan struct{})
+		if a.idle == nil {
+			a.idle = make(chan struct{})
 		}
-		changed := a.changed
+		idle := a.idle
 		a.mu.Unlock()
 		if wake <= 0 {
 			return
 		}
 		t := time.NewTimer(wake)
 		select {
-		case <-changed:
+		case <-idle:
 		case <-t.C:
 		case <-ctx.Done():
 		}
