@@ -14,20 +14,32 @@ import (
 // writes that arrive during a flush wait for it and go together in the
 // next one. So the jobs polled in one tick share one or two round trips
 // instead of one each, and each caller still learns its own outcome.
+//
+// A poll that learned nothing new posts its state instead of writing it
+// (post): it does not wait for the flush. Its job stays leased to this
+// process in the store until the flush lands, so no one polls it
+// meanwhile, and if the flush fails the lease runs out and the job is
+// polled again. Not waiting is what keeps the polls in flight (and their
+// goroutines and Whisul connections) down to the requests themselves:
+// with thousands of songs due every second, most polls were otherwise
+// waiting on the flush before theirs.
 type stateBatcher struct {
 	queue JobQueue
 
 	mu      sync.Mutex
 	pending []*stateWrite // waiting for the next flush
 	busy    bool          // a leader is flushing
+	flushes sync.WaitGroup
 }
 
 type stateWrite struct {
 	job storage.Job
 	err error
 	// done says true once the write is flushed, or false when this
-	// caller is to lead the next flush.
+	// caller is to lead the next flush; nil for a posted write, whose
+	// outcome goes to then.
 	done chan bool
+	then func(error)
 }
 
 // flushTimeout bounds one flush. The flush outlives the context of the
@@ -49,21 +61,66 @@ func (s *stateBatcher) write(ctx context.Context, job storage.Job) error {
 		}
 	} else {
 		s.busy = true
+		s.flushes.Add(1)
 		s.mu.Unlock()
 	}
-	s.lead(ctx)
+	s.lead(ctx, false)
 	return w.err
 }
 
+// post queues job's state for the next flush and returns at once; then
+// gets the outcome when the flush is done.
+func (s *stateBatcher) post(ctx context.Context, job storage.Job, then func(error)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pending = append(s.pending, &stateWrite{job: job, then: then})
+	if !s.busy {
+		s.busy = true
+		s.flushes.Add(1)
+		go s.lead(context.WithoutCancel(ctx), true)
+	}
+}
+
+// wait returns once no flush is under way, every write posted before it
+// flushed.
+func (s *stateBatcher) wait() { s.flushes.Wait() }
+
 // lead flushes everything pending, then hands the lead to the first write
 // that arrived meanwhile, so none waits for more than one flush after
-// its own arrival.
-func (s *stateBatcher) lead(ctx context.Context) {
-	s.mu.Lock()
-	group := s.pending
-	s.pending = nil
-	s.mu.Unlock()
+// its own arrival. Posted writes have no caller to hand it to: a
+// goroutine of their own leads them (own is true in it).
+func (s *stateBatcher) lead(ctx context.Context, own bool) {
+	for {
+		s.mu.Lock()
+		group := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		s.flush(ctx, group)
 
+		s.mu.Lock()
+		switch {
+		case len(s.pending) == 0:
+			s.busy = false
+			s.mu.Unlock()
+			s.flushes.Done()
+			return
+		case s.pending[0].done != nil:
+			s.pending[0].done <- false // its caller leads on; the lead stays counted
+			s.mu.Unlock()
+			return
+		case !own:
+			// Posted writes are next: a caller who waited for its own
+			// write does not wait for theirs.
+			s.mu.Unlock()
+			go s.lead(context.WithoutCancel(ctx), true)
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+// flush writes group in one RescheduleMany and hands each write its outcome.
+func (s *stateBatcher) flush(ctx context.Context, group []*stateWrite) {
 	jobs := make([]storage.Job, len(group))
 	for i, w := range group {
 		jobs[i] = w.job
@@ -75,14 +132,10 @@ func (s *stateBatcher) lead(ctx context.Context) {
 		if i < len(errs) {
 			w.err = errs[i]
 		}
-		w.done <- true
+		if w.done != nil {
+			w.done <- true
+		} else if w.then != nil {
+			w.then(w.err)
+		}
 	}
-
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.pending) == 0 {
-		s.busy = false
-		return
-	}
-	s.pending[0].done <- false
 }

@@ -66,3 +66,93 @@ func TestStateBatcherGroupsWritesDuringAFlush(t *testing.T) {
 		}
 	})
 }
+
+func TestStateBatcherPostDoesNotWait(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var batches [][]string
+		q := fakeQueue{RescheduleManyFn: func(jobs []storage.Job) []error {
+			var ids []string
+			for _, j := range jobs {
+				ids = append(ids, j.ID)
+			}
+			mu.Lock()
+			batches = append(batches, ids)
+			mu.Unlock()
+			if ids[0] == "slow" {
+				<-release
+			}
+			errs := make([]error, len(jobs))
+			for i, j := range jobs {
+				if j.ID == "gone" {
+					errs[i] = storage.ErrNotFound
+				}
+			}
+			return errs
+		}}
+		s := &stateBatcher{queue: q}
+		outcomes := map[string]error{}
+		then := func(id string) func(error) {
+			return func(err error) {
+				mu.Lock()
+				outcomes[id] = err
+				mu.Unlock()
+			}
+		}
+		// The post returns while its flush is still under way.
+		s.post(context.Background(), storage.Job{ID: "slow"}, then("slow"))
+		synctest.Wait()
+		s.post(context.Background(), storage.Job{ID: "gone"}, then("gone"))
+		// A write that arrives among posts goes in their next flush.
+		wrote := make(chan error, 1)
+		go func() { wrote <- s.write(context.Background(), storage.Job{ID: "waiter"}) }()
+		synctest.Wait()
+		s.post(context.Background(), storage.Job{ID: "after"}, then("after"))
+		close(release)
+		if err := <-wrote; err != nil {
+			t.Errorf("write(waiter) = %v", err)
+		}
+		s.wait()
+		want := [][]string{{"slow"}, {"gone", "waiter", "after"}}
+		if !slices.EqualFunc(batches, want, slices.Equal) {
+			t.Errorf("RescheduleMany batches = %v; want %v", batches, want)
+		}
+		if len(outcomes) != 3 || outcomes["slow"] != nil || outcomes["after"] != nil || !errors.Is(outcomes["gone"], storage.ErrNotFound) {
+			t.Errorf("posted outcomes = %v; want nil for slow and after, ErrNotFound for gone", outcomes)
+		}
+	})
+}
+
+func TestStateBatcherWriterDoesNotLeadPosts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		gates := map[string]chan struct{}{"slow": make(chan struct{}), "posted": make(chan struct{})}
+		q := fakeQueue{RescheduleManyFn: func(jobs []storage.Job) []error {
+			if g := gates[jobs[0].ID]; g != nil {
+				<-g
+			}
+			return make([]error, len(jobs))
+		}}
+		s := &stateBatcher{queue: q}
+		wrote := make(chan error, 1)
+		go func() { wrote <- s.write(context.Background(), storage.Job{ID: "slow"}) }()
+		synctest.Wait() // its caller leads a flush under way
+		flushed := make(chan error, 1)
+		s.post(context.Background(), storage.Job{ID: "posted"}, func(err error) { flushed <- err })
+		close(gates["slow"])
+		// The writer returns while the posted write's flush still waits.
+		if err := <-wrote; err != nil {
+			t.Errorf("write(slow) = %v", err)
+		}
+		select {
+		case err := <-flushed:
+			t.Fatalf("the posted write flushed (%v) before its flush was let go", err)
+		default:
+		}
+		close(gates["posted"])
+		s.wait()
+		if err := <-flushed; err != nil {
+			t.Errorf("posted write's outcome = %v; want nil", err)
+		}
+	})
+}

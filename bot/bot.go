@@ -319,6 +319,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.stop()
 		<-done
 	}
+	b.states.wait() // the last polls' states, put back due at once
 	return closeErr
 }
 

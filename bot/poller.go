@@ -287,15 +287,17 @@ func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
 }
 
 // reschedule is saveState for a job whose next poll is all that is left
-// to do: a failure is only logged, since the lease makes the job due again.
+// to do, so it does not wait for the write (see stateBatcher.post): a
+// failure is only logged, since the lease makes the job due again.
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
-	err := b.saveState(ctx, job)
-	switch {
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):
-		// Another process finished it, or holds it now.
-	case err != nil:
-		b.log.Error("could not reschedule a job; it is polled again when its lease ends", "job_id", job.ID, "err", err)
-	}
+	b.states.post(ctx, job, func(err error) {
+		switch {
+		case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):
+			// Another process finished it, or holds it now.
+		case err != nil:
+			b.log.Error("could not reschedule a job; it is polled again when its lease ends", "job_id", job.ID, "err", err)
+		}
+	})
 }
 
 // putBack returns claimed jobs whose poll was cut short. At shutdown they

@@ -71,6 +71,7 @@ func TestPoll(t *testing.T) {
 			job := pendingJob(now, "u1", false)
 
 			b.poll(t.Context(), job)
+			b.states.wait() // a reschedule is flushed after the poll returns
 
 			if !slices.Equal(polled, []string{"w1"}) {
 				t.Fatalf("Whisul polled %v; want [w1]", polled)
@@ -228,6 +229,7 @@ func TestPutBackAtShutdownIsDueAtOnce(t *testing.T) {
 	b.stop() // shutdown cancelled the work
 	before := time.Now()
 	b.putBack(pendingJob(before, "u1", false))
+	b.states.wait()
 	if len(q.saved) != 1 || q.saved[0].NextPollAt.After(time.Now()) {
 		t.Errorf("put back %+v; want the job due at once for the next process", q.saved)
 	}

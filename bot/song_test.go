@@ -159,6 +159,7 @@ func TestRateLimitedSubmissionIsRescheduled(t *testing.T) {
 	b := newTestBot(t, Options{}, d, store, w)
 	start := time.Now()
 	b.onEvent(nil, songEvent(start, "u1", "lo-fi beat", false))
+	b.states.wait()
 	if len(saved) != 1 {
 		t.Fatalf("RescheduleMany wrote %d jobs; want one", len(saved))
 	}
