@@ -85,6 +85,13 @@ func OpenRedis(ctx context.Context, rawURL string, opts RedisOptions) (*Redis, e
 	// bounded steps (admission, lease renewal, flushes) would outlast
 	// their bounds against a frozen server.
 	o.ContextTimeoutEnabled = true
+	// RESP2 unless the URL asks for another (?protocol=3): the store uses
+	// nothing RESP3 adds, and under RESP3 go-redis looks for push
+	// notifications around every command, a few per cent of the CPU a
+	// song's delivery costs.
+	if o.Protocol == 0 {
+		o.Protocol = 2
+	}
 	client := redis.NewClient(o)
 	if err := client.Ping(ctx).Err(); err != nil {
 		client.Close()

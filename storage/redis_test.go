@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -487,6 +488,40 @@ func TestOpenRedis(t *testing.T) {
 	defer s.Close()
 	if err := s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping = %v", err)
+	}
+}
+
+// TestOpenRedisSpeaksRESP2 checks the protocol the store's connections
+// negotiate, as the server lists them: RESP2 by default, RESP3 when the
+// URL asks for it.
+func TestOpenRedisSpeaksRESP2(t *testing.T) {
+	t.Parallel()
+	admin := storagetest.NewRedisClient(t)
+	for _, tt := range []struct{ query, want string }{{"", "resp=2"}, {"&protocol=3", "resp=3"}} {
+		name := strings.ReplaceAll(strings.TrimSuffix(storagetest.Prefix(t), ":"), ":", "-")
+		u := storagetest.RedisURL(t)
+		sep := "?"
+		if strings.Contains(u, "?") {
+			sep = "&"
+		}
+		s, err := storage.OpenRedis(t.Context(), u+sep+"client_name="+name+tt.query, storage.RedisOptions{Prefix: storagetest.Prefix(t)})
+		if err != nil {
+			t.Fatalf("OpenRedis(%q) = %v", tt.query, err)
+		}
+		defer s.Close()
+		list, err := admin.ClientList(t.Context()).Result()
+		if err != nil {
+			t.Fatalf("CLIENT LIST = %v", err)
+		}
+		var fields []string
+		for l := range strings.SplitSeq(list, "\n") {
+			if f := strings.Fields(l); slices.Contains(f, "name="+name) {
+				fields = f
+			}
+		}
+		if !slices.Contains(fields, tt.want) {
+			t.Errorf("OpenRedis with query %q: the server lists the connection as %q; want %s", tt.query, fields, tt.want)
+		}
 	}
 }
 

@@ -75,13 +75,19 @@ func NewRedisClient(tb testing.TB) *redis.Client {
 }
 
 // NewRedisStore returns an empty Redis store under a fresh Prefix, with a
-// job TTL of one hour. It is closed, and its keys deleted, when the test
-// ends.
+// job TTL of one hour, opened as the bot opens it (storage.OpenRedis). It
+// is closed, and its keys deleted, when the test ends.
 func NewRedisStore(tb testing.TB) *storage.Redis {
 	tb.Helper()
 	prefix := Prefix(tb)
 	DeleteKeysAtCleanup(tb, prefix)
-	return storage.NewRedis(NewRedisClient(tb), storage.RedisOptions{Prefix: prefix, JobTTL: time.Hour})
+	raw := RedisURL(tb)
+	s, err := storage.OpenRedis(tb.Context(), raw, storage.RedisOptions{Prefix: prefix, JobTTL: time.Hour})
+	if err != nil {
+		tb.Fatalf("storagetest: open the Redis store at %s: %v", secret.URL(raw), err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }
 
 // DeleteKeysAtCleanup deletes every key that starts with prefix when the
