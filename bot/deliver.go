@@ -94,15 +94,8 @@ const finishBudget = 3 * time.Second
 // only the caller that removed the job sends it.
 func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	log := b.jobLog(job).With("outcome", d.outcome)
-	// A fresh lease for the delivery, which also proves this process still
-	// holds the job; the heartbeat renews it while the delivery lasts.
-	lost, err := b.queue.Extend(ctx, b.now(), b.token, []string{job.ID}, b.lease())
-	if err != nil {
-		log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
+	if !b.stillHeld(ctx, log, job.ID) {
 		return
-	}
-	if len(lost) > 0 {
-		return // another process holds it, or delivered it
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.workBudget())
 	defer cancel()
@@ -168,6 +161,26 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		return
 	}
 	log.Info("job delivered by fallback message", "where", where)
+}
+
+// stillHeld reports whether this process holds job id's lease for its
+// delivery; the heartbeat renews it while the delivery lasts. A lease
+// with more than half its time left, which the claim, the admission or
+// the heartbeat took or renewed moments ago, is proof enough: no other
+// process may take it before it runs out, and the heartbeat cancels ctx
+// at once if the store says otherwise. An older lease, or one this
+// process does not hold, is renewed first, which proves it, at the cost
+// of a round trip to the store before the user sees the song.
+func (b *Bot) stillHeld(ctx context.Context, log *slog.Logger, id string) bool {
+	if ctx.Err() == nil && b.leases.left(id, b.now()) > b.lease()/2 {
+		return true
+	}
+	lost, err := b.queue.Extend(ctx, b.now(), b.token, []string{id}, b.lease())
+	if err != nil {
+		log.Error("could not hold the job for its delivery; it is polled again later", "err", err)
+		return false
+	}
+	return len(lost) == 0 // else another process holds it, or delivered it
 }
 
 // orLinkAlone sends with the audio attached and, when Discord refuses that

@@ -64,6 +64,19 @@ func (l *leases) hold(ctx context.Context, id string, until time.Time) (context.
 	}
 }
 
+// left is how long this process's lease on job id lasts as it knows it
+// (from the claim or admission that took it, or the heartbeat's last
+// renewal); 0 when it holds none.
+func (l *leases) left(id string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	h := l.held[id]
+	if h == nil {
+		return 0
+	}
+	return max(h.until.Sub(now), 0)
+}
+
 func (l *leases) snapshot() []*heldLease {
 	l.mu.Lock()
 	defer l.mu.Unlock()

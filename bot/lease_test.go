@@ -75,3 +75,58 @@ func TestDeliveryWithALostLeaseEditsNothing(t *testing.T) {
 		t.Errorf("Discord calls %v, Finish %v with the lease lost; want none", got, q.finished)
 	}
 }
+
+// TestDeliveryExtendsOnlyAnOldLease: a delivery under a lease taken
+// moments ago goes straight to Discord; one whose lease is past half its
+// time renews it first, and edits nothing when that shows the lease lost,
+// as does one whose work the heartbeat cancelled.
+func TestDeliveryExtendsOnlyAnOldLease(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name      string
+		left      time.Duration // of the default 10s lease
+		cancelled bool
+		lost      bool
+		extends   int
+		edited    bool
+	}{
+		{name: "fresh", left: 9 * time.Second, extends: 0, edited: true},
+		{name: "old", left: 4 * time.Second, extends: 1, edited: true},
+		{name: "old and lost", left: 4 * time.Second, lost: true, extends: 1, edited: false},
+		{name: "fresh but cancelled", left: 9 * time.Second, cancelled: true, lost: true, extends: 1, edited: false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			q := &queueFor{removed: true}
+			fq := q.fake()
+			var mu sync.Mutex
+			extends := 0
+			fq.ExtendFn = func(ids []string) ([]string, error) {
+				mu.Lock()
+				extends++
+				mu.Unlock()
+				if tt.lost {
+					return ids, nil
+				}
+				return nil, nil
+			}
+			d := &fakeDiscord{}
+			b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: fq}, fakeWhisul{})
+			job := pendingJob(time.Now(), "u1", false)
+			ctx, release := b.leases.hold(t.Context(), job.ID, time.Now().Add(tt.left))
+			defer release()
+			if tt.cancelled {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				cancel()
+			}
+			b.deliver(ctx, job, failedDelivery("x"))
+			if extends != tt.extends {
+				t.Errorf("Extend called %d times; want %d", extends, tt.extends)
+			}
+			if edited := len(d.Edits()) > 0; edited != tt.edited {
+				t.Errorf("reply edited: %t (Discord calls %v); want %t", edited, d.Calls(), tt.edited)
+			}
+		})
+	}
+}

@@ -58,8 +58,9 @@ func (b *Bot) pollLoop(ctx context.Context) {
 		limit := min(free, claimBatch, b.limiter.Room(sendHorizon)-int(unsent.Load()))
 		var jobs []storage.Job
 		var err error
+		claimedAt := b.now()
 		if limit > 0 {
-			jobs, err = b.queue.Claim(ctx, b.now(), b.token, b.lease(), limit)
+			jobs, err = b.queue.Claim(ctx, claimedAt, b.token, b.lease(), limit)
 		}
 		err = errors.Join(promoteErr, err)
 		switch {
@@ -86,7 +87,7 @@ func (b *Bot) pollLoop(ctx context.Context) {
 					defer func() { <-sem }()
 					defer b.work.Done()
 					defer passed()
-					b.pollJob(b.workCtx, j, passed)
+					b.pollJob(b.workCtx, j, claimedAt.Add(b.lease()), passed)
 				}()
 			}
 			if len(jobs) == limit {
@@ -162,15 +163,15 @@ func (b *Bot) workBudget() time.Duration {
 // poll checks one job at Whisul and either delivers it, when it ended, or
 // puts it back in the store for the next poll.
 func (b *Bot) poll(ctx context.Context, job storage.Job) {
-	b.pollJob(ctx, job, func() {})
+	b.pollJob(ctx, job, b.now().Add(b.lease()), func() {})
 }
 
-// pollJob is poll for a job the loop claimed; it calls passed once the
-// poll's turn at the limiter came (or it needs none), so the loop knows
-// how many claimed jobs still wait for one. A submission waits in start
-// and counts as waiting until it returns.
-func (b *Bot) pollJob(ctx context.Context, job storage.Job, passed func()) {
-	ctx, release := b.leases.hold(ctx, job.ID, b.now().Add(b.lease()))
+// pollJob is poll for a job the loop claimed, leased until leasedUntil;
+// it calls passed once the poll's turn at the limiter came (or it needs
+// none), so the loop knows how many claimed jobs still wait for one. A
+// submission waits in start and counts as waiting until it returns.
+func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Time, passed func()) {
+	ctx, release := b.leases.hold(ctx, job.ID, leasedUntil)
 	defer release()
 	log := b.jobLog(job)
 	now := b.now()
