@@ -99,6 +99,8 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.workBudget())
 	defer cancel()
+	kept := b.rememberMeanwhile(ctx, job, d.song)
+	defer kept()
 
 	var audio *discordgo.File
 	if d.audioURL != "" {
@@ -110,6 +112,7 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		cancelAudio()
 		defer release() // the slot bounds the audio held, until it is uploaded
 	}
+	kept() // before the song's buttons are shown
 	r := replyTo(b.discord, job)
 	editErr := errTokenExpired
 	if r.live(b.now()) {

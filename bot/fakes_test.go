@@ -231,6 +231,11 @@ type fakeHistory struct {
 	SongsFn   func(userID string, limit int) ([]storage.Song, error)
 }
 
+// keepsSongs is a history that keeps every song and forgets it.
+func keepsSongs() fakeHistory {
+	return fakeHistory{AddSongFn: func(storage.Song, time.Duration) error { return nil }}
+}
+
 func (f fakeHistory) AddSong(_ context.Context, song storage.Song, ttl time.Duration) error {
 	if f.AddSongFn == nil {
 		panic("unexpected call of AddSong")

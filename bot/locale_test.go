@@ -87,7 +87,7 @@ func TestEachReaderGetsTheirLanguage(t *testing.T) {
 				SendFn: func(channelID string, _ *discordgo.MessageSend) error { return tt.sendErr[channelID] },
 			}
 			q := &queueFor{removed: true}
-			b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: q.fake()}, fakeWhisul{})
+			b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: q.fake(), fakeHistory: keepsSongs()}, fakeWhisul{})
 			job := pendingJob(time.Now(), "u1", tt.private)
 			job.Locale, job.GuildLocale = tt.locale, tt.guild
 			b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T", DurationText: "2:47", SongURL: "https://cdn.example/a.mp3"}))

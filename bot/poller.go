@@ -216,7 +216,6 @@ func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Tim
 	switch wj.Status {
 	case whisul.StatusCompleted:
 		log.Info("job completed", "title", wj.Result.Title)
-		b.remember(ctx, job, wj.Result)
 		b.deliver(ctx, job, songDelivery(job, wj.Result))
 	case whisul.StatusFailed:
 		log.Info("job failed at whisul", "error", wj.Error)

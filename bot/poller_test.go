@@ -208,7 +208,7 @@ func TestAudioRefusedByDiscordSendsTheLinkAlone(t *testing.T) {
 		}
 		return nil
 	}}
-	b := newTestBot(t, Options{AudioClient: cdn}, d, fakeStore{fakeQueue: q.fake()}, fakeWhisul{})
+	b := newTestBot(t, Options{AudioClient: cdn}, d, fakeStore{fakeQueue: q.fake(), fakeHistory: keepsSongs()}, fakeWhisul{})
 	job := pendingJob(time.Now(), "u1", false)
 
 	b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "Loud", SongURL: "https://cdn.example/a.mp3"}))
@@ -236,6 +236,46 @@ func TestPutBackAtShutdownIsDueAtOnce(t *testing.T) {
 }
 
 // roundTrip is an http.RoundTripper as a function.
+// TestDeliveryKeepsTheSongWhileTheAudioDownloads: the song goes into the
+// history while its audio downloads, and is kept before the reply shows
+// its Regenerate button.
+func TestDeliveryKeepsTheSongWhileTheAudioDownloads(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var order []string
+		note := func(s string) {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, s)
+		}
+		fetching := make(chan struct{})
+		cdn := &http.Client{Transport: roundTrip(func(*http.Request) (*http.Response, error) {
+			note("download")
+			close(fetching)
+			return &http.Response{
+				StatusCode: 200, Header: http.Header{"Content-Type": {"audio/mpeg"}},
+				Body: io.NopCloser(bytes.NewReader(append([]byte("ID3"), make([]byte, 64)...))), ContentLength: 67,
+			}, nil
+		})}
+		history := fakeHistory{AddSongFn: func(storage.Song, time.Duration) error {
+			<-fetching // kept only once the download began: they overlap
+			note("kept")
+			return nil
+		}}
+		d := &fakeDiscord{EditReplyFn: func(_, _ string, e *discordgo.WebhookEdit) error {
+			note("edit")
+			return nil
+		}}
+		q := &queueFor{removed: true}
+		b := newTestBot(t, Options{AudioClient: cdn}, d, fakeStore{fakeQueue: q.fake(), fakeHistory: history}, fakeWhisul{})
+		job := pendingJob(time.Now(), "u1", false)
+		b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T", SongURL: "https://cdn.example/a.mp3"}))
+		if want := []string{"download", "kept", "edit"}; !slices.Equal(order, want) {
+			t.Errorf("order = %v; want %v", order, want)
+		}
+	})
+}
+
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
