@@ -77,6 +77,7 @@ func (b *Bot) openShards(ctx context.Context) (string, func() error, error) {
 	if !b.awaitSessionStarts(ctx, lim, len(ids)) {
 		return "", nil, nil
 	}
+	buckets := max(lim.MaxConcurrency, 1)
 	shards := make([]*shard, len(ids))
 	for i, id := range ids {
 		s, err := NewSession(b.opts.Token, b.opts.APIURL, b.opts.Transport, b.session.UserAgent)
@@ -84,6 +85,7 @@ func (b *Bot) openShards(ctx context.Context) (string, func() error, error) {
 			return "", nil, err
 		}
 		s.ShardID, s.ShardCount = id, count
+		s.Dialer = identifyDialer(s.Dialer, func() error { return b.identifyAgain(ctx, id, id%buckets) })
 		shards[i] = b.newShard(id, s)
 	}
 	b.shards.Store(&shards)
@@ -101,7 +103,6 @@ func (b *Bot) openShards(ctx context.Context) (string, func() error, error) {
 	for _, sh := range shards {
 		byID[sh.id] = sh
 	}
-	buckets := max(lim.MaxConcurrency, 1)
 	err = startShards(ctx, ids, lim.MaxConcurrency, identifyInterval, func(ctx context.Context, id int) error {
 		if !b.awaitIdentify(ctx, id, id%buckets) {
 			return nil // ctx ended: closed below
@@ -198,10 +199,11 @@ func (b *Bot) awaitSessionStarts(ctx context.Context, lim discordgo.SessionInfor
 // fails must not keep the gateway from starting: awaitIdentify then logs
 // it and lets the shard start.
 //
-// Only the first IDENTIFY of each shard is reserved. The attempts open
+// The first IDENTIFY of each shard is reserved before its session opens;
+// the IDENTIFYs discordgo sends later, after an INVALID_SESSION, wait
+// here too (identifyAgain, through identifyDialer). The attempts open
 // retries after a failed Session.Open (most fail before the IDENTIFY, at
-// the lookup or the dial), and discordgo's own reconnects that IDENTIFY
-// again after a failed RESUME, are not coordinated.
+// the lookup or the dial) use the first reservation, and may outlast it.
 func (b *Bot) awaitIdentify(ctx context.Context, shardID, bucket int) bool {
 	name := "identify:" + strconv.Itoa(bucket)
 	for logged := false; ; logged = true {
@@ -225,6 +227,17 @@ func (b *Bot) awaitIdentify(ctx context.Context, shardID, bucket int) bool {
 			return false
 		}
 	}
+}
+
+// identifyAgain holds an IDENTIFY discordgo sends on its own after the
+// shard's first until awaitIdentify lets it go; it fails once ctx ends.
+func (b *Bot) identifyAgain(ctx context.Context, shardID, bucket int) error {
+	b.log.Info("the gateway asks the shard to identify again (its session was invalidated); it does when Discord's start limit allows",
+		"shard_id", shardID, "bucket", bucket)
+	if !b.awaitIdentify(ctx, shardID, bucket) {
+		return fmt.Errorf("shard %d: not identifying again: %w", shardID, context.Cause(ctx))
+	}
+	return nil
 }
 
 // startShards opens the shards ids as Discord's start limit allows: the

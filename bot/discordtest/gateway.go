@@ -173,6 +173,30 @@ func (s *Server) DropConnections() {
 	}
 }
 
+// InvalidateSessions ends every session, as Discord does when it lost
+// them: it forgets them and sends op 9 INVALID_SESSION (not resumable) on
+// their connections, where each client must IDENTIFY again.
+func (s *Server) InvalidateSessions() error {
+	s.mu.Lock()
+	var conns []*gwConn
+	for _, c := range s.gateway.conns {
+		if c.ready {
+			conns = append(conns, c)
+			delete(s.gateway.sessions, c.session.id)
+			c.session, c.ready = nil, false
+		}
+	}
+	s.notify()
+	s.mu.Unlock()
+	var errs []error
+	for _, c := range conns {
+		if err := c.send(9, false); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // SendReconnect sends op 7 RECONNECT on every ready connection, as Discord
 // does before it moves a session: the client should close and RESUME.
 func (s *Server) SendReconnect() error {

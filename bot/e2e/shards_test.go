@@ -134,6 +134,33 @@ func TestShardsIdentifyAtDiscordsPace(t *testing.T) {
 	}
 }
 
+// TestInvalidatedShardsIdentifyAgainAtDiscordsPace: when Discord
+// invalidates every session at once, discordgo IDENTIFYs again on its own,
+// and the shards of one bucket still do so 5 seconds apart.
+func TestInvalidatedShardsIdentifyAgainAtDiscordsPace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.discord.Shards = 2
+	h.discord.SessionStartLimit.MaxConcurrency = 1 // one bucket: 5s apart
+	h.whisul.SetDefault(whisultest.Script{Polls: 1})
+	h.start()
+	checkIdentifies(t, h, 2)
+	if err := h.discord.InvalidateSessions(); err != nil {
+		t.Fatalf("InvalidateSessions() = %v", err)
+	}
+	h.wait("both shards identified again", func() bool {
+		return len(h.discord.Identifies()) == 4 && h.discord.Sessions() == 2
+	})
+	again := h.discord.Identifies()[2:]
+	if again[0].Shard == again[1].Shard {
+		t.Errorf("IDENTIFYs again for shards %v and %v; want both shards", again[0].Shard, again[1].Shard)
+	}
+	if gap := again[1].Time.Sub(again[0].Time); gap < 5*time.Second {
+		t.Errorf("IDENTIFYs of one bucket after INVALID_SESSION %v apart; want at least 5s", gap)
+	}
+	checkOnce(t, h, songsOnEveryShard(t, h, 2, 2))
+}
+
 func TestTwoProcessesShareTheShardsIdentifyPace(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(o *bot.Options) { o.ShardCount = 2 })
