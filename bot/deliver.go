@@ -99,8 +99,12 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, b.workBudget())
 	defer cancel()
-	kept := b.rememberMeanwhile(ctx, job, d.song)
-	defer kept()
+	if d.song != nil {
+		// Kept before the reply shows the song's Regenerate button. (Kept
+		// while the audio downloads instead, in a goroutine of its own,
+		// 5,000 songs finishing at once took more memory and longer.)
+		b.remember(ctx, job, d.song)
+	}
 
 	var audio *discordgo.File
 	if d.audioURL != "" {
@@ -112,7 +116,6 @@ func (b *Bot) deliver(ctx context.Context, job storage.Job, d delivery) {
 		cancelAudio()
 		defer release() // the slot bounds the audio held, until it is uploaded
 	}
-	kept() // before the song's buttons are shown
 	r := replyTo(b.discord, job)
 	editErr := errTokenExpired
 	if r.live(b.now()) {

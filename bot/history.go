@@ -20,23 +20,6 @@ type SongHistory interface {
 	Songs(ctx context.Context, userID string, limit int) ([]storage.Song, error)
 }
 
-// rememberMeanwhile starts keeping a finished song (remember) while the
-// caller gets on with its delivery, and returns the wait for it: the
-// song's Regenerate button must work by the time the user sees it, but
-// the store's write need not come before the audio download. Nothing to
-// keep when r is nil.
-func (b *Bot) rememberMeanwhile(ctx context.Context, job storage.Job, r *whisul.Result) (wait func()) {
-	if r == nil {
-		return func() {}
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		b.remember(ctx, job, r)
-	}()
-	return func() { <-done }
-}
-
 // remember keeps a finished song for /songs and its Regenerate button.
 func (b *Bot) remember(ctx context.Context, job storage.Job, r *whisul.Result) {
 	song := storage.Song{

@@ -236,11 +236,12 @@ func TestPutBackAtShutdownIsDueAtOnce(t *testing.T) {
 }
 
 // roundTrip is an http.RoundTripper as a function.
-// TestDeliveryKeepsTheSongWhileTheAudioDownloads: the song goes into the
-// history while its audio downloads, and is kept before the reply shows
-// its Regenerate button.
-func TestDeliveryKeepsTheSongWhileTheAudioDownloads(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+// TestDeliveryKeepsTheSongBeforeShowingIt: the song goes into the
+// history before the reply shows its Regenerate button, and only when
+// the delivery still holds the job.
+func TestDeliveryKeepsTheSongBeforeShowingIt(t *testing.T) {
+	t.Parallel()
+	for _, lost := range []bool{false, true} {
 		var mu sync.Mutex
 		var order []string
 		note := func(s string) {
@@ -248,17 +249,7 @@ func TestDeliveryKeepsTheSongWhileTheAudioDownloads(t *testing.T) {
 			defer mu.Unlock()
 			order = append(order, s)
 		}
-		fetching := make(chan struct{})
-		cdn := &http.Client{Transport: roundTrip(func(*http.Request) (*http.Response, error) {
-			note("download")
-			close(fetching)
-			return &http.Response{
-				StatusCode: 200, Header: http.Header{"Content-Type": {"audio/mpeg"}},
-				Body: io.NopCloser(bytes.NewReader(append([]byte("ID3"), make([]byte, 64)...))), ContentLength: 67,
-			}, nil
-		})}
 		history := fakeHistory{AddSongFn: func(storage.Song, time.Duration) error {
-			<-fetching // kept only once the download began: they overlap
 			note("kept")
 			return nil
 		}}
@@ -267,13 +258,24 @@ func TestDeliveryKeepsTheSongWhileTheAudioDownloads(t *testing.T) {
 			return nil
 		}}
 		q := &queueFor{removed: true}
-		b := newTestBot(t, Options{AudioClient: cdn}, d, fakeStore{fakeQueue: q.fake(), fakeHistory: history}, fakeWhisul{})
-		job := pendingJob(time.Now(), "u1", false)
-		b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T", SongURL: "https://cdn.example/a.mp3"}))
-		if want := []string{"download", "kept", "edit"}; !slices.Equal(order, want) {
-			t.Errorf("order = %v; want %v", order, want)
+		fq := q.fake()
+		fq.ExtendFn = func(ids []string) ([]string, error) {
+			if lost {
+				return ids, nil
+			}
+			return nil, nil
 		}
-	})
+		b := newTestBot(t, Options{}, d, fakeStore{fakeQueue: fq, fakeHistory: history}, fakeWhisul{})
+		job := pendingJob(time.Now(), "u1", false)
+		b.deliver(t.Context(), job, songDelivery(job, &whisul.Result{Title: "T"}))
+		want := []string{"kept", "edit"}
+		if lost {
+			want = nil
+		}
+		if !slices.Equal(order, want) {
+			t.Errorf("with the lease lost %t: order = %v; want %v", lost, order, want)
+		}
+	}
 }
 
 type roundTrip func(*http.Request) (*http.Response, error)
