@@ -24,13 +24,7 @@ func TestStateBatcherGroupsWritesDuringAFlush(t *testing.T) {
 			if jobs[0].ID == "leader" {
 				<-release // this flush is slow; the others queue meanwhile
 			}
-			errs := make([]error, len(jobs))
-			for i, j := range jobs {
-				if j.ID == "gone" {
-					errs[i] = storage.ErrNotFound
-				}
-			}
-			return errs
+			return goneNotFound(jobs)
 		}}
 		s := &stateBatcher{queue: q}
 		if err := s.write(context.Background(), storage.Job{ID: "alone"}); err != nil {
@@ -83,13 +77,7 @@ func TestStateBatcherPostDoesNotWait(t *testing.T) {
 			if ids[0] == "slow" {
 				<-release
 			}
-			errs := make([]error, len(jobs))
-			for i, j := range jobs {
-				if j.ID == "gone" {
-					errs[i] = storage.ErrNotFound
-				}
-			}
-			return errs
+			return goneNotFound(jobs)
 		}}
 		s := &stateBatcher{queue: q}
 		outcomes := map[string]error{}
@@ -155,4 +143,16 @@ func TestStateBatcherWriterDoesNotLeadPosts(t *testing.T) {
 			t.Errorf("posted write's outcome = %v; want nil", err)
 		}
 	})
+}
+
+// goneNotFound is RescheduleMany's answer when the job "gone" was
+// finished meanwhile and the others are rescheduled.
+func goneNotFound(jobs []storage.Job) []error {
+	errs := make([]error, len(jobs))
+	for i, j := range jobs {
+		if j.ID == "gone" {
+			errs[i] = storage.ErrNotFound
+		}
+	}
+	return errs
 }

@@ -176,41 +176,31 @@ func (s *Server) DropConnections() {
 // InvalidateSessions ends every session, as Discord does when it lost
 // them: it forgets them and sends op 9 INVALID_SESSION (not resumable) on
 // their connections, where each client must IDENTIFY again.
-func (s *Server) InvalidateSessions() error {
+func (s *Server) InvalidateSessions() error { return s.sendToReady(9, false, true) }
+
+// SendReconnect sends op 7 RECONNECT on every ready connection, as Discord
+// does before it moves a session: the client should close and RESUME.
+func (s *Server) SendReconnect() error { return s.sendToReady(7, nil, false) }
+
+// sendToReady sends op with d on every ready connection, ending their
+// sessions first when end is true.
+func (s *Server) sendToReady(op int, d any, end bool) error {
 	s.mu.Lock()
 	var conns []*gwConn
 	for _, c := range s.gateway.conns {
 		if c.ready {
 			conns = append(conns, c)
-			delete(s.gateway.sessions, c.session.id)
-			c.session, c.ready = nil, false
+			if end {
+				delete(s.gateway.sessions, c.session.id)
+				c.session, c.ready = nil, false
+			}
 		}
 	}
 	s.notify()
 	s.mu.Unlock()
 	var errs []error
 	for _, c := range conns {
-		if err := c.send(9, false); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// SendReconnect sends op 7 RECONNECT on every ready connection, as Discord
-// does before it moves a session: the client should close and RESUME.
-func (s *Server) SendReconnect() error {
-	s.mu.Lock()
-	var conns []*gwConn
-	for _, c := range s.gateway.conns {
-		if c.ready {
-			conns = append(conns, c)
-		}
-	}
-	s.mu.Unlock()
-	var errs []error
-	for _, c := range conns {
-		if err := c.send(7, nil); err != nil {
+		if err := c.send(op, d); err != nil {
 			errs = append(errs, err)
 		}
 	}
