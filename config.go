@@ -35,7 +35,7 @@ type config struct {
 	PollInterval    time.Duration `envconfig:"POLL_INTERVAL" default:"5s" desc:"time between two polls of one job (Whisul asks for 5-10s; 0 polls back to back)"`
 	JobTimeout      time.Duration `envconfig:"JOB_TIMEOUT" default:"30m" desc:"give up on a job after this long and tell the user (0 = never)"`
 	PromptMaxLength int           `envconfig:"PROMPT_MAX_LENGTH" default:"1000" desc:"longest prompt accepted, in characters (0 = Discord's own limit, 6000)"`
-	PollConcurrency int           `envconfig:"POLL_CONCURRENCY" default:"0" desc:"songs polled at Whisul at once by this process (0 = the default, 1000: enough for 20,000 songs polled every 5s)"`
+	PollConcurrency int           `envconfig:"POLL_CONCURRENCY" default:"0" desc:"most songs polled at Whisul at once by this process; below it, as many as Whisul's round trip needs (0 = the default, 1000: enough for 20,000 songs polled every 5s)"`
 	WhisulMaxRPS    float64       `envconfig:"WHISUL_MAX_RPS" default:"0" desc:"Whisul requests per second this process sends at most, submissions and polls together (0 = no cap: the rate follows Whisul's 429s)"`
 
 	MaxRunning      int           `envconfig:"MAX_RUNNING" default:"20" desc:"songs generating at Whisul at once, across all processes (0 = no limit)"`

@@ -82,7 +82,8 @@ type Options struct {
 
 	// PollConcurrency bounds how many jobs are polled (and delivered) at
 	// once; 0 means DefaultPollConcurrency. Below it, the polls in flight
-	// are as many as there are jobs due: no fixed pool.
+	// are as many as Whisul's round trip needs (see flightLimit): no
+	// fixed pool.
 	PollConcurrency int
 	// WhisulMaxRPS caps Whisul requests per second, submissions and polls
 	// together, across the process; 0 means no cap. Whatever the cap, the
@@ -150,6 +151,7 @@ type Bot struct {
 	texts    *i18n.Catalogue // every text users read, in their languages
 	now      func() time.Time
 	limiter  *adaptiveLimiter
+	flight   *flightLimit
 	states   *stateBatcher // the group commit of reschedules
 	token    string        // this process's lease token
 	leases   leases        // the jobs this process works on
@@ -257,6 +259,7 @@ func newBot(opts Options, api discordAPI, w composer) *Bot {
 		texts:     i18n.MustLoad(),
 		now:       opts.Now,
 		limiter:   newAdaptiveLimiter(opts.WhisulMaxRPS, opts.Now),
+		flight:    newFlightLimit(opts.PollConcurrency),
 		states:    &stateBatcher{queue: opts.Store},
 		token:     newToken(),
 		metrics:   opts.Metrics,

@@ -39,13 +39,13 @@ type composer interface {
 
 // pollLoop claims due jobs from the store and polls each at Whisul until
 // ctx ends. Every due job gets a goroutine of its own, up to
-// PollConcurrency in flight, so the number of polls in flight follows the
-// number of jobs due; the adaptive limiter, not a pool, paces them when
-// Whisul asks for less. Then the loop claims only what the limiter lets
-// go within sendHorizon: a job waits in the store, where any process
-// sharing it may take it, not leased in a queue of this process's
-// limiter, and a 429's pause holds back a few requests, not hundreds
-// that stampede when it ends.
+// PollConcurrency claimed at once; of those, as many are polled at once
+// as Whisul's round trip needs (flightLimit), and the adaptive limiter,
+// not a pool, paces them when Whisul asks for less. Then the loop claims
+// only what the limiter lets go within sendHorizon: a job waits in the
+// store, where any process sharing it may take it, not leased in a queue
+// of this process's limiter, and a 429's pause holds back a few
+// requests, not hundreds that stampede when it ends.
 func (b *Bot) pollLoop(ctx context.Context) {
 	sem := make(chan struct{}, b.opts.PollConcurrency)
 	tick := time.NewTicker(claimEvery(b.opts.PollInterval))
@@ -121,7 +121,8 @@ const claimBatch = 500
 // 4,000 requests a second, which at a 250ms round trip keeps 1,000 in
 // flight. Each costs a goroutine and an idle connection of the Whisul
 // transport (tens of KiB), so 1,000 stays within the memory a small
-// container has.
+// container has. It is a bound, not a pool: flightLimit keeps as many in
+// flight as the round trip needs (a few dozen on a fast network).
 const DefaultPollConcurrency = 1000
 
 // promote moves queued songs into free running slots; the loop then claims
@@ -173,6 +174,14 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Time, passed func()) {
 	ctx, release := b.leases.hold(ctx, job.ID, leasedUntil)
 	defer release()
+	if err := b.flight.acquire(ctx); err != nil {
+		passed()
+		if context.Cause(ctx) != errLeaseLost {
+			b.putBack(job)
+		}
+		return
+	}
+	defer b.flight.release()
 	log := b.jobLog(job)
 	now := b.now()
 	due := dueBase(job, now)
@@ -193,7 +202,9 @@ func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Tim
 		return
 	}
 	callCtx, cancel := context.WithTimeout(ctx, b.workBudget())
+	asked := time.Now()
 	wj, err := b.whisul.Job(callCtx, job.WhisulID, job.PollURL)
+	b.flight.sample(time.Since(asked), time.Now())
 	cancel()
 	switch {
 	case err == nil:
