@@ -70,6 +70,7 @@ type reply struct {
 	status int
 	body   []byte
 	header http.Header
+	isJSON bool // body is encoded JSON; else it is served as JSON if it parses
 }
 
 func jsonReply(status int, v any) reply {
@@ -77,7 +78,7 @@ func jsonReply(status int, v any) reply {
 	if err != nil {
 		panic(fmt.Sprintf("discordtest: encoding reply: %v", err))
 	}
-	return reply{status: status, body: b}
+	return reply{status: status, body: b, isJSON: true}
 }
 
 func noContent() reply { return reply{status: http.StatusNoContent} }
@@ -250,7 +251,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case rep.body == nil:
-	case json.Valid(rep.body):
+	case rep.isJSON || json.Valid(rep.body):
 		w.Header().Set("Content-Type", "application/json")
 	default:
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
