@@ -6,11 +6,13 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -40,13 +42,9 @@ func (s *Server) Sign(timestamp string, body []byte) string {
 // at url (e.g. "http://127.0.0.1:8081/interactions") instead of the
 // gateway, and records the response as its first response.
 func (s *Server) PostCommand(ctx context.Context, url, name string, c SongCommand) (Interaction, HTTPResponse, error) {
-	in, p, err := s.prepare(2, c, s.commandData(name, c))
+	in, body, err := s.prepareEvent(2, c, s.commandData(name, c))
 	if err != nil {
 		return Interaction{}, HTTPResponse{}, err
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return Interaction{}, HTTPResponse{}, fmt.Errorf("discordtest: encode interaction: %w", err)
 	}
 	s.mu.Lock()
 	in.payload = body
@@ -55,6 +53,39 @@ func (s *Server) PostCommand(ctx context.Context, url, name string, c SongComman
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return in.public(), resp, err
+}
+
+// PostCommands is PostCommand for many commands at once, as a crowd sends
+// them: every interaction is built, encoded and signed first, then all
+// are posted together, so that what the fake spends making them (on
+// Discord, another machine's work) is not spent while the bot answers.
+func (s *Server) PostCommands(ctx context.Context, url, name string, cs []SongCommand) ([]Interaction, []HTTPResponse, error) {
+	ins := make([]*interaction, len(cs))
+	headers := make([]http.Header, len(cs))
+	for i, c := range cs {
+		in, body, err := s.prepareEvent(2, c, s.commandData(name, c))
+		if err != nil {
+			return nil, nil, err
+		}
+		s.mu.Lock()
+		in.payload = body
+		s.mu.Unlock()
+		ins[i], headers[i] = in, s.signed(body, time.Now())
+	}
+	out := make([]Interaction, len(cs))
+	resps := make([]HTTPResponse, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i := range cs {
+		wg.Go(func() {
+			resps[i], errs[i] = s.postSigned(ctx, url, ins[i], headers[i])
+			s.mu.Lock()
+			out[i] = ins[i].public()
+			s.mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return out, resps, errors.Join(errs...)
 }
 
 // Repost sends an interaction posted before to url again, as Discord does
@@ -127,8 +158,13 @@ func (s *Server) post(ctx context.Context, endpoint string, in *interaction) (HT
 	body := in.payload
 	s.mu.Unlock()
 	// Discord signs before it sends: the wait for the answer starts after.
-	header := s.signed(body, time.Now())
+	return s.postSigned(ctx, endpoint, in, s.signed(body, time.Now()))
+}
+
+// postSigned is post with in's payload signed already, by header.
+func (s *Server) postSigned(ctx context.Context, endpoint string, in *interaction, header http.Header) (HTTPResponse, error) {
 	s.mu.Lock()
+	body := in.payload
 	if in.sentAt.IsZero() {
 		in.sentAt = time.Now()
 	}

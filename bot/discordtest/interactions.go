@@ -6,10 +6,12 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -245,11 +247,55 @@ func or(v, def string) string {
 }
 
 func (s *Server) send(ctx context.Context, kind int, c SongCommand, build func(*interaction, map[string]any)) (Interaction, error) {
-	in, p, err := s.prepare(kind, c, build)
+	in, d, err := s.prepareEvent(kind, c, build)
 	if err != nil {
 		return Interaction{}, err
 	}
-	err = s.dispatchTo(ctx, shardOf(in.guildID, max(s.Shards, 1)), "INTERACTION_CREATE", p, func() {
+	return s.dispatchInteraction(ctx, in, d)
+}
+
+// SendCommands is SendCommand for many commands at once, as a crowd
+// sends them: every interaction is built and encoded first, then all are
+// dispatched together, so that what the fake spends building them (on
+// Discord, another machine's work) is not spent while the bot answers.
+func (s *Server) SendCommands(ctx context.Context, name string, cs []SongCommand) ([]Interaction, error) {
+	ins := make([]*interaction, len(cs))
+	ds := make([]json.RawMessage, len(cs))
+	for i, c := range cs {
+		if err := s.pickable(name, c); err != nil {
+			return nil, err
+		}
+		var err error
+		if ins[i], ds[i], err = s.prepareEvent(2, c, s.commandData(name, c)); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Interaction, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i := range cs {
+		wg.Go(func() { out[i], errs[i] = s.dispatchInteraction(ctx, ins[i], ds[i]) })
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}
+
+// prepareEvent is prepare with the payload encoded, outside any lock.
+func (s *Server) prepareEvent(kind int, c SongCommand, build func(*interaction, map[string]any)) (*interaction, json.RawMessage, error) {
+	in, p, err := s.prepare(kind, c, build)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := json.Marshal(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("discordtest: encode interaction: %w", err)
+	}
+	return in, d, nil
+}
+
+// dispatchInteraction sends a prepared INTERACTION_CREATE to its shard.
+func (s *Server) dispatchInteraction(ctx context.Context, in *interaction, d json.RawMessage) (Interaction, error) {
+	err := s.dispatchTo(ctx, shardOf(in.guildID, max(s.Shards, 1)), "INTERACTION_CREATE", d, func() {
 		s.mu.Lock()
 		in.sentAt = time.Now()
 		s.mu.Unlock()
