@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -45,18 +44,14 @@ func benchBurst(b *testing.B, redis bool) {
 		p := f.newProc("bot")
 		p.start()
 		tr := newTracker(b, f)
-		ins := make([]discordtest.Interaction, burst)
-		var wg sync.WaitGroup
-		for i := range burst {
-			wg.Go(func() {
-				in, err := f.discord.SendCommand(b.Context(), "song", discordtest.SongCommand{Prompt: fmt.Sprintf("burst song %d", i), UserID: loadUser(i)})
-				if err != nil {
-					b.Errorf("SendCommand(song %d) = %v", i, err)
-				}
-				ins[i] = in
-			})
+		cs := make([]discordtest.SongCommand, burst)
+		for i := range cs {
+			cs[i] = discordtest.SongCommand{Prompt: fmt.Sprintf("burst song %d", i), UserID: loadUser(i)}
 		}
-		wg.Wait()
+		ins, err := f.discord.SendCommands(b.Context(), "song", cs)
+		if err != nil {
+			b.Fatalf("SendCommands(%d songs) = %v", burst, err)
+		}
 		for _, in := range ins {
 			tr.add(in)
 		}

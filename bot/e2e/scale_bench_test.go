@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"fmt"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,20 +24,19 @@ func userDefaults(o *bot.Options) {
 // must be answered 200.
 func postBurst(b *testing.B, h *harness, url string, n, round int) []discordtest.Interaction {
 	b.Helper()
-	ins := make([]discordtest.Interaction, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			in, resp, err := h.discord.PostCommand(b.Context(), url, "song", discordtest.SongCommand{
-				Prompt: fmt.Sprintf("burst %d-%d", round, i), UserID: fmt.Sprint(100000 + round*n + i),
-			})
-			if err != nil || resp.Status != 200 {
-				b.Errorf("PostCommand = %d %q, %v", resp.Status, resp.Body, err)
-			}
-			ins[i] = in
-		})
+	cs := make([]discordtest.SongCommand, n)
+	for i := range cs {
+		cs[i] = discordtest.SongCommand{Prompt: fmt.Sprintf("burst %d-%d", round, i), UserID: fmt.Sprint(100000 + round*n + i)}
 	}
-	wg.Wait()
+	ins, resps, err := h.discord.PostCommands(b.Context(), url, "song", cs)
+	if err != nil {
+		b.Fatalf("PostCommands(%d songs) = %v", n, err)
+	}
+	for i, resp := range resps {
+		if resp.Status != 200 {
+			b.Errorf("POST of song %d = %d %q; want 200", i, resp.Status, resp.Body)
+		}
+	}
 	return ins
 }
 
