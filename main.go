@@ -107,6 +107,7 @@ func runBot(ctx context.Context, env lookupFunc, stderr io.Writer) error {
 		return configError{[]string{err.Error()}}
 	}
 	registerShardMetrics(reg, b.ShardsConnected)
+	metrics.CollectPolls(b.PollsInFlight)
 	// The server outlives the signal, so probes read 503 (not a refused
 	// connection) while the bot drains; stopHTTP ends it after Run. It
 	// starts before Discord is reached, so /healthz answers while the bot

@@ -297,7 +297,9 @@ func (zeroStore) Counts(context.Context) (running, queued int, err error) { retu
 func TestReadmeListsEveryMetricAndLabelValue(t *testing.T) {
 	t.Parallel()
 	reg := newRegistry()
-	ops.NewMetrics(reg).CollectStore(zeroStore{})
+	m := ops.NewMetrics(reg)
+	m.CollectStore(zeroStore{})
+	m.CollectPolls(func() (int, int) { return 0, 0 })
 	registerShardMetrics(reg, func() (int, int) { return 0, 0 })
 	families, err := reg.Gather()
 	if err != nil {

@@ -165,6 +165,15 @@ func (f *flightLimit) sample(d time.Duration, now time.Time) {
 	f.grant()
 }
 
+// PollsInFlight reports the polls (and the deliveries after them) this
+// process runs now, and how many it may run at once: the flight limit,
+// which follows Whisul's round trip up to PollConcurrency.
+func (b *Bot) PollsInFlight() (inFlight, limit int) {
+	b.flight.mu.Lock()
+	defer b.flight.mu.Unlock()
+	return b.flight.inFlight, b.flight.allowed()
+}
+
 // current is the limit now.
 func (f *flightLimit) current() int {
 	f.mu.Lock()

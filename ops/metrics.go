@@ -194,6 +194,23 @@ type JobCounter interface {
 	Count(ctx context.Context) (int, error)
 }
 
+// CollectPolls registers songbot_polls_in_flight and
+// songbot_polls_in_flight_limit, read from polls at each scrape: the
+// polls (and deliveries) this process runs now, and how many its flight
+// limit allows, which follows Whisul's round trip up to POLL_CONCURRENCY.
+func (m *Metrics) CollectPolls(polls func() (inFlight, limit int)) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "songbot_polls_in_flight",
+			Help: "Polls of Whisul (and the deliveries after them) this process runs now.",
+		}, func() float64 { n, _ := polls(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "songbot_polls_in_flight_limit",
+			Help: "Polls this process may run at once now: it follows Whisul's round trip, up to POLL_CONCURRENCY.",
+		}, func() float64 { _, n := polls(); return float64(n) }),
+	)
+}
+
 // SlotCounter is a store that keeps running slots and a queue
 // (storage.Gate); CollectStore looks for it on the JobCounter it is given.
 type SlotCounter interface {

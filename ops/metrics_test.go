@@ -127,6 +127,18 @@ func TestStoreGauges(t *testing.T) {
 	}
 }
 
+func TestPollGauges(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewPedanticRegistry()
+	ops.NewMetrics(reg).CollectPolls(func() (int, int) { return 7, 64 })
+	fams := gather(t, reg)
+	for name, want := range map[string]float64{"songbot_polls_in_flight": 7, "songbot_polls_in_flight_limit": 64} {
+		if got := sampleValue(fams, name, nil); got != want {
+			t.Errorf("%s = %v; want %v", name, got, want)
+		}
+	}
+}
+
 func TestStoreGaugesWithoutGate(t *testing.T) {
 	t.Parallel()
 	store, err := storage.OpenBolt(filepath.Join(t.TempDir(), "songbot.db"), storage.BoltOptions{})
