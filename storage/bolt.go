@@ -135,7 +135,7 @@ func (b *Bolt) update(fn func(t boltTx) error) error {
 
 // batch is update for the writes a burst makes from many goroutines at
 // once (Admit, Reschedule, RescheduleMany, Finish, Cancel,
-// ClaimPositionEdit): concurrent calls share
+// ClaimPositionEdit; AddSong through historyUpdate): concurrent calls share
 // one transaction and its fsync, and each returns once its write is on
 // disk. fn may run more than once; see groupCommit.
 func (b *Bolt) batch(fn func(t boltTx) error) error {

@@ -33,8 +33,12 @@ type historyTx struct {
 	songs, users, expiry *bbolt.Bucket
 }
 
+// historyUpdate runs fn in a write transaction through the group commit:
+// songs finishing together are kept in one transaction and one fsync,
+// with whatever else is being written then, not one each. fn may run
+// more than once (see groupCommit).
 func (b *Bolt) historyUpdate(fn func(h historyTx) error) error {
-	return b.db.Update(func(tx *bbolt.Tx) error {
+	return b.commits.do(func(tx *bbolt.Tx) error {
 		var h historyTx
 		for _, bk := range []struct {
 			dst  **bbolt.Bucket
