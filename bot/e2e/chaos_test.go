@@ -24,8 +24,10 @@ type kill struct {
 // 500 songs arrive over about two minutes, the fake Whisul answers 5% of
 // requests 500 and 2% 429, and one process is killed with SIGKILL every 4s
 // and started again. Every song that was acknowledged must be delivered
-// exactly once and generated at most once; no job may be polled by two
-// processes at once. It prints one "chaos:" line of figures. MAX_RUNNING
+// exactly once (in one message: a reply edited again by the process that
+// took over from one killed between its edit and removing the job counts
+// once, as its user sees it) and generated at most once; no job may be
+// polled by two processes at once. It prints one "chaos:" line of figures. MAX_RUNNING
 // and MAX_QUEUED are off so the limits refuse none of the 500.
 //
 //	SONGBOT_CHAOS=1 go test ./bot/e2e -run Chaos -v -timeout 20m
@@ -98,7 +100,20 @@ func TestChaos(t *testing.T) {
 	}
 	delivered := tr.waitDelivered(len(acked), 3*time.Minute)
 	_, missing := tr.lags(time.Now())
-	tr.checkDeliveredOnce()
+	// A reply edited again is the recovery of a process killed between its
+	// edit and removing the job: allowed when a kill came within a second
+	// of the first edit and the second came after the lease (10s) ran out.
+	mu.Lock()
+	killedAt := slices.Clone(kills)
+	mu.Unlock()
+	reedits := tr.checkDeliveredOnce(func(first, again time.Time) bool {
+		if again.Sub(first) < 9*time.Second {
+			return false
+		}
+		return slices.ContainsFunc(killedAt, func(k kill) bool {
+			return !k.at.Before(first.Add(-100*time.Millisecond)) && k.at.Before(first.Add(time.Second))
+		})
+	})
 	if missing > 0 {
 		t.Errorf("%d of %d acknowledged songs were not delivered within 3 minutes of the last", missing, len(acked))
 	}
@@ -117,8 +132,8 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Logf("chaos: error_log_lines=%d", errorLines)
-	t.Logf("chaos: songs=%d sent=%d acked=%d delivered=%d undelivered=%d generated_twice=%d not_generated=%d kills=%d held_at_kill=%d recovery_max_ms=%.0f recovery_p50_ms=%.0f concurrent_polls=%d polls=%d polls_after_end=%d too_close=%d",
-		songs, len(sent), len(acked), delivered, missing, dup, failed, len(kills), held, ms(recMax), ms(recP50), concurrent, pc.polls, pc.afterEnd, pc.tooClose)
+	t.Logf("chaos: songs=%d sent=%d acked=%d delivered=%d undelivered=%d reply_reedits=%d generated_twice=%d not_generated=%d kills=%d held_at_kill=%d recovery_max_ms=%.0f recovery_p50_ms=%.0f concurrent_polls=%d polls=%d polls_after_end=%d too_close=%d",
+		songs, len(sent), len(acked), delivered, missing, reedits, dup, failed, len(kills), held, ms(recMax), ms(recP50), concurrent, pc.polls, pc.afterEnd, pc.tooClose)
 }
 
 // concurrentPolls fails t for every poll of a job sent by one process while

@@ -259,7 +259,7 @@ func checkRun(tb testing.TB, f *fleet, tr *tracker, interval time.Duration, miss
 	tb.Helper()
 	c := checkPolls(tb, f.whisul, interval, false)
 	dup := checkGeneratedOnce(tb, f.whisul)
-	tr.checkDeliveredOnce()
+	tr.checkDeliveredOnce(nil)
 	tb.Logf("%d polls checked; %d songs not delivered within the bound; %d prompts generated twice", c.polls, missing, dup)
 }
 
