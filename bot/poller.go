@@ -94,10 +94,8 @@ func (b *Bot) pollLoop(ctx context.Context) {
 				continue // more may be due right now
 			}
 		}
-		select {
-		case <-ctx.Done():
+		if !b.waitTurn(ctx, tick.C, claimedAt) {
 			return
-		case <-tick.C:
 		}
 	}
 }
@@ -294,6 +292,7 @@ func (b *Bot) retryLater(ctx context.Context, job storage.Job, sent time.Time, e
 // status, error) back to the store, due at job.NextPollAt, through the
 // group commit: the one way the bot reschedules a job.
 func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
+	b.soonest.note(job.NextPollAt)
 	return b.states.write(ctx, job)
 }
 
@@ -301,6 +300,7 @@ func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
 // to do, so it does not wait for the write (see stateBatcher.post): a
 // failure is only logged, since the lease makes the job due again.
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
+	b.soonest.note(job.NextPollAt)
 	b.states.post(ctx, job, func(err error) {
 		switch {
 		case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):
