@@ -23,53 +23,6 @@ func burstCommands(n int) []SongCommand {
 	return cs
 }
 
-func TestSendCommandsDispatchesEachOnce(t *testing.T) {
-	t.Parallel()
-	const n = 50
-	s := NewServer(t)
-	dg, got := openSession(t, s)
-	ctx := testContext(t)
-	var mu sync.Mutex
-	prompts := map[string]string{} // interaction id -> prompt the session read
-	go func() {
-		for i := range got {
-			mu.Lock()
-			prompts[i.ID] = i.ApplicationCommandData().Options[0].StringValue()
-			mu.Unlock()
-			go dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
-		}
-	}()
-	cs := burstCommands(n)
-	ins, err := s.SendCommands(ctx, "song", cs)
-	if err != nil || len(ins) != n {
-		t.Fatalf("SendCommands(%d) = %d interactions, %v", n, len(ins), err)
-	}
-	err = s.Wait(ctx, func() bool {
-		for _, in := range ins {
-			if _, ok := s.AckLatency(in.ID); !ok {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		t.Fatalf("not every interaction was acknowledged: %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	for i, in := range ins {
-		if in.UserID != cs[i].UserID || in.SentAt.IsZero() {
-			t.Errorf("interaction %d = %+v; want user %s and a send time", i, in, cs[i].UserID)
-		}
-		if prompts[in.ID] != cs[i].Prompt {
-			t.Errorf("interaction %d carried prompt %q; want %q", i, prompts[in.ID], cs[i].Prompt)
-		}
-	}
-	if len(prompts) != n {
-		t.Errorf("the session read %d interactions; want %d, each once", len(prompts), n)
-	}
-}
-
 func TestSendCommandsRefusesAHiddenCommand(t *testing.T) {
 	t.Parallel()
 	s := NewServer(t)

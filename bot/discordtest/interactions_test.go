@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
+	"errors"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
@@ -256,46 +256,70 @@ func TestButtonUpdateMessage(t *testing.T) {
 	}
 }
 
+// A burst of commands, sent one SendCommand each from many goroutines or
+// all in one SendCommands, reaches the session once each, with its own
+// prompt, and every one can be acknowledged.
 func TestBurstOfCommands(t *testing.T) {
 	t.Parallel()
 	const n = 200
-	s := NewServer(t)
-	dg, got := openSession(t, s)
-	ctx := testContext(t)
-	go func() {
-		for i := range got {
-			go dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
-		}
-	}()
-	var wg sync.WaitGroup
-	ids := make([]string, n)
-	for k := range n {
-		wg.Go(func() {
-			in, err := s.SendCommand(ctx, "song", SongCommand{Prompt: fmt.Sprint("song ", k)})
+	send := map[string]func(ctx context.Context, s *Server, cs []SongCommand) ([]Interaction, error){
+		"SendCommand each": func(ctx context.Context, s *Server, cs []SongCommand) ([]Interaction, error) {
+			ins := make([]Interaction, len(cs))
+			errs := make([]error, len(cs))
+			var wg sync.WaitGroup
+			for k, c := range cs {
+				wg.Go(func() { ins[k], errs[k] = s.SendCommand(ctx, "song", c) })
+			}
+			wg.Wait()
+			return ins, errors.Join(errs...)
+		},
+		"SendCommands": func(ctx context.Context, s *Server, cs []SongCommand) ([]Interaction, error) {
+			return s.SendCommands(ctx, "song", cs)
+		},
+	}
+	for name, send := range send {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := NewServer(t)
+			dg, got := openSession(t, s)
+			ctx := testContext(t)
+			var mu sync.Mutex
+			prompts := map[string]string{} // interaction id -> prompt the session read
+			go func() {
+				for i := range got {
+					mu.Lock()
+					prompts[i.ID] = i.ApplicationCommandData().Options[0].StringValue()
+					mu.Unlock()
+					go dg.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+				}
+			}()
+			cs := burstCommands(n)
+			ins, err := send(ctx, s, cs)
+			if err != nil || len(ins) != n {
+				t.Fatalf("sent %d interactions, %v; want %d", len(ins), err, n)
+			}
+			err = s.Wait(ctx, func() bool {
+				for _, in := range ins {
+					if cb, ok := s.Callback(in.ID); !ok || cb.Status != http.StatusNoContent {
+						return false
+					}
+				}
+				return true
+			})
 			if err != nil {
-				t.Errorf("SendCommand: %v", err)
+				t.Fatalf("not every interaction was acknowledged: %v", err)
 			}
-			ids[k] = in.ID
+			mu.Lock()
+			defer mu.Unlock()
+			if len(prompts) != n {
+				t.Errorf("the session read %d interactions; want %d, each once", len(prompts), n)
+			}
+			for k, in := range ins {
+				if in.UserID != cs[k].UserID || in.SentAt.IsZero() || prompts[in.ID] != cs[k].Prompt {
+					t.Errorf("interaction %d = %+v carrying %q; want user %s, a send time and prompt %q", k, in, prompts[in.ID], cs[k].UserID, cs[k].Prompt)
+				}
+			}
 		})
-	}
-	wg.Wait()
-	err := s.Wait(ctx, func() bool {
-		for _, id := range ids {
-			if cb, ok := s.Callback(id); !ok || cb.Status != http.StatusNoContent {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil {
-		t.Fatalf("not every interaction was acknowledged: %v", err)
-	}
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if seen[id] {
-			t.Fatalf("duplicate interaction id %s", id)
-		}
-		seen[id] = true
 	}
 }
 
