@@ -153,7 +153,6 @@ type Bot struct {
 	limiter  *adaptiveLimiter
 	flight   *flightLimit
 	states   *stateBatcher // the group commit of reschedules
-	soonest  dueSoon       // when the next job this process rescheduled is due
 	token    string        // this process's lease token
 	leases   leases        // the jobs this process works on
 	acks     ackFirst      // songs admitted and not yet answered go first

@@ -48,7 +48,8 @@ type composer interface {
 // requests, not hundreds that stampede when it ends.
 func (b *Bot) pollLoop(ctx context.Context) {
 	sem := make(chan struct{}, b.opts.PollConcurrency)
-	tick := time.NewTicker(claimEvery(b.opts.PollInterval))
+	every := claimEvery(b.opts.PollInterval)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	storeDown := false
 	var unsent atomic.Int64 // claimed jobs not yet past the limiter
@@ -60,7 +61,10 @@ func (b *Bot) pollLoop(ctx context.Context) {
 		var err error
 		claimedAt := b.now()
 		if limit > 0 {
-			jobs, err = b.queue.Claim(ctx, claimedAt, b.token, b.lease(), limit)
+			// What falls due before the next tick is claimed now and
+			// polled at its due time (pollJob waits for it), so a tick
+			// adds nothing to when a song is polled.
+			jobs, err = b.queue.Claim(ctx, claimedAt.Add(every), b.token, b.lease(), limit)
 		}
 		err = errors.Join(promoteErr, err)
 		switch {
@@ -94,8 +98,10 @@ func (b *Bot) pollLoop(ctx context.Context) {
 				continue // more may be due right now
 			}
 		}
-		if !b.waitTurn(ctx, tick.C, claimedAt) {
+		select {
+		case <-ctx.Done():
 			return
+		case <-tick.C:
 		}
 	}
 }
@@ -134,10 +140,12 @@ func (b *Bot) promote(ctx context.Context) error {
 	return err
 }
 
-// claimEvery is how often the loop looks for due jobs: often enough that a
-// job is polled within a few tens of milliseconds of its due time (a claim
-// that finds nothing due is one cheap read of the store), a tenth of the
-// interval when that is shorter, as in tests.
+// claimEvery is how often the loop looks for jobs falling due before its
+// next look, which it claims then and polls each at its due time: short,
+// so a job waits in the store (where any process may take it) until a
+// few tens of milliseconds before it is due (a claim that finds nothing
+// is one cheap read of the store), a tenth of the interval when that is
+// shorter, as in tests.
 func claimEvery(poll time.Duration) time.Duration {
 	return min(max(poll/10, 5*time.Millisecond), 25*time.Millisecond)
 }
@@ -172,6 +180,14 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Time, passed func()) {
 	ctx, release := b.leases.hold(ctx, job.ID, leasedUntil)
 	defer release()
+	// Claimed up to a tick ahead: never polled before it is due.
+	if wait := job.ScheduledAt.Sub(b.now()); wait > 0 && !sleep(ctx, wait) {
+		passed()
+		if context.Cause(ctx) != errLeaseLost {
+			b.putBack(job)
+		}
+		return
+	}
 	if err := b.flight.acquire(ctx); err != nil {
 		passed()
 		if context.Cause(ctx) != errLeaseLost {
@@ -292,7 +308,6 @@ func (b *Bot) retryLater(ctx context.Context, job storage.Job, sent time.Time, e
 // status, error) back to the store, due at job.NextPollAt, through the
 // group commit: the one way the bot reschedules a job.
 func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
-	b.soonest.note(job.NextPollAt)
 	return b.states.write(ctx, job)
 }
 
@@ -300,7 +315,6 @@ func (b *Bot) saveState(ctx context.Context, job storage.Job) error {
 // to do, so it does not wait for the write (see stateBatcher.post): a
 // failure is only logged, since the lease makes the job due again.
 func (b *Bot) reschedule(ctx context.Context, job storage.Job) {
-	b.soonest.note(job.NextPollAt)
 	b.states.post(ctx, job, func(err error) {
 		switch {
 		case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrLeaseLost):

@@ -10,10 +10,10 @@ import (
 	"github.com/songbot-dev/songbot/whisul"
 )
 
-// A job the loop rescheduled is claimed when it is due, not at the
-// loop's next tick after: with an interval that is no multiple of the
-// tick (1010ms against 25ms), every poll lands on its due time.
-func TestPollLoopWakesWhenARescheduledJobIsDue(t *testing.T) {
+// A job is polled at its due time, not at the loop's next tick after it:
+// with an interval that is no multiple of the tick (1010ms against 25ms),
+// every poll lands on its due time, and none comes before it.
+func TestPollLoopPollsEachJobAtItsDueTime(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const interval = 1010 * time.Millisecond
 		store := storagetest.NewMemory(nil)
@@ -45,22 +45,4 @@ func TestPollLoopWakesWhenARescheduledJobIsDue(t *testing.T) {
 			}
 		}
 	})
-}
-
-func TestDueSoonKeepsTheEarliestUntilItIsClaimed(t *testing.T) {
-	var d dueSoon
-	t0 := time.Unix(100, 0)
-	if _, ok := d.next(t0); ok {
-		t.Fatal("next with nothing noted = ok; want none")
-	}
-	d.note(t0.Add(3 * time.Second))
-	d.note(t0.Add(time.Second))
-	d.note(t0.Add(2 * time.Second))
-	if at, ok := d.next(t0); !ok || !at.Equal(t0.Add(time.Second)) {
-		t.Fatalf("next = %v, %v; want the earliest, %v", at, ok, t0.Add(time.Second))
-	}
-	// A claim at that time took it (and what else was due by then).
-	if at, ok := d.next(t0.Add(time.Second)); ok {
-		t.Errorf("next after a claim at the due time = %v; want none", at)
-	}
 }
