@@ -180,15 +180,10 @@ func (b *Bot) poll(ctx context.Context, job storage.Job) {
 func (b *Bot) pollJob(ctx context.Context, job storage.Job, leasedUntil time.Time, passed func()) {
 	ctx, release := b.leases.hold(ctx, job.ID, leasedUntil)
 	defer release()
-	// Claimed up to a tick ahead: never polled before it is due.
-	if wait := job.ScheduledAt.Sub(b.now()); wait > 0 && !sleep(ctx, wait) {
-		passed()
-		if context.Cause(ctx) != errLeaseLost {
-			b.putBack(job)
-		}
-		return
-	}
-	if err := b.flight.acquire(ctx); err != nil {
+	// Claimed up to a tick ahead: never polled before it is due. Then it
+	// waits for a slot of the flight limit.
+	wait := job.ScheduledAt.Sub(b.now())
+	if (wait > 0 && !sleep(ctx, wait)) || b.flight.acquire(ctx) != nil {
 		passed()
 		if context.Cause(ctx) != errLeaseLost {
 			b.putBack(job)
