@@ -168,17 +168,19 @@ func (f *flightLimit) sample(d time.Duration, now time.Time) {
 // PollsInFlight reports the polls (and the deliveries after them) this
 // process runs now, and how many it may run at once: the flight limit,
 // which follows Whisul's round trip up to PollConcurrency.
-func (b *Bot) PollsInFlight() (inFlight, limit int) {
-	b.flight.mu.Lock()
-	defer b.flight.mu.Unlock()
-	return b.flight.inFlight, b.flight.allowed()
+func (b *Bot) PollsInFlight() (inFlight, limit int) { return b.flight.counts() }
+
+// counts returns the slots taken and the limit now.
+func (f *flightLimit) counts() (inFlight, limit int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.inFlight, f.allowed()
 }
 
 // current is the limit now.
 func (f *flightLimit) current() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.allowed()
+	_, limit := f.counts()
+	return limit
 }
 
 // allowed is the limit as a number of slots. The caller holds f.mu.
