@@ -126,7 +126,7 @@ func (s *Server) signed(body []byte, at time.Time) http.Header {
 // connections it keeps open, so a burst does not dial one per request.
 var endpointClient = &http.Client{Transport: func() http.RoundTripper {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 1024
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = 0, 1024 // 0: no limit over all hosts
 	return t
 }()}
 
