@@ -1,7 +1,9 @@
 package e2e_test
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -18,6 +20,27 @@ func userDefaults(o *bot.Options) {
 	o.JobTimeout = 30 * time.Minute
 	o.PromptMaxLength = 1000
 	o.Lease = 0
+	o.Logger = slog.New(atLeast{o.Logger.Handler(), slog.LevelInfo})
+}
+
+// atLeast passes on only the records at or above its level: the harness
+// logs at debug, and a user's bot logs at info (LOG_LEVEL's default), so
+// the benchmarks format and keep no debug lines a user's bot would not.
+type atLeast struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (a atLeast) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= a.level && a.Handler.Enabled(ctx, l)
+}
+
+func (a atLeast) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return atLeast{a.Handler.WithAttrs(attrs), a.level}
+}
+
+func (a atLeast) WithGroup(name string) slog.Handler {
+	return atLeast{a.Handler.WithGroup(name), a.level}
 }
 
 // postBurst posts n /song commands at once to url and returns them; each
@@ -55,23 +78,6 @@ func reportAcks(b *testing.B, h *harness, ins []discordtest.Interaction) {
 	b.ReportMetric(float64(acks[len(acks)/2].Microseconds())/1000, "ms-p50-ack")
 	b.ReportMetric(float64(acks[len(acks)*99/100].Microseconds())/1000, "ms-p99-ack")
 	b.ReportMetric(float64(acks[len(acks)-1].Microseconds())/1000, "ms-max-ack")
-}
-
-// BenchmarkEndpointAck200 posts 200 signed /song requests at once to one
-// instance in HTTP mode, with the defaults a user gets, and reports how
-// long each waited for its deferral: from the POST to the response.
-func BenchmarkEndpointAck200(b *testing.B) {
-	const burst = 200
-	h := newHarness(b, userDefaults)
-	h.whisul.SetDefault(whisultest.Script{After: time.Hour})
-	url := h.startEndpoint()
-	var all []discordtest.Interaction
-	round := 0
-	for b.Loop() {
-		round++
-		all = append(all, postBurst(b, h, url, burst, round)...)
-	}
-	reportAcks(b, h, all)
 }
 
 // BenchmarkEndpointSongs_PollInterval0_MaxRunningOff measures songs per
