@@ -68,8 +68,10 @@ func audioFallbackReason(err error) string {
 // audioFetcher downloads song audio for attachment within a memory
 // budget.
 //
-// Memory: discordgo builds a multipart body in memory, so an upload needs
-// the whole file once; fetch reads it straight into one buffer sized from
+// Memory: an upload needs the whole file once, in the buffer fetch returns:
+// the reply's edit streams it from there (see multipartBody), and only a
+// fallback message, which discordgo sends, copies it into a multipart body
+// for a moment. fetch reads it straight into one buffer sized from
 // Content-Length, or in chunks joined at the end when the server sends no
 // length, never past the cap. Before it reads a body, a download reserves
 // its size from the budget (Content-Length, or the cap when the server

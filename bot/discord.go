@@ -134,28 +134,6 @@ func (a sessionAPI) EditReply(ctx context.Context, appID, token string, edit *di
 	return a.interactionRequest(ctx, http.MethodPatch, uri, token, edit, edit.Files)
 }
 
-// interactionRequest sends data (as JSON, or multipart with files) under
-// token's bucket. discordgo's own retries are off: it would retry a 502 at
-// once and sleep through a 429 without regard for ctx, so the callers
-// decide (see retryEdit), with backoff.
-func (a sessionAPI) interactionRequest(ctx context.Context, method, uri, token string, data any, files []*discordgo.File) error {
-	contentType, body := "application/json", []byte(nil)
-	var err error
-	if len(files) > 0 {
-		contentType, body, err = discordgo.MultipartBodyWithJSON(data, files)
-	} else {
-		body, err = discordgo.Marshal(data)
-	}
-	if err != nil {
-		return fmt.Errorf("discord: encode the request: %w", err)
-	}
-	bucket, done := a.buckets.lock(token)
-	defer done()
-	_, err = a.s.RequestWithLockedBucket(method, uri, contentType, body, bucket, 0,
-		discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false), discordgo.WithRestRetries(0))
-	return redact(err)
-}
-
 func (a sessionAPI) Send(ctx context.Context, channelID string, msg *discordgo.MessageSend) error {
 	_, err := a.s.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx))
 	return redact(err)

@@ -1,0 +1,186 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// interactionRequest sends data (as JSON, or multipart with files) under
+// token's bucket. It does what discordgo's RequestWithLockedBucket does,
+// with two differences: a file is streamed from its own buffer rather than
+// copied into a multipart body first (discordgo takes the body as one
+// []byte), and discordgo's retries are off (it would retry a 502 at once
+// and sleep through a 429 without regard for ctx), so the callers decide
+// (see retryEdit), with backoff.
+func (a sessionAPI) interactionRequest(ctx context.Context, method, uri, token string, data any, files []*discordgo.File) error {
+	var body requestBody
+	var err error
+	if len(files) > 0 {
+		body, err = multipartBody(data, files)
+	} else {
+		body, err = jsonBody(data)
+	}
+	if err != nil {
+		return fmt.Errorf("discord: encode the request: %w", err)
+	}
+	bucket, done := a.buckets.lock(token)
+	defer done()
+	return redact(a.send(ctx, method, uri, body, bucket))
+}
+
+// send makes one request with body and releases bucket with the answer's
+// rate-limit headers. A 2xx is success; a 429 is a *discordgo.RateLimitError
+// and any other answer a *discordgo.RESTError, as discordgo returns them.
+// The body of a success is read to its end and dropped, so the connection
+// is kept for the next request without holding the message Discord echoes.
+func (a sessionAPI) send(ctx context.Context, method, uri string, body requestBody, bucket *discordgo.Bucket) error {
+	req, err := http.NewRequestWithContext(ctx, method, uri, body.open())
+	if err != nil {
+		bucket.Release(nil)
+		return err
+	}
+	req.ContentLength = body.size
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(body.open()), nil }
+	req.Header.Set("Authorization", a.s.Token)
+	req.Header.Set("Content-Type", body.contentType)
+	req.Header.Set("User-Agent", a.s.UserAgent)
+	resp, err := a.s.Client.Do(req)
+	if err != nil {
+		bucket.Release(nil)
+		return err
+	}
+	defer resp.Body.Close()
+	if err := bucket.Release(resp.Header); err != nil {
+		return err
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		_, err := io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		var tmr discordgo.TooManyRequests
+		if err := discordgo.Unmarshal(data, &tmr); err != nil {
+			return fmt.Errorf("discord: rate limited (429) with a body that cannot be read: %w", err)
+		}
+		return &discordgo.RateLimitError{RateLimit: &discordgo.RateLimit{TooManyRequests: &tmr, URL: uri}}
+	}
+	restErr := &discordgo.RESTError{Request: req, Response: resp, ResponseBody: data}
+	var msg *discordgo.APIErrorMessage
+	if discordgo.Unmarshal(data, &msg) == nil {
+		restErr.Message = msg
+	}
+	return restErr
+}
+
+// requestBody is a request's body that can be read from its start again,
+// for a retry on a fresh connection, without copying it.
+type requestBody struct {
+	contentType string
+	size        int64
+	open        func() io.Reader
+}
+
+func jsonBody(data any) (requestBody, error) {
+	b, err := discordgo.Marshal(data)
+	if err != nil {
+		return requestBody{}, err
+	}
+	return requestBody{
+		contentType: "application/json",
+		size:        int64(len(b)),
+		open:        func() io.Reader { return bytes.NewReader(b) },
+	}, nil
+}
+
+// multipartBody lays out data and files as Discord's multipart form
+// (payload_json, then files[0], files[1], ...), as discordgo's
+// MultipartBodyWithJSON does, without copying the files: only the form's
+// framing is built in memory, and each file is read from its own buffer as
+// the request goes out. An upload so holds the audio once, in the buffer
+// the download budget covers (see audioFetcher). A file whose reader is
+// not an io.ReaderAt with a Size (as bytes.Reader is) is copied into the
+// framing instead. Files are sent whole, from their first byte.
+func multipartBody(data any, files []*discordgo.File) (requestBody, error) {
+	payload, err := discordgo.Marshal(data)
+	if err != nil {
+		return requestBody{}, err
+	}
+	var frame bytes.Buffer
+	w := multipart.NewWriter(&frame)
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Disposition", `form-data; name="payload_json"`)
+	h.Set("Content-Type", "application/json")
+	p, err := w.CreatePart(h)
+	if err != nil {
+		return requestBody{}, err
+	}
+	p.Write(payload) // a bytes.Buffer does not fail
+	// Each streamed file goes in at offset at of the framing.
+	type streamed struct {
+		at   int
+		file sizedReaderAt
+	}
+	var streams []streamed
+	size := int64(0)
+	for i, f := range files {
+		h := textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files[%d]"; filename="%s"`, i, quoteEscaper.Replace(f.Name)))
+		contentType := f.ContentType
+		if contentType == "" {
+			contentType = "application/octet-stream"
+		}
+		h.Set("Content-Type", contentType)
+		p, err := w.CreatePart(h)
+		if err != nil {
+			return requestBody{}, err
+		}
+		if r, ok := f.Reader.(sizedReaderAt); ok {
+			streams = append(streams, streamed{frame.Len(), r})
+			size += r.Size()
+			continue
+		}
+		if _, err := io.Copy(p, f.Reader); err != nil {
+			return requestBody{}, fmt.Errorf("read file %q: %w", f.Name, err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		return requestBody{}, err
+	}
+	framing := frame.Bytes()
+	return requestBody{
+		contentType: w.FormDataContentType(),
+		size:        size + int64(len(framing)),
+		open: func() io.Reader {
+			readers := make([]io.Reader, 0, 2*len(streams)+1)
+			from := 0
+			for _, s := range streams {
+				readers = append(readers, bytes.NewReader(framing[from:s.at]), io.NewSectionReader(s.file, 0, s.file.Size()))
+				from = s.at
+			}
+			return io.MultiReader(append(readers, bytes.NewReader(framing[from:]))...)
+		},
+	}, nil
+}
+
+// sizedReaderAt is a file that can be read from its start any number of
+// times: bytes.Reader, strings.Reader, io.SectionReader.
+type sizedReaderAt interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// quoteEscaper escapes a file name for a quoted Content-Disposition
+// parameter, as mime/multipart and discordgo do.
+var quoteEscaper = strings.NewReplacer("\\", "\\\\", `"`, "\\\"")
