@@ -225,7 +225,7 @@ func (f *audioFetcher) fetchHeld(ctx context.Context, songURL string, maxBytes i
 	return &discordgo.File{
 		Name:        audioFileName(u, contentType),
 		ContentType: contentType,
-		Reader:      bytes.NewReader(data),
+		Reader:      newFileBytes(data),
 	}, release, nil
 }
 

@@ -107,11 +107,11 @@ func jsonBody(data any) (requestBody, error) {
 // multipartBody lays out data and files as Discord's multipart form
 // (payload_json, then files[0], files[1], ...), as discordgo's
 // MultipartBodyWithJSON does, without copying the files: only the form's
-// framing is built in memory, and each file is read from its own buffer as
-// the request goes out. An upload so holds the audio once, in the buffer
-// the download budget covers (see audioFetcher). A file whose reader is
-// not an io.ReaderAt with a Size (as bytes.Reader is) is copied into the
-// framing instead. Files are sent whole, from their first byte.
+// framing is built in memory, and a file held in memory (a reader with a
+// Bytes method, as fileBytes and bytes.Buffer are) is written from its own
+// bytes as the request goes out. An upload so holds the audio once, in the
+// buffer the download budget covers (see audioFetcher). Any other reader
+// is copied into the framing, as discordgo does.
 func multipartBody(data any, files []*discordgo.File) (requestBody, error) {
 	payload, err := discordgo.Marshal(data)
 	if err != nil {
@@ -127,13 +127,13 @@ func multipartBody(data any, files []*discordgo.File) (requestBody, error) {
 		return requestBody{}, err
 	}
 	p.Write(payload) // a bytes.Buffer does not fail
-	// Each streamed file goes in at offset at of the framing.
-	type streamed struct {
+	// Each held file goes in at offset at of the framing.
+	type held struct {
 		at   int
-		file sizedReaderAt
+		data []byte
 	}
-	var streams []streamed
-	size := int64(0)
+	var helds []held
+	size := 0
 	for i, f := range files {
 		h := textproto.MIMEHeader{}
 		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="files[%d]"; filename="%s"`, i, quoteEscaper.Replace(f.Name)))
@@ -146,9 +146,9 @@ func multipartBody(data any, files []*discordgo.File) (requestBody, error) {
 		if err != nil {
 			return requestBody{}, err
 		}
-		if r, ok := f.Reader.(sizedReaderAt); ok {
-			streams = append(streams, streamed{frame.Len(), r})
-			size += r.Size()
+		if b, ok := f.Reader.(interface{ Bytes() []byte }); ok {
+			helds = append(helds, held{frame.Len(), b.Bytes()})
+			size += len(b.Bytes())
 			continue
 		}
 		if _, err := io.Copy(p, f.Reader); err != nil {
@@ -161,25 +161,62 @@ func multipartBody(data any, files []*discordgo.File) (requestBody, error) {
 	framing := frame.Bytes()
 	return requestBody{
 		contentType: w.FormDataContentType(),
-		size:        size + int64(len(framing)),
+		size:        int64(size + len(framing)),
 		open: func() io.Reader {
-			readers := make([]io.Reader, 0, 2*len(streams)+1)
+			parts := make(segments, 0, 2*len(helds)+1)
 			from := 0
-			for _, s := range streams {
-				readers = append(readers, bytes.NewReader(framing[from:s.at]), io.NewSectionReader(s.file, 0, s.file.Size()))
-				from = s.at
+			for _, h := range helds {
+				parts = append(parts, framing[from:h.at], h.data)
+				from = h.at
 			}
-			return io.MultiReader(append(readers, bytes.NewReader(framing[from:]))...)
+			parts = append(parts, framing[from:])
+			return &parts
 		},
 	}, nil
 }
 
-// sizedReaderAt is a file that can be read from its start any number of
-// times: bytes.Reader, strings.Reader, io.SectionReader.
-type sizedReaderAt interface {
-	io.ReaderAt
-	Size() int64
+// segments reads byte slices one after another. Its WriteTo hands each to
+// the writer whole, so net/http sends a body of segments with no buffer
+// of its own (io.MultiReader's WriteTo allocates 32 KiB each time).
+type segments [][]byte
+
+func (s *segments) Read(p []byte) (int, error) {
+	for len(*s) > 0 && len((*s)[0]) == 0 {
+		*s = (*s)[1:]
+	}
+	if len(*s) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, (*s)[0])
+	(*s)[0] = (*s)[0][n:]
+	return n, nil
 }
+
+func (s *segments) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	for len(*s) > 0 {
+		n, err := w.Write((*s)[0])
+		total += int64(n)
+		(*s)[0] = (*s)[0][n:]
+		if err != nil {
+			return total, err
+		}
+		*s = (*s)[1:]
+	}
+	return total, nil
+}
+
+// fileBytes is a file's content held in memory, as a reader that
+// multipartBody sends from the bytes themselves.
+type fileBytes struct {
+	*bytes.Reader
+	data []byte
+}
+
+func newFileBytes(data []byte) fileBytes { return fileBytes{bytes.NewReader(data), data} }
+
+// Bytes returns the whole content, whatever has been read.
+func (f fileBytes) Bytes() []byte { return f.data }
 
 // quoteEscaper escapes a file name for a quoted Content-Disposition
 // parameter, as mime/multipart and discordgo do.

@@ -46,9 +46,9 @@ func TestMultipartBodyIsDiscordgosForm(t *testing.T) {
 	data := map[string]string{"content": "done"}
 	files := func() []*discordgo.File {
 		return []*discordgo.File{
-			{Name: `song "one".mp3`, ContentType: "audio/mpeg", Reader: bytes.NewReader([]byte("ID3 first file"))},
-			{Name: "cover.jpg", Reader: strings.NewReader("second file")},
-			{Name: "notes.txt", Reader: io.LimitReader(strings.NewReader("third, read once"), 100)}, // no ReaderAt: copied
+			{Name: `song "one".mp3`, ContentType: "audio/mpeg", Reader: newFileBytes([]byte("ID3 first file"))},
+			{Name: "cover.jpg", Reader: bytes.NewBufferString("second file")},
+			{Name: "notes.txt", Reader: strings.NewReader("third, copied")}, // no Bytes method
 		}
 	}
 	wantType, wantBody, err := discordgo.MultipartBodyWithJSON(data, files())
@@ -94,11 +94,11 @@ func TestMultipartBodyDoesNotCopyTheFile(t *testing.T) {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	before := ms.TotalAlloc
-	body, err := multipartBody(map[string]string{"content": ""}, []*discordgo.File{{Name: "a.mp3", Reader: bytes.NewReader(audio)}})
+	body, err := multipartBody(map[string]string{"content": ""}, []*discordgo.File{{Name: "a.mp3", Reader: newFileBytes(audio)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := io.Copy(io.Discard, body.open())
+	n, err := io.Copy(io.Discard, body.open()) // as net/http sends it: WriteTo
 	if err != nil || n != body.size {
 		t.Fatalf("sent %d bytes (%v); want %d", n, err, body.size)
 	}
@@ -174,7 +174,7 @@ func TestSendAnswersAsDiscordgoDoes(t *testing.T) {
 
 	status, body = 200, `{}`
 	audio := []byte("ID3 some audio")
-	err = api.EditReply(t.Context(), "app", "the-token", &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{Name: "a.mp3", ContentType: "audio/mpeg", Reader: bytes.NewReader(audio)}}})
+	err = api.EditReply(t.Context(), "app", "the-token", &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{Name: "a.mp3", ContentType: "audio/mpeg", Reader: newFileBytes(audio)}}})
 	if err != nil {
 		t.Fatalf("EditReply(with a file) = %v", err)
 	}
@@ -205,7 +205,7 @@ func BenchmarkEditReplyWith3MiBAudio(b *testing.B) {
 	b.SetBytes(int64(len(audio)))
 	b.ReportAllocs()
 	for b.Loop() {
-		edit := &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{Name: "a.mp3", ContentType: "audio/mpeg", Reader: bytes.NewReader(audio)}}}
+		edit := &discordgo.WebhookEdit{Content: &content, Files: []*discordgo.File{{Name: "a.mp3", ContentType: "audio/mpeg", Reader: newFileBytes(audio)}}}
 		if err := api.EditReply(b.Context(), "app", "token", edit); err != nil {
 			b.Fatal(err)
 		}
