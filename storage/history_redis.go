@@ -24,7 +24,7 @@ func (r *Redis) userSongsKey(userID string) string {
 
 func (r *Redis) metaKey() string { return r.keys.base + "meta" }
 
-// AddSong implements History in one MULTI/EXEC transaction: the song hash
+// AddSong implements History in one script call: the song hash
 // (replaced, with its TTL), and the user's sorted set, trimmed to the songs
 // created within ttl and to the newest historyPerUser.
 func (r *Redis) AddSong(ctx context.Context, song Song, ttl time.Duration) error {
@@ -39,29 +39,45 @@ func (r *Redis) addSong(ctx context.Context, now time.Time, song Song, ttl time.
 		return err
 	}
 	ttl = max(ttl, 0)
-	key := r.songKeyPrefix() + song.Ref
-	set := r.userSongsKey(song.UserID)
-	_, err := r.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, encodeSong(song, songExpiry(now, ttl)))
-		if ttl > 0 {
-			p.PExpire(ctx, key, ttl)
-		}
-		p.ZAdd(ctx, set, redis.Z{Score: float64(dueMillis(song.CreatedAt)), Member: song.Ref})
-		if ttl > 0 {
-			oldest := now.Add(-ttl).UnixMilli()
-			p.ZRemRangeByScore(ctx, set, "-inf", "("+strconv.FormatInt(oldest, 10))
-		}
-		p.ZRemRangeByRank(ctx, set, 0, -historyPerUser-1)
-		if ttl > 0 {
-			p.PExpire(ctx, set, ttl)
-		} else {
-			p.Persist(ctx, set)
-		}
-		return nil
-	})
-	return wrapErr("add song", err)
+	oldest := "-inf" // with no TTL, no song is too old
+	if ttl > 0 {
+		oldest = "(" + strconv.FormatInt(now.Add(-ttl).UnixMilli(), 10)
+	}
+	ttlMillis := ttl.Milliseconds()
+	if ttl > 0 && ttlMillis == 0 {
+		ttlMillis = 1 // as go-redis's PExpire rounds it: a TTL, not none
+	}
+	args := []any{song.Ref, dueMillis(song.CreatedAt), ttlMillis, oldest, historyPerUser}
+	for _, f := range encodeSong(song, songExpiry(now, ttl)) {
+		args = append(args, f)
+	}
+	keys := []string{r.songKeyPrefix() + song.Ref, r.userSongsKey(song.UserID)}
+	return wrapErr("add song", addSongScript.Run(ctx, r.client, keys, args...).Err())
 }
+
+// addSongScript replaces a song's hash and files it in its user's sorted
+// set, which it trims to the songs newer than a cutoff and to the newest
+// few. A TTL of 0 keeps both for ever.
+//
+//	KEYS[1] song hash, KEYS[2] the user's sorted set
+//	ARGV[1] ref, ARGV[2] created at (unix ms), ARGV[3] TTL in ms (0: none),
+//	ARGV[4] cutoff score ("(<unix ms>", or "-inf"), ARGV[5] songs kept,
+//	ARGV[6..] the hash's fields and values
+var addSongScript = redis.NewScript(`
+local ttl = tonumber(ARGV[3])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 6))
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[5]) - 1)
+if ttl > 0 then
+	redis.call('PEXPIRE', KEYS[1], ttl)
+	redis.call('PEXPIRE', KEYS[2], ttl)
+else
+	redis.call('PERSIST', KEYS[2])
+end
+return 1
+`)
 
 // Song implements History.
 func (r *Redis) Song(ctx context.Context, ref string) (Song, error) {
