@@ -40,7 +40,8 @@ func (a sessionAPI) interactionRequest(ctx context.Context, method, uri, token s
 // rate-limit headers. A 2xx is success; a 429 is a *discordgo.RateLimitError
 // and any other answer a *discordgo.RESTError, as discordgo returns them.
 // The body of a success is read to its end and dropped, so the connection
-// is kept for the next request without holding the message Discord echoes.
+// is kept for the next request without holding the message Discord echoes;
+// an error while reading it does not undo the success.
 func (a sessionAPI) send(ctx context.Context, method, uri string, body requestBody, bucket *discordgo.Bucket) error {
 	req, err := http.NewRequestWithContext(ctx, method, uri, body.open())
 	if err != nil {
@@ -62,8 +63,10 @@ func (a sessionAPI) send(ctx context.Context, method, uri string, body requestBo
 		return err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, err := io.Copy(io.Discard, resp.Body)
-		return err
+		// Discord has done it: a body lost on the way costs only the
+		// connection, not a retry of a callback that cannot be repeated.
+		io.Copy(io.Discard, resp.Body)
+		return nil
 	}
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
