@@ -16,14 +16,15 @@ import (
 // 200 signed /song at once, as issue 14 measures it, at the defaults but
 // for MAX_RUNNING and MAX_QUEUED, off so that every song of every burst
 // is admitted and submitted (their defaults would queue or refuse most of
-// them, a cheaper answer than an admission). Each burst
-// comes to a quiet bot: the next is posted once Whisul has every song of
-// the last, so no burst is answered while the one before it is still being
-// submitted. The first burst after start-up also opens every connection
-// (the test's to the endpoint, the bot's to Redis and Whisul); its p99 is
-// reported on its own. Run it with
+// them, a cheaper answer than an admission). Each burst comes to a quiet
+// bot: the next is posted once Whisul has every song of the last, so no
+// burst is answered while the one before it is still being submitted. The
+// first burst after start-up also opens every connection (the test's to
+// the endpoint, the bot's to Redis and Whisul); its p99 is reported on its
+// own, and the fakes need the Discord public key, so the fleet's settings
+// are set once the fake exists. Run it with
 //
-//	go test ./bot/e2e -run '^$' -bench LoadEndpoint -benchtime 5x
+//	go test ./bot/e2e -run '^$' -bench LoadEndpoint -benchtime 6x
 func BenchmarkLoadEndpointBurst200_MaxRunningOff_Redis(b *testing.B) {
 	const burst = 200
 	addr := freeAddr(b)
