@@ -21,8 +21,8 @@ import (
 // burst is answered while the one before it is still being submitted. The
 // first burst after start-up also opens every connection (the test's to
 // the endpoint, the bot's to Redis and Whisul); its p99 is reported on its
-// own, and the fakes need the Discord public key, so the fleet's settings
-// are set once the fake exists. Run it with
+// own. The settings hold the fake Discord's public key, so they are set
+// once the fleet has made the fake. Run it with
 //
 //	go test ./bot/e2e -run '^$' -bench LoadEndpoint -benchtime 6x
 func BenchmarkLoadEndpointBurst200_MaxRunningOff_Redis(b *testing.B) {
